@@ -1,0 +1,120 @@
+# slurmbox - a Slurm cluster in Docker containers, on one host or many.
+#
+#   make up        install what is missing, build, and run `slurmbox up` (as root)
+#   make test      install what the tests need and run every test (what CI runs)
+#
+#   make           build ./slurmbox
+#   make unit      unit tests only (no Docker, no root)
+#   make SANITIZE=address,undefined unit
+#   make format / format-check / check-deps / clean
+
+VERSION := 0.1.0
+
+CC      ?= cc
+PKGS    := libcurl json-c libnl-route-3.0 libmnl libarchive
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSLURMBOX_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lpthread
+
+ifneq ($(SANITIZE),)
+BUILD   ?= build-san
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+else
+BUILD   ?= build
+endif
+
+COMPOSE_SRC  := $(sort $(wildcard compose/*.c))
+NETCONF_SRC  := $(sort $(wildcard netconf/*.c))
+LAUNCHER_SRC := $(filter-out launcher/main.c,$(sort $(wildcard launcher/*.c)))
+IMAGE_FILES  := $(sort $(shell find images -type f ! -name embed.sh ! -name '*.md' 2>/dev/null))
+
+COMPOSE_OBJ  := $(COMPOSE_SRC:%.c=$(BUILD)/%.o)
+NETCONF_OBJ  := $(NETCONF_SRC:%.c=$(BUILD)/%.o)
+LAUNCHER_OBJ := $(LAUNCHER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/images_embed.o
+LIB_OBJ      := $(LAUNCHER_OBJ) $(NETCONF_OBJ) $(COMPOSE_OBJ)
+
+UNIT_SRC     := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all unit test check up deps format format-check check-deps shellcheck clean bench
+
+all: slurmbox
+
+slurmbox: $(BUILD)/slurmbox
+	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
+
+$(BUILD)/slurmbox: $(BUILD)/launcher/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The recipes in images/ become bytes in the binary, with a content hash.
+$(BUILD)/images_embed.c: images/embed.sh $(IMAGE_FILES)
+	@mkdir -p $(BUILD)
+	sh images/embed.sh images > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/images_embed.o: $(BUILD)/images_embed.c
+	$(CC) $(CFLAGS) -Ilauncher -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+
+# Unit tests: pure, no Docker, no root. TAP on stdout.
+unit: $(UNIT_BIN) $(BUILD)/slurmbox
+	@tests/run-unit $(BUILD)
+
+# Everything: installs what the tests need, starts dockerd, runs unit (plain
+# and under ASan/UBSan), CLI and integration tests. This is what CI runs.
+test check:
+	@tests/run-all
+
+up: deps
+	$(MAKE) slurmbox
+	tests/lib/ensure-dockerd
+	./slurmbox up
+	@echo
+	@echo "Try:  ./slurmbox exec master sinfo"
+	@echo "      ./slurmbox exec master srun -N2 hostname"
+	@echo "      ./slurmbox shell            # a shell on the master as the cluster user"
+	@echo "      ./slurmbox down             # remove it (keeps /home and the key; --purge removes those)"
+
+deps:
+	tests/lib/install-deps build
+
+bench: slurmbox
+	tests/bench/bench-up
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+# The layering rules of STYLE.md: compose is pure, netconf is netlink only.
+check-deps:
+	@! grep -nE '#include <(curl|json-c|netlink|libmnl|archive)|sys/socket.h' compose/*.[ch] || \
+		{ echo "compose/ must stay pure (no I/O headers)"; exit 1; }
+	@! grep -nwE 'getenv|time|rand|random|fopen|open|socket|printf|fprintf|puts' compose/*.c || \
+		{ echo "compose/ must not read env, clock, randomness or do I/O"; exit 1; }
+	@! grep -nE '#include "\.\./(launcher|compose/compose)' netconf/*.[ch] || \
+		{ echo "netconf/ may include only compose/base.h"; exit 1; }
+	@! grep -nE '#include <(curl|json-c)' netconf/*.[ch] || \
+		{ echo "netconf/ is netlink only"; exit 1; }
+	@echo "check-deps: layering ok"
+
+shellcheck:
+	shellcheck -x images/*/*.sh images/embed.sh tests/lib/* tests/run-* tests/lab
+
+clean:
+	rm -rf build build-san slurmbox
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * image - the node images, built from the recipes in images/ that are
+ * embedded into the binary (build/images_embed.c, made by images/embed.sh).
+ *
+ * Three images, each tagged with a content hash of its recipe, so `up`
+ * builds only when a recipe changed:
+ *   slurmbox-base:<hash>    bookworm + slurm + munge. Pulled debian:bookworm-slim
+ *                           plus apt-get when a registry answers; else a
+ *                           debootstrap rootfs imported with fromSrc=-.
+ *   slurmbox-master:<hash>  FROM base, runs slurmctld.
+ *   slurmbox-worker:<hash>  FROM base, runs slurmd.
+ */
+#ifndef SLURMBOX_IMAGE_H
+#define SLURMBOX_IMAGE_H
+
+#include "docker.h"
+
+/* The munge user and group are pinned in the image, so the host key file can be owned by them. */
+#define IMAGE_MUNGE_UID 980
+#define IMAGE_MUNGE_GID 980
+
+struct image_set {
+	char base[128];
+	char master[128];
+	char worker[128];
+};
+
+/* One embedded recipe file. */
+struct image_file {
+	const char *path; /* relative to images/, e.g. "node/entrypoint.sh" */
+	const unsigned char *data;
+	size_t len;
+	unsigned mode;
+};
+extern const struct image_file image_files[];
+extern const size_t image_files_count;
+
+/* Pure: the tags for the embedded recipes (and base_override, if any). */
+void image_set_tags(const char *base_override, struct image_set *out);
+
+/* Progress lines ("Building slurmbox-base ..."), NULL for none. */
+typedef void (*image_progress_fn)(const char *line, void *arg);
+
+/*
+ * Make sure the images exist on this engine, building what is missing.
+ * base_override: start from this image instead of the pull/debootstrap base
+ * (--image-base); it must be Debian bookworm-like with apt.
+ */
+int image_ensure(struct docker *d, const char *base_override, image_progress_fn fn, void *arg,
+		 struct image_set *out, struct sb_err *err);
+
+/* Are all three present? (No building.) */
+int image_present(struct docker *d, const struct image_set *set, bool *present, struct sb_err *err);
+
+#endif
