@@ -98,6 +98,11 @@ struct compose_spec {
 	struct compose_cidr subnet;    /* the network's subnet (bridge: chosen by compose_subnet_choose) */
 	struct compose_host *hosts;    /* hosts[0] runs the master */
 	size_t n_hosts;
+	bool no_master_worker;         /* several hosts: hosts[0] runs no worker */
+	const uint32_t *node_ips;      /* optional: the nodes' addresses, master first, then
+					* workers in host order (LAN modes, after probing).
+					* NULL: bridge numbering, gateway .1, master .2, workers .3.. */
+	size_t n_node_ips;
 };
 
 /* Checks every field and reports all problems at once (exit 2 on failure). */
