@@ -42,7 +42,7 @@ LIB_OBJ      := $(LAUNCHER_OBJ) $(NETCONF_OBJ) $(COMPOSE_OBJ)
 UNIT_SRC     := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all unit test check up deps format format-check check-deps shellcheck clean bench
+.PHONY: all unit unit-bins test check up deps format format-check check-deps shellcheck clean bench
 
 all: slurmbox
 
@@ -67,6 +67,8 @@ $(BUILD)/images_embed.o: $(BUILD)/images_embed.c
 $(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+
+unit-bins: $(UNIT_BIN)
 
 # Unit tests: pure, no Docker, no root. TAP on stdout.
 unit: $(UNIT_BIN) $(BUILD)/slurmbox

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * apply - make one engine match a plan, recording an undo list so a failure
+ * removes exactly what this run created; then wait until Slurm is ready.
+ */
+#ifndef SLURMBOX_APPLY_H
+#define SLURMBOX_APPLY_H
+
+#include "cli.h"
+#include "../compose/compose.h"
+
+struct apply_opts {
+	const struct cli_ctx *cli;
+	bool keep_on_failure;    /* leave what was created for debugging */
+	unsigned timeout_sec;    /* readiness */
+	const char *extra_labels[8]; /* "k=v" added to every container (user, spec) */
+	size_t n_extra_labels;
+};
+
+/* What the plan looks like next to what exists. */
+struct apply_diff {
+	size_t n_missing; /* nodes with no container */
+	size_t n_stopped; /* containers not running */
+	size_t n_changed; /* containers whose config-hash differs */
+	size_t n_foreign; /* containers of this cluster that the plan does not have */
+	bool network_missing;
+};
+
+void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluster *have,
+			struct apply_diff *out);
+
+/*
+ * Create what is missing (network, volumes, containers with their files),
+ * start the master, wait for slurmctld, start the workers. Existing running
+ * containers with the same config-hash are left alone; stopped ones are
+ * started. On failure, undo this run's objects unless keep_on_failure.
+ */
+int apply_plan(struct docker *d, const struct compose_plan *plan, const struct cli_cluster *have,
+	       const struct apply_opts *o, struct sb_err *err);
+
+/*
+ * Wait until slurmctld answers and every node of the plan is idle (or
+ * allocated) in sinfo. On timeout, name the nodes that are not ready, show
+ * their last log lines, and fail; the containers stay.
+ */
+int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
+		     const struct cli_ctx *cli, struct sb_err *err);
+
+/* Wait until slurmctld answers `scontrol ping`; fail fast if the master dies. */
+int apply_wait_controller(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
+			  struct sb_err *err);
+
+/* Run `argv` in the master as root, collecting stdout; exit code in *status. */
+int apply_master_run(struct docker *d, const char *container, const char *const *argv,
+		     struct sb_buf *out, int *status, int timeout_ms, struct sb_err *err);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli - what every subcommand shares: the global context, the command
+ * table's handler type, option helpers, progress output and the
+ * cluster-wide look-ups (containers by label, the state directory).
+ */
+#ifndef SLURMBOX_CLI_H
+#define SLURMBOX_CLI_H
+
+#include "../compose/base.h"
+#include "docker.h"
+#include <json-c/json.h>
+
+struct cli_ctx {
+	const char *cluster; /* --name, $SLURMBOX_CLUSTER, or "slurmbox" */
+	bool name_given;     /* --name seen (or env) */
+	bool stderr_tty;     /* progress with ✓ lines when true */
+	const char *argv0;
+};
+
+/* A subcommand: argv[0] is its name. Returns 0 or negative with *err set. */
+typedef int (*cli_cmd_fn)(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+
+int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_shell(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_images(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_version(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+
+/*
+ * A subcommand's exit status when it is not 0/1/2/3 from an error: exec
+ * passes its command's exit code up through this.
+ */
+extern int cli_exit_status;
+
+/* --name NAME inside a subcommand: validate and set ctx->cluster. */
+int cli_set_cluster(struct cli_ctx *ctx, const char *name, struct sb_err *err);
+/* Exit-2 error for an unknown option or missing argument, pointing at --help. */
+int cli_usage_error(const char *cmd, const char *what, struct sb_err *err);
+/* Parse an unsigned within [min,max] for option `opt`. */
+int cli_parse_uint(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
+		   struct sb_err *err);
+
+/* ---- progress: one ✓ line per step with its time on a TTY, plain lines when piped ---- */
+struct cli_step {
+	const struct cli_ctx *ctx;
+	char text[256];
+	double t0;
+};
+double cli_now(void);
+void cli_step_begin(struct cli_step *s, const struct cli_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void cli_step_end(struct cli_step *s, const char *detail_fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void cli_step_fail(struct cli_step *s);
+void cli_info(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the cluster's objects on one engine, found by label ---- */
+
+struct cli_node {
+	char *id;
+	char *container; /* name without '/' */
+	char *node;      /* io.slurmbox.node */
+	char *role;      /* io.slurmbox.role */
+	char *user;      /* io.slurmbox.user */
+	char *state;     /* "running", "exited", ... */
+	char *ip;        /* on the cluster network; may be "" */
+	char *hash;      /* io.slurmbox.config-hash */
+	char *spec;      /* io.slurmbox.spec (master only) */
+};
+
+struct cli_cluster {
+	struct cli_node *nodes; /* master first, then workers by number */
+	size_t n_nodes;
+};
+
+int cli_cluster_load(struct docker *d, const char *cluster, struct cli_cluster *out,
+		     struct sb_err *err);
+void cli_cluster_free(struct cli_cluster *c);
+const struct cli_node *cli_cluster_node(const struct cli_cluster *c, const char *node);
+/* "Unknown node 'x' in cluster 'y'; its nodes are: master, worker-1, ..." exit 2. */
+int cli_node_unknown(const struct cli_cluster *c, const char *cluster, const char *node,
+		     struct sb_err *err);
+
+/* ---- state directory: /var/lib/slurmbox/<cluster> as root, else $XDG_STATE_HOME/slurmbox/<cluster> ---- */
+
+/* Caller frees. $SLURMBOX_STATE_DIR overrides the parent directory. */
+char *cli_state_dir(const char *cluster);
+/*
+ * The cluster's munge key: created once (1024 bytes from getrandom, 0400,
+ * owned by the image's munge uid when root, in a 0700 directory), reused
+ * afterwards. *path is set (caller frees); *created tells whether it is new.
+ */
+int cli_key_ensure(const char *cluster, char **path, bool *created, struct sb_err *err);
+/* Remove the state directory (key and all). Absent is fine. */
+int cli_state_remove(const char *cluster, struct sb_err *err);
+
+#endif

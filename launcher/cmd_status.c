@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_status.c - `slurmbox status [--json]` and `slurmbox logs [-f] NODE`.
+ *
+ * status exits 0 when every node's container runs and Slurm has every
+ * worker up and responding, 1 otherwise (or when the cluster is missing).
+ */
+#include "apply.h"
+#include "docker_api.h"
+
+#include <getopt.h>
+
+static const char status_usage[] =
+	"Usage: slurmbox status [--json] [--name NAME]\n"
+	"\n"
+	"Every node: role, container, container state, IP and Slurm state. Exit status 0 when\n"
+	"all nodes run and Slurm sees every worker up, 1 otherwise.\n"
+	"\n"
+	"  -n, --name NAME  The cluster (default \"slurmbox\")\n"
+	"      --json       Machine-readable output\n"
+	"  -h, --help       This help\n";
+
+static const char logs_usage[] =
+	"Usage: slurmbox logs [-f] [--tail N] NODE\n"
+	"\n"
+	"The logs of NODE's daemons (munged, slurmctld or slurmd).\n"
+	"\n"
+	"  -n, --name NAME  The cluster (default \"slurmbox\")\n"
+	"  -f, --follow     Keep following new lines\n"
+	"      --tail N     Only the last N lines\n"
+	"  -h, --help       This help\n";
+
+/* The Slurm state of `node` from `sinfo -h -N -o '%N %t'` output, or "". */
+static const char *slurm_state(const char *sinfo, const char *node, char *buf, size_t len)
+{
+	size_t nl = strlen(node);
+
+	*buf = '\0';
+	for (const char *p = sinfo; p && *p;) {
+		const char *e = strchr(p, '\n');
+		size_t ll = e ? (size_t)(e - p) : strlen(p);
+		if (ll > nl + 1 && strncmp(p, node, nl) == 0 && p[nl] == ' ') {
+			snprintf(buf, len, "%.*s", (int)(ll - nl - 1), p + nl + 1);
+			break;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	return buf;
+}
+
+static bool slurm_ok(const char *st)
+{
+	return *st && !strchr(st, '*') && strncmp(st, "down", 4) != 0 &&
+	       strncmp(st, "drain", 5) != 0 && strncmp(st, "fail", 4) != 0 &&
+	       strncmp(st, "unk", 3) != 0;
+}
+
+int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+{
+	enum { OPT_JSON = 256 };
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	_cleanup_docker_ struct docker *d = NULL;
+	_cleanup_buf_ struct sb_buf sinfo = SB_BUF_INIT;
+	struct cli_cluster have = {0};
+	const struct cli_node *master;
+	bool json = false, healthy, ctld_up = false;
+	int c, ret;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			ret = cli_set_cluster(ctx, optarg, err);
+			if (ret < 0)
+				return ret;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case 'h':
+			fputs(status_usage, stdout);
+			return 0;
+		default:
+			return cli_usage_error("status", argv[optind - 1], err);
+		}
+	}
+	if (optind < argc)
+		return sb_err_input(err, "status: unexpected argument '%s'", argv[optind]);
+
+	ret = docker_open(NULL, &d, err);
+	if (ret < 0)
+		return ret;
+	ret = cli_cluster_load(d, ctx->cluster, &have, err);
+	if (ret < 0)
+		return ret;
+
+	master = cli_cluster_node(&have, "master");
+	if (master && strcmp(master->state, "running") == 0) {
+		const char *argv_sinfo[] = {"sinfo", "-h", "-N", "-o", "%N %t", NULL};
+		struct sb_err ignored = SB_ERR_INIT;
+		int st = -1;
+
+		if (apply_master_run(d, master->container, argv_sinfo, &sinfo, &st, 10000,
+				     &ignored) == 0 &&
+		    st == 0)
+			ctld_up = true;
+	}
+
+	healthy = have.n_nodes > 0 && ctld_up;
+	if (json) {
+		struct json_object *root = json_object_new_object();
+		struct json_object *arr = json_object_new_array();
+
+		json_object_object_add(root, "cluster", json_object_new_string(ctx->cluster));
+		json_object_object_add(root, "exists", json_object_new_boolean(have.n_nodes > 0));
+		json_object_object_add(root, "slurmctld", json_object_new_boolean(ctld_up));
+		for (size_t i = 0; i < have.n_nodes; i++) {
+			const struct cli_node *n = &have.nodes[i];
+			struct json_object *o = json_object_new_object();
+			char st[64];
+			bool worker = strcmp(n->role, "worker") == 0;
+
+			slurm_state(sinfo.data ? sinfo.data : "", n->node, st, sizeof(st));
+			if (strcmp(n->state, "running") != 0 || (worker && !slurm_ok(st)))
+				healthy = false;
+			json_object_object_add(o, "node", json_object_new_string(n->node));
+			json_object_object_add(o, "role", json_object_new_string(n->role));
+			json_object_object_add(o, "host", json_object_new_string("localhost"));
+			json_object_object_add(o, "container", json_object_new_string(n->container));
+			json_object_object_add(o, "state", json_object_new_string(n->state));
+			json_object_object_add(o, "ip", json_object_new_string(n->ip));
+			json_object_object_add(o, "slurm",
+					       worker ? json_object_new_string(st)
+						      : json_object_new_string(ctld_up ? "up" : "down"));
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(root, "nodes", arr);
+		json_object_object_add(root, "healthy", json_object_new_boolean(healthy));
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	} else if (have.n_nodes == 0) {
+		printf("Cluster '%s' does not exist on this engine (`slurmbox up` creates it).\n",
+		       ctx->cluster);
+	} else {
+		printf("Cluster '%s'\n", ctx->cluster);
+		printf("%-12s %-7s %-10s %-24s %-10s %-16s %s\n", "NODE", "ROLE", "HOST",
+		       "CONTAINER", "STATE", "IP", "SLURM");
+		for (size_t i = 0; i < have.n_nodes; i++) {
+			const struct cli_node *n = &have.nodes[i];
+			char st[64];
+			bool worker = strcmp(n->role, "worker") == 0;
+
+			slurm_state(sinfo.data ? sinfo.data : "", n->node, st, sizeof(st));
+			if (strcmp(n->state, "running") != 0 || (worker && !slurm_ok(st)))
+				healthy = false;
+			printf("%-12s %-7s %-10s %-24s %-10s %-16s %s\n", n->node, n->role,
+			       "localhost", n->container, n->state, *n->ip ? n->ip : "-",
+			       worker ? (*st ? st : "-") : (ctld_up ? "slurmctld up" : "slurmctld down"));
+		}
+	}
+	cli_exit_status = healthy ? 0 : 1;
+	cli_cluster_free(&have);
+	return 0;
+}
+
+int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+{
+	enum { OPT_TAIL = 256 };
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"follow", no_argument, NULL, 'f'},
+		{"tail", required_argument, NULL, OPT_TAIL},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	_cleanup_docker_ struct docker *d = NULL;
+	struct cli_cluster have = {0};
+	const struct cli_node *n;
+	bool follow = false;
+	unsigned tail = 0;
+	bool tail_set = false;
+	int c, ret;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+n:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			ret = cli_set_cluster(ctx, optarg, err);
+			if (ret < 0)
+				return ret;
+			break;
+		case 'f':
+			follow = true;
+			break;
+		case OPT_TAIL:
+			ret = cli_parse_uint("--tail", optarg, 0, 1000000, &tail, err);
+			if (ret < 0)
+				return ret;
+			tail_set = true;
+			break;
+		case 'h':
+			fputs(logs_usage, stdout);
+			return 0;
+		default:
+			return cli_usage_error("logs", argv[optind - 1], err);
+		}
+	}
+	if (argc - optind != 1)
+		return sb_err_input(err, "logs: give one node, e.g. `slurmbox logs master`");
+
+	ret = docker_open(NULL, &d, err);
+	if (ret < 0)
+		return ret;
+	ret = cli_cluster_load(d, ctx->cluster, &have, err);
+	if (ret < 0)
+		return ret;
+	n = cli_cluster_node(&have, argv[optind]);
+	if (!n)
+		ret = cli_node_unknown(&have, ctx->cluster, argv[optind], err);
+	else
+		ret = docker_container_logs(d, n->id, follow, tail_set ? (int)tail : -1,
+					    STDOUT_FILENO, STDERR_FILENO, err);
+	cli_cluster_free(&have);
+	return ret;
+}

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_up.c - `slurmbox up`: parse and validate everything, gather the
+ * host's facts, plan, then apply and wait until every node is idle.
+ *
+ * Nothing is created before the whole input has been checked. Running `up`
+ * again with the same settings changes nothing; settings left out default
+ * to the existing cluster's (kept in the master's io.slurmbox.spec label).
+ */
+#include "apply.h"
+#include "docker_api.h"
+#include "image.h"
+#include "../compose/compose.h"
+#include "../netconf/netconf.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <grp.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#define SUBNET_POOL   "10.213.0.0/16"
+#define SUBNET_PREFIX 24
+#define LABEL_USER    "io.slurmbox.user"
+#define LABEL_SPEC    "io.slurmbox.spec"
+
+static const char up_usage[] =
+	"Usage: slurmbox up [OPTIONS]\n"
+	"\n"
+	"Create a Slurm cluster (a master running slurmctld and N workers running slurmd) on the\n"
+	"local Docker engine, and return when every node is idle. Run again to heal it.\n"
+	"\n"
+	"  -n, --name NAME        Cluster name (default \"slurmbox\")\n"
+	"  -w, --workers N        Number of workers, 1-250 (default 2)\n"
+	"      --home PATH        Bind-mount PATH as /home (default: a named volume)\n"
+	"      --user NAME[:UID[:GID]]  The cluster user (default: you, or slurmbox:1000 as root)\n"
+	"      --subnet CIDR      The cluster network (default: a free /24 in " SUBNET_POOL ")\n"
+	"      --timeout SEC      How long to wait for every node to be idle (default 180)\n"
+	"      --image-base IMAGE Build the images from IMAGE (pulled if missing) instead of a\n"
+	"                         local debian:bookworm-slim or a debootstrap of bookworm\n"
+	"      --keep-on-failure  Keep what a failed run created, for debugging\n"
+	"      --dry-run          Print the plan (nodes, IPs, mounts, slurm.conf); change nothing\n"
+	"  -h, --help             This help\n";
+
+struct up_opts {
+	unsigned workers;
+	bool workers_set;
+	const char *home;
+	const char *user;
+	const char *subnet;
+	const char *image_base;
+	unsigned timeout;
+	bool dry_run;
+	bool keep_on_failure;
+};
+
+static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *o,
+		    struct sb_err *err)
+{
+	enum { OPT_HOME = 256, OPT_USER, OPT_SUBNET, OPT_TIMEOUT, OPT_BASE, OPT_KEEP, OPT_DRY };
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"workers", required_argument, NULL, 'w'},
+		{"home", required_argument, NULL, OPT_HOME},
+		{"user", required_argument, NULL, OPT_USER},
+		{"subnet", required_argument, NULL, OPT_SUBNET},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"image-base", required_argument, NULL, OPT_BASE},
+		{"keep-on-failure", no_argument, NULL, OPT_KEEP},
+		{"dry-run", no_argument, NULL, OPT_DRY},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c, ret;
+
+	o->workers = 2;
+	o->timeout = 180;
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+n:w:h", opts, NULL)) != -1) {
+		ret = 0;
+		switch (c) {
+		case 'n':
+			ret = cli_set_cluster(ctx, optarg, err);
+			break;
+		case 'w':
+			ret = cli_parse_uint("--workers", optarg, 1, COMPOSE_MAX_WORKERS,
+					     &o->workers, err);
+			o->workers_set = true;
+			break;
+		case OPT_HOME:
+			o->home = optarg;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_SUBNET:
+			o->subnet = optarg;
+			break;
+		case OPT_TIMEOUT:
+			ret = cli_parse_uint("--timeout", optarg, 1, 86400, &o->timeout, err);
+			break;
+		case OPT_BASE:
+			o->image_base = optarg;
+			break;
+		case OPT_KEEP:
+			o->keep_on_failure = true;
+			break;
+		case OPT_DRY:
+			o->dry_run = true;
+			break;
+		case 'h':
+			fputs(up_usage, stdout);
+			return 1;
+		default:
+			return cli_usage_error("up", argv[optind - 1], err);
+		}
+		if (ret < 0)
+			return ret;
+	}
+	if (optind < argc)
+		return sb_err_input(err, "up: unexpected argument '%s'; see `slurmbox up --help`",
+				    argv[optind]);
+	return 0;
+}
+
+/* --user NAME[:UID[:GID]]; a NAME known here without UID takes its local ids. */
+static int user_parse(const char *text, struct compose_user *u, struct sb_err *err)
+{
+	_cleanup_free_ char *copy = xstrdup(text);
+	char *name = copy, *uid_s = NULL, *gid_s = NULL;
+	unsigned uid = 1000, gid;
+	struct passwd *pw;
+	int ret;
+
+	uid_s = strchr(name, ':');
+	if (uid_s) {
+		*uid_s++ = '\0';
+		gid_s = strchr(uid_s, ':');
+		if (gid_s)
+			*gid_s++ = '\0';
+	}
+	ret = compose_user_name_check(name, err);
+	if (ret < 0)
+		return sb_err_wrap(err, "--user");
+	pw = uid_s ? NULL : getpwnam(name);
+	if (pw && pw->pw_uid != 0) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	} else {
+		if (uid_s) {
+			ret = cli_parse_uint("--user UID", uid_s, 1, 65533, &uid, err);
+			if (ret < 0)
+				return ret;
+		}
+		gid = uid;
+		if (gid_s) {
+			ret = cli_parse_uint("--user GID", gid_s, 1, 65533, &gid, err);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	u->name = xstrdup(name);
+	u->uid = uid;
+	u->gid = gid;
+	return 0;
+}
+
+/* The invoking user (sudo-aware); root becomes slurmbox:1000:1000. */
+static void user_default(struct compose_user *u)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw = NULL;
+	struct sb_err ignored = SB_ERR_INIT;
+
+	if (geteuid() == 0 && sudo && *sudo)
+		pw = getpwnam(sudo);
+	else if (getuid() != 0)
+		pw = getpwuid(getuid());
+	if (pw && pw->pw_uid != 0 && pw->pw_uid <= 65533 && pw->pw_gid != 0 &&
+	    compose_user_name_check(pw->pw_name, &ignored) == 0) {
+		u->name = xstrdup(pw->pw_name);
+		u->uid = pw->pw_uid;
+		u->gid = pw->pw_gid;
+		return;
+	}
+	u->name = xstrdup("slurmbox");
+	u->uid = 1000;
+	u->gid = 1000;
+}
+
+/* The settings a previous `up` stored on the master: defaults for this one. */
+struct up_prev {
+	unsigned workers;
+	char *home;
+	char *user;
+	char *subnet;
+	char *image_base;
+};
+
+static void up_prev_free(struct up_prev *p)
+{
+	free(p->home);
+	free(p->user);
+	free(p->subnet);
+	free(p->image_base);
+}
+
+static void up_prev_load(const struct cli_cluster *have, struct up_prev *p)
+{
+	const struct cli_node *m = cli_cluster_node(have, "master");
+	struct json_object *spec, *v;
+
+	memset(p, 0, sizeof(*p));
+	if (!m || !*m->spec)
+		return;
+	spec = json_tokener_parse(m->spec);
+	if (!spec)
+		return;
+	if (json_object_object_get_ex(spec, "workers", &v))
+		p->workers = (unsigned)json_object_get_int(v);
+	if (json_object_object_get_ex(spec, "home", &v) && json_object_is_type(v, json_type_string))
+		p->home = xstrdup(json_object_get_string(v));
+	if (json_object_object_get_ex(spec, "user", &v))
+		p->user = xstrdup(json_object_get_string(v));
+	if (json_object_object_get_ex(spec, "subnet", &v))
+		p->subnet = xstrdup(json_object_get_string(v));
+	if (json_object_object_get_ex(spec, "image_base", &v) &&
+	    json_object_is_type(v, json_type_string))
+		p->image_base = xstrdup(json_object_get_string(v));
+	json_object_put(spec);
+}
+
+static char *up_spec_label(const struct compose_spec *spec, const char *image_base)
+{
+	struct json_object *o = json_object_new_object();
+	char cidr[32], user[96];
+	char *s;
+
+	json_object_object_add(o, "workers", json_object_new_int((int)spec->workers));
+	json_object_object_add(o, "home",
+			       spec->home_path ? json_object_new_string(spec->home_path) : NULL);
+	snprintf(user, sizeof(user), "%s:%u:%u", spec->user.name, spec->user.uid, spec->user.gid);
+	json_object_object_add(o, "user", json_object_new_string(user));
+	json_object_object_add(o, "subnet",
+			       json_object_new_string(compose_cidr_format(&spec->subnet, cidr)));
+	json_object_object_add(o, "image_base",
+			       image_base ? json_object_new_string(image_base) : NULL);
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return s;
+}
+
+/* The subnets in use here: the host's routes and every Docker network's. */
+static int subnets_used(struct docker *d, struct compose_cidr **out, size_t *n, struct sb_err *err)
+{
+	struct netconf_route4 *routes = NULL;
+	struct json_object *nets = NULL;
+	size_t n_routes = 0, k = 0;
+	int ret;
+
+	ret = netconf_routes_list(&routes, &n_routes, err);
+	if (ret < 0)
+		return ret;
+	ret = docker_network_list(d, NULL, 0, &nets, err);
+	if (ret < 0) {
+		free(routes);
+		return ret;
+	}
+	*out = xcalloc(n_routes + json_object_array_length(nets) * 2 + 1, sizeof(**out));
+	for (size_t i = 0; i < n_routes; i++) {
+		if (routes[i].prefix == 0)
+			continue; /* the default route overlaps everything */
+		(*out)[k].addr = routes[i].dst;
+		(*out)[k].prefix = routes[i].prefix;
+		k++;
+	}
+	for (size_t i = 0; i < json_object_array_length(nets); i++) {
+		struct json_object *ipam, *cfg;
+		struct json_object *net = json_object_array_get_idx(nets, i);
+
+		if (!json_object_object_get_ex(net, "IPAM", &ipam) ||
+		    !json_object_object_get_ex(ipam, "Config", &cfg) ||
+		    !json_object_is_type(cfg, json_type_array))
+			continue;
+		for (size_t j = 0; j < json_object_array_length(cfg); j++) {
+			struct json_object *sub;
+			struct sb_err ignored = SB_ERR_INIT;
+			struct compose_cidr c;
+
+			if (!json_object_object_get_ex(json_object_array_get_idx(cfg, j), "Subnet",
+						       &sub))
+				continue;
+			if (compose_cidr_parse("Subnet", json_object_get_string(sub), &c,
+					       &ignored) == 0)
+				(*out)[k++] = c;
+		}
+	}
+	*n = k;
+	free(routes);
+	json_object_put(nets);
+	return 0;
+}
+
+/* The subnet of the cluster's existing network, if there is one. */
+static int subnet_existing(struct docker *d, const char *cluster, struct compose_cidr *out,
+			   bool *found, struct sb_err *err)
+{
+	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, cluster);
+	const char *labels[] = {label};
+	struct json_object *nets = NULL;
+	int ret;
+
+	*found = false;
+	ret = docker_network_list(d, labels, 1, &nets, err);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < json_object_array_length(nets) && !*found; i++) {
+		struct json_object *ipam, *cfg, *sub;
+		struct json_object *net = json_object_array_get_idx(nets, i);
+		struct sb_err ignored = SB_ERR_INIT;
+
+		if (json_object_object_get_ex(net, "IPAM", &ipam) &&
+		    json_object_object_get_ex(ipam, "Config", &cfg) &&
+		    json_object_is_type(cfg, json_type_array) && json_object_array_length(cfg) &&
+		    json_object_object_get_ex(json_object_array_get_idx(cfg, 0), "Subnet", &sub) &&
+		    compose_cidr_parse("Subnet", json_object_get_string(sub), out, &ignored) == 0)
+			*found = true;
+	}
+	json_object_put(nets);
+	return 0;
+}
+
+static void image_progress(const char *line, void *arg)
+{
+	const struct cli_ctx *ctx = arg;
+
+	if (ctx->stderr_tty)
+		fprintf(stderr, "\r\033[K    %.*s", 100, line);
+	else
+		fprintf(stderr, "    %s\n", line);
+}
+
+static void spec_free(struct compose_spec *s)
+{
+	free(s->home_path);
+	free(s->key_path);
+	free(s->user.name);
+	free(s->image_master);
+	free(s->image_worker);
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		free(s->hosts[i].name);
+		free(s->hosts[i].arch);
+	}
+	free(s->hosts);
+}
+
+static int home_check(const char *path, char **out, struct sb_err *err)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (*path != '/')
+		return sb_err_input(err, "--home '%s' must be an absolute path, e.g. /srv/slurm-home",
+				    path);
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return sb_err_input(err, "--home '%s' is not a directory; create it first: mkdir -p '%s'",
+				    path, path);
+	if (!realpath(path, real))
+		return sb_err_input(err, "--home '%s': %s", path, strerror(errno));
+	*out = xstrdup(real);
+	return 0;
+}
+
+int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+{
+	struct up_opts o = {0};
+	struct up_prev prev = {0};
+	struct compose_spec spec = {0};
+	struct cli_cluster have = {0};
+	_cleanup_plan_ struct compose_plan *plan = NULL;
+	_cleanup_docker_ struct docker *d = NULL;
+	_cleanup_free_ char *spec_label = NULL, *user_label = NULL, *state_dir = NULL;
+	struct docker_info info;
+	struct image_set images;
+	struct apply_diff diff;
+	struct cli_step step;
+	double t0 = cli_now();
+	const char *image_base;
+	bool found;
+	int ret;
+
+	ret = up_parse(ctx, argc, argv, &o, err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+
+	/* Everything the user typed is checked before the daemon is even asked. */
+	if (o.user) {
+		ret = user_parse(o.user, &spec.user, err);
+		if (ret < 0)
+			goto out;
+	}
+	if (o.home) {
+		ret = home_check(o.home, &spec.home_path, err);
+		if (ret < 0)
+			goto out;
+	}
+	if (o.subnet) {
+		ret = compose_cidr_parse("--subnet", o.subnet, &spec.subnet, err);
+		if (ret < 0)
+			goto out;
+	}
+
+	cli_step_begin(&step, ctx, "Docker engine");
+	ret = docker_open(NULL, &d, err);
+	if (ret == 0)
+		ret = docker_info_get(d, &info, err);
+	if (ret < 0) {
+		cli_step_fail(&step);
+		goto out;
+	}
+	cli_step_end(&step, "%s, API %s, %u CPUs, %llu MiB", info.server_version,
+		     docker_api_version(d), info.ncpus,
+		     (unsigned long long)(info.mem_bytes >> 20));
+
+	ret = cli_cluster_load(d, ctx->cluster, &have, err);
+	if (ret < 0)
+		goto out;
+	up_prev_load(&have, &prev);
+
+	/* Settings not given fall back to the existing cluster's, then to defaults. */
+	spec.cluster = (char *)ctx->cluster;
+	spec.workers = o.workers_set || !prev.workers ? o.workers : prev.workers;
+	if (!o.home && prev.home)
+		spec.home_path = xstrdup(prev.home);
+	if (!o.user && prev.user) {
+		ret = user_parse(prev.user, &spec.user, err);
+		if (ret < 0)
+			goto out;
+	}
+	if (!spec.user.name)
+		user_default(&spec.user);
+	image_base = o.image_base ? o.image_base : prev.image_base;
+
+	{
+		struct compose_cidr existing;
+
+		ret = subnet_existing(d, ctx->cluster, &existing, &found, err);
+		if (ret < 0)
+			goto out;
+		if (found && o.subnet &&
+		    (existing.addr != spec.subnet.addr || existing.prefix != spec.subnet.prefix)) {
+			char a[32], b[32];
+			ret = sb_err_input(err,
+					   "--subnet %s differs from the existing cluster's %s; "
+					   "run `slurmbox down` first to change it",
+					   compose_cidr_format(&spec.subnet, a),
+					   compose_cidr_format(&existing, b));
+			goto out;
+		}
+		if (found)
+			spec.subnet = existing;
+	}
+	if (!found && !o.subnet) {
+		struct compose_cidr pool, *used = NULL;
+		size_t n_used = 0;
+		struct sb_err ignored = SB_ERR_INIT;
+
+		compose_cidr_parse("pool", SUBNET_POOL, &pool, &ignored);
+		ret = subnets_used(d, &used, &n_used, err);
+		if (ret == 0)
+			ret = compose_subnet_choose(&pool, SUBNET_PREFIX, used, n_used,
+						    &spec.subnet, err);
+		free(used);
+		if (ret < 0)
+			goto out;
+	}
+
+	image_set_tags(image_base, &images);
+	spec.image_master = xstrdup(images.master);
+	spec.image_worker = xstrdup(images.worker);
+	state_dir = cli_state_dir(ctx->cluster);
+	spec.key_path = xasprintf("%s/munge.key", state_dir);
+	spec.net_mode = COMPOSE_NET_BRIDGE;
+	spec.n_hosts = 1;
+	spec.hosts = xcalloc(1, sizeof(*spec.hosts));
+	spec.hosts[0].name = xstrdup("localhost");
+	spec.hosts[0].ncpus = info.ncpus;
+	spec.hosts[0].mem_mb = info.mem_bytes >> 20;
+	spec.hosts[0].arch = xstrdup(info.arch);
+
+	ret = compose_spec_validate(&spec, err);
+	if (ret < 0)
+		goto out;
+	ret = compose_plan_build(&spec, &plan, err);
+	if (ret < 0)
+		goto out;
+
+	if (o.dry_run) {
+		_cleanup_free_ char *text = compose_render_plan(plan);
+		fputs(text, stdout);
+		ret = 0;
+		goto out;
+	}
+
+	apply_diff_compute(plan, &have, &diff);
+	if (diff.n_changed || diff.n_foreign) {
+		ret = sb_err_input(err,
+				   "Cluster '%s' exists with other settings (%zu node%s differ, %zu "
+				   "not in this plan). Compare with `slurmbox up --dry-run`; run "
+				   "`slurmbox%s%s down` first to re-create it (your /home and key "
+				   "are kept)",
+				   ctx->cluster, diff.n_changed, diff.n_changed == 1 ? "" : "s",
+				   diff.n_foreign, ctx->name_given ? " --name " : "",
+				   ctx->name_given ? ctx->cluster : "");
+		goto out;
+	}
+
+	if (diff.n_missing || diff.n_stopped) {
+		bool created;
+		_cleanup_free_ char *key = NULL;
+		struct apply_opts ao = {
+			.cli = ctx,
+			.keep_on_failure = o.keep_on_failure,
+			.timeout_sec = o.timeout,
+		};
+
+		cli_step_begin(&step, ctx, "Images");
+		ret = image_ensure(d, image_base, image_progress, ctx, &images, err);
+		if (ret < 0) {
+			cli_step_fail(&step);
+			goto out;
+		}
+		cli_step_end(&step, "%s, %s", images.master, images.worker);
+
+		ret = cli_key_ensure(ctx->cluster, &key, &created, err);
+		if (ret < 0)
+			goto out;
+		cli_info(ctx, "  %s munge key (%s, 0400)", created ? "Created" : "Reusing the",
+			 key);
+
+		{
+			_cleanup_free_ char *json = up_spec_label(&spec, image_base);
+			spec_label = xasprintf("%s=%s", LABEL_SPEC, json);
+		}
+		user_label = xasprintf("%s=%s", LABEL_USER, spec.user.name);
+		ao.extra_labels[ao.n_extra_labels++] = user_label;
+		ao.extra_labels[ao.n_extra_labels++] = spec_label;
+		ret = apply_plan(d, plan, &have, &ao, err);
+		if (ret < 0)
+			goto out;
+	}
+
+	ret = apply_wait_ready(d, plan, o.timeout, ctx, err);
+	if (ret < 0)
+		goto out;
+
+	{
+		char cidr[32];
+		fprintf(stderr, "\nCluster '%s' is up in %.1fs: %s + %zu worker%s on %s, user %s (uid %u)\n",
+			ctx->cluster, cli_now() - t0, plan->nodes[0].name, plan->n_nodes - 1,
+			plan->n_nodes == 2 ? "" : "s", compose_cidr_format(&plan->network.subnet, cidr),
+			plan->user.name, plan->user.uid);
+		if (diff.n_missing == 0 && diff.n_stopped == 0)
+			fprintf(stderr, "Nothing to change: it was already up.\n");
+	}
+	ret = 0;
+out:
+	cli_cluster_free(&have);
+	up_prev_free(&prev);
+	spec.cluster = NULL;
+	spec_free(&spec);
+	return ret;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * state.c - the cluster's state directory on this host and its munge key.
+ *
+ * The key is the root of trust of the whole cluster: anyone holding it can
+ * mint credentials for any uid. It is made here from the kernel's CSPRNG,
+ * written 0400 into a 0700 directory, owned by the image's pinned munge uid
+ * (so munged accepts the bind-mounted file as is), and never printed, put in
+ * an env var, an argument or an image.
+ */
+#include "cli.h"
+#include "image.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#define KEY_BYTES 1024
+
+char *cli_state_dir(const char *cluster)
+{
+	const char *base = getenv("SLURMBOX_STATE_DIR");
+	const char *xdg, *home;
+
+	if (base && *base)
+		return xasprintf("%s/%s", base, cluster);
+	if (geteuid() == 0)
+		return xasprintf("/var/lib/slurmbox/%s", cluster);
+	xdg = getenv("XDG_STATE_HOME");
+	if (xdg && *xdg == '/')
+		return xasprintf("%s/slurmbox/%s", xdg, cluster);
+	home = getenv("HOME");
+	return xasprintf("%s/.local/state/slurmbox/%s", home && *home ? home : "/tmp", cluster);
+}
+
+/* mkdir -p with `mode` for the last component, 0755 for parents that are missing. */
+static int mkdir_p(const char *path, mode_t mode, struct sb_err *err)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return sb_err_set(err, errno, "Creating directory '%s': %s", p,
+					  strerror(errno));
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return sb_err_set(err, errno, "Creating directory '%s': %s", p, strerror(errno));
+	if (chmod(p, mode) < 0)
+		return sb_err_set(err, errno, "Setting mode of '%s': %s", p, strerror(errno));
+	return 0;
+}
+
+/* munged's own checks, so a bad key is refused here with a clear reason. */
+static int key_check(const char *path, int fd, struct sb_err *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return sb_err_set(err, errno, "Reading munge key '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sb_err_set(err, EINVAL, "Munge key '%s' is not a regular file; remove it "
+					       "(slurmbox down --purge) to make a new one", path);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return sb_err_set(err, EPERM,
+				  "Munge key '%s' is readable by others (mode %04o); it must be 0400: "
+				  "chmod 400 '%s'",
+				  path, (unsigned)(st.st_mode & 07777), path);
+	if (st.st_size < 32)
+		return sb_err_set(err, EINVAL,
+				  "Munge key '%s' is only %lld bytes (munge needs at least 32); "
+				  "remove it with `slurmbox down --purge`",
+				  path, (long long)st.st_size);
+	if (geteuid() == 0 && (st.st_uid != IMAGE_MUNGE_UID || st.st_gid != IMAGE_MUNGE_GID))
+		return sb_err_set(err, EPERM,
+				  "Munge key '%s' is owned by %u:%u, not by the image's munge user "
+				  "%u:%u: chown %u:%u '%s'",
+				  path, (unsigned)st.st_uid, (unsigned)st.st_gid, IMAGE_MUNGE_UID,
+				  IMAGE_MUNGE_GID, IMAGE_MUNGE_UID, IMAGE_MUNGE_GID, path);
+	return 0;
+}
+
+static int key_create(const char *path, struct sb_err *err)
+{
+	unsigned char key[KEY_BYTES];
+	_cleanup_close_ int fd = -1;
+	size_t got = 0;
+
+	while (got < sizeof(key)) {
+		ssize_t n = getrandom(key + got, sizeof(key) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sb_err_set(err, errno, "Reading the kernel's random source: %s",
+					  strerror(errno));
+		got += (size_t)n;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
+	if (fd < 0) {
+		explicit_bzero(key, sizeof(key));
+		return sb_err_set(err, errno, "Creating munge key '%s': %s", path, strerror(errno));
+	}
+	for (size_t off = 0; off < sizeof(key);) {
+		ssize_t n = write(fd, key + off, sizeof(key) - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			explicit_bzero(key, sizeof(key));
+			unlink(path);
+			return sb_err_set(err, e, "Writing munge key '%s': %s", path, strerror(e));
+		}
+		off += (size_t)n;
+	}
+	explicit_bzero(key, sizeof(key));
+	if (geteuid() == 0 && fchown(fd, IMAGE_MUNGE_UID, IMAGE_MUNGE_GID) < 0) {
+		int e = errno;
+		unlink(path);
+		return sb_err_set(err, e, "Setting the owner of munge key '%s': %s", path,
+				  strerror(e));
+	}
+	if (fsync(fd) < 0) {
+		int e = errno;
+		unlink(path);
+		return sb_err_set(err, e, "Writing munge key '%s': %s", path, strerror(e));
+	}
+	return 0;
+}
+
+int cli_key_ensure(const char *cluster, char **path, bool *created, struct sb_err *err)
+{
+	_cleanup_free_ char *dir = cli_state_dir(cluster);
+	_cleanup_free_ char *p = xasprintf("%s/munge.key", dir);
+	_cleanup_close_ int fd = -1;
+	int ret;
+
+	*created = false;
+	ret = mkdir_p(dir, 0700, err);
+	if (ret < 0)
+		return ret;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ELOOP)
+		return sb_err_set(err, ELOOP,
+				  "Munge key '%s' is a symbolic link; munge refuses those. Remove it",
+				  p);
+	if (fd < 0 && errno == ENOENT) {
+		ret = key_create(p, err);
+		if (ret < 0)
+			return ret;
+		*created = true;
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		return sb_err_set(err, errno, "Opening munge key '%s': %s", p, strerror(errno));
+	ret = key_check(p, fd, err);
+	if (ret < 0)
+		return ret;
+	*path = steal_ptr(&p);
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int cli_state_remove(const char *cluster, struct sb_err *err)
+{
+	_cleanup_free_ char *dir = cli_state_dir(cluster);
+
+	if (access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return sb_err_set(err, errno, "Removing state directory '%s': %s", dir,
+				  strerror(errno));
+	return 0;
+}
