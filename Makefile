@@ -50,11 +50,13 @@ slurmbox: $(BUILD)/slurmbox
 	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
 
 $(BUILD)/slurmbox: $(BUILD)/launcher/main.o $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # The recipes in images/ become bytes in the binary, with a content hash.
 $(BUILD)/images_embed.c: images/embed.sh $(IMAGE_FILES)
@@ -62,11 +64,13 @@ $(BUILD)/images_embed.c: images/embed.sh $(IMAGE_FILES)
 	sh images/embed.sh images > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/images_embed.o: $(BUILD)/images_embed.c
-	$(CC) $(CFLAGS) -Ilauncher -c -o $@ $<
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) -Ilauncher -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
 unit-bins: $(UNIT_BIN)
 

@@ -79,14 +79,26 @@ __attribute__((format(printf, 2, 3))) static inline int sb_err_wrap(struct sb_er
 								    const char *fmt, ...)
 {
 	char inner[sizeof(err->msg)];
-	char outer[sizeof(err->msg)];
+	size_t used, n;
 	va_list ap;
+	int r;
 
 	memcpy(inner, err->msg, sizeof(inner));
+	inner[sizeof(inner) - 1] = '\0';
 	va_start(ap, fmt);
-	vsnprintf(outer, sizeof(outer), fmt, ap);
+	r = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", outer, inner);
+	used = r < 0 ? 0 : (size_t)r;
+	if (used > sizeof(err->msg) - 1)
+		used = sizeof(err->msg) - 1;
+	/* append ": inner", truncated to fit */
+	for (const char *p = ": "; *p && used < sizeof(err->msg) - 1; p++)
+		err->msg[used++] = *p;
+	n = strlen(inner);
+	if (n > sizeof(err->msg) - 1 - used)
+		n = sizeof(err->msg) - 1 - used;
+	memcpy(err->msg + used, inner, n);
+	err->msg[used + n] = '\0';
 	if (err->code <= 0)
 		err->code = EIO;
 	return -err->code;

@@ -1,0 +1,216 @@
+#!/usr/bin/env bats
+# slurmbox on one host, end to end, against the real dockerd: up, exec,
+# jobs, /home, exit codes, idempotence, down, down --purge. The tests run in
+# order and share one cluster, "sbtest".
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
+	export SLURMBOX_CLUSTER=sbtest
+	"$SB" down --purge >/dev/null 2>&1 || true
+}
+
+teardown_file() {
+	if [ -z "${SLURMBOX_KEEP:-}" ]; then
+		"$SB" down --purge >/dev/null 2>&1 || true
+		"$SB" --name sbtest2 down --purge >/dev/null 2>&1 || true
+	fi
+}
+
+labelled() { # labelled KIND CLUSTER: ids of labelled objects
+	case $1 in
+	container) docker ps -aq --filter "label=io.slurmbox.cluster=$2" ;;
+	network) docker network ls -q --filter "label=io.slurmbox.cluster=$2" ;;
+	volume) docker volume ls -q --filter "label=io.slurmbox.cluster=$2" ;;
+	esac
+}
+
+@test "up --dry-run prints the plan and creates nothing" {
+	run "$SB" up --dry-run
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"worker-2"* ]]
+	[[ "$output" == *"NodeName=worker-1"* ]]
+	[ -z "$(labelled container sbtest)" ]
+	[ -z "$(labelled network sbtest)" ]
+	[ ! -e /var/lib/slurmbox/sbtest ]
+}
+
+@test "up brings the master and 2 workers to idle" {
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"is up"* ]]
+	[ "$(labelled container sbtest | wc -l)" -eq 3 ]
+}
+
+@test "exec master sinfo lists 2 idle workers" {
+	run --separate-stderr "$SB" exec master sinfo -h -N -o '%N %t'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c ' idle$' <<<"$output")" -eq 2 ]
+	grep -q '^worker-1 idle$' <<<"$output"
+	grep -q '^worker-2 idle$' <<<"$output"
+}
+
+@test "exec master srun -N2 hostname prints both workers" {
+	run --separate-stderr "$SB" exec master srun -N2 hostname
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(sort <<<"$output" | tr '\n' ' ')" = "worker-1 worker-2 " ]
+}
+
+@test "hostnames are the NodeNames and every node has the same hosts entries" {
+	for n in master worker-1 worker-2; do
+		run --separate-stderr "$SB" exec "$n" hostname
+		[ "$output" = "$n" ]
+		run --separate-stderr "$SB" exec "$n" getent hosts master worker-1 worker-2
+		echo "$n: $output"
+		[ "$(wc -l <<<"$output")" -eq 3 ]
+	done
+}
+
+@test "slurm.conf is identical in every container" {
+	a=$("$SB" exec master md5sum /etc/slurm/slurm.conf)
+	b=$("$SB" exec worker-1 md5sum /etc/slurm/slurm.conf)
+	c=$("$SB" exec worker-2 md5sum /etc/slurm/slurm.conf)
+	[ "$a" = "$b" ] && [ "$b" = "$c" ]
+}
+
+@test "a job sbatch'ed as the cluster user writes to its home; other node and host see it" {
+	run --separate-stderr "$SB" exec master id -un
+	user=$output
+	[ "$user" = slurmbox ]
+	run --separate-stderr "$SB" exec master sbatch --wait -N1 -w worker-1 -o /home/slurmbox/job.out \
+		--wrap 'echo "hello from $(hostname) as $(id -un)" > /home/slurmbox/result.txt'
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$SB" exec worker-2 cat /home/slurmbox/result.txt
+	[ "$output" = "hello from worker-1 as slurmbox" ]
+	mp=$(docker volume inspect -f '{{.Mountpoint}}' sbtest-home)
+	[ "$(cat "$mp/slurmbox/result.txt")" = "hello from worker-1 as slurmbox" ]
+	[ "$(stat -c %u:%g "$mp/slurmbox/result.txt")" = "1000:1000" ]
+}
+
+@test "exec keeps stdout and stderr apart and propagates the exit code" {
+	run --separate-stderr "$SB" exec worker-1 sh -c 'echo out; echo err >&2; exit 7'
+	[ "$status" -eq 7 ]
+	[ "$output" = out ]
+	[ "$stderr" = err ]
+}
+
+@test "exec passes arguments verbatim, never through a shell" {
+	run --separate-stderr "$SB" exec master sh -c 'printf "[%s]\n" "$@"' _ 'a b; rm -rf /' '$HOME' '"q"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '[a b; rm -rf /]' ]
+	[ "${lines[1]}" = '[$HOME]' ]
+	[ "${lines[2]}" = '["q"]' ]
+}
+
+@test "exec forwards stdin; -u root overrides the user; unknown node is exit 2" {
+	run --separate-stderr bash -c "printf 'piped\n' | '$SB' exec master cat"
+	[ "$output" = piped ]
+	run --separate-stderr "$SB" exec -u root master id -u
+	[ "$output" = 0 ]
+	run --separate-stderr "$SB" exec worker-9 true
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"worker-1"* ]]
+}
+
+@test "status shows every node running and idle" {
+	run --separate-stderr "$SB" status --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .healthy <<<"$output")" = true ]
+	[ "$(jq -r '.nodes | length' <<<"$output")" -eq 3 ]
+	[ "$(jq -r '.nodes[] | select(.node=="worker-2") | .slurm' <<<"$output")" = idle ]
+	run "$SB" status
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"slurmctld up"* ]]
+}
+
+@test "logs shows the daemons' output" {
+	run "$SB" logs master
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"slurmctld"* ]]
+}
+
+@test "the munge key is 0400 in a 0700 dir, mounted read-only, and nowhere in inspect" {
+	key=/var/lib/slurmbox/sbtest/munge.key
+	[ "$(stat -c %a "$key")" = 400 ]
+	[ "$(stat -c %a /var/lib/slurmbox/sbtest)" = 700 ]
+	[ "$(stat -c %s "$key")" -eq 1024 ]
+	docker inspect sbtest-master | jq -e '.[0].Mounts[] | select(.Destination=="/etc/munge/munge.key") | .RW == false'
+	hex=$(od -An -tx1 -N16 "$key" | tr -d ' \n')
+	! docker inspect sbtest-master sbtest-worker-1 | od -An -tx1 | tr -d ' \n' | grep -q "$hex"
+	run --separate-stderr "$SB" exec master sh -c 'munge -n | unmunge'
+	[ "$status" -eq 0 ]
+	[ "$(docker inspect -f '{{.HostConfig.Privileged}}' sbtest-worker-1)" = false ]
+}
+
+@test "up again is a no-op: same containers, same key" {
+	before=$(labelled container sbtest | sort)
+	keysum=$(md5sum /var/lib/slurmbox/sbtest/munge.key)
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"already up"* ]]
+	[ "$(labelled container sbtest | sort)" = "$before" ]
+	[ "$(md5sum /var/lib/slurmbox/sbtest/munge.key)" = "$keysum" ]
+}
+
+@test "up with other settings is refused, and nothing changes" {
+	before=$(labelled container sbtest | sort)
+	run "$SB" up --workers 3
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"other settings"* ]]
+	[ "$(labelled container sbtest | sort)" = "$before" ]
+}
+
+@test "a second cluster lives beside the first" {
+	run "$SB" --name sbtest2 up --workers 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$SB" --name sbtest2 exec master sinfo -h -o '%D %t'
+	[ "$output" = "1 idle" ]
+	run --separate-stderr "$SB" exec master sinfo -h -o '%D %t'
+	[ "$output" = "2 idle" ]
+	run "$SB" --name sbtest2 down --purge
+	[ "$status" -eq 0 ]
+	[ -z "$(labelled container sbtest2)$(labelled network sbtest2)$(labelled volume sbtest2)" ]
+	[ "$(labelled container sbtest | wc -l)" -eq 3 ]
+}
+
+@test "down leaves no labelled container or network; /home and the key stay" {
+	run "$SB" down
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$(labelled container sbtest)" ]
+	[ -z "$(labelled network sbtest)" ]
+	[ "$(labelled volume sbtest)" = sbtest-home ]
+	[ -f /var/lib/slurmbox/sbtest/munge.key ]
+}
+
+@test "down of a cluster that does not exist is a no-op" {
+	run "$SB" --name sbnothing down
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"nothing to do"* ]]
+}
+
+@test "up after down finds the user's files again" {
+	run "$SB" up
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$SB" exec worker-2 cat /home/slurmbox/result.txt
+	[ "$output" = "hello from worker-1 as slurmbox" ]
+}
+
+@test "down --purge removes the volume and the key: nothing is left" {
+	run "$SB" down --purge
+	[ "$status" -eq 0 ]
+	[ -z "$(labelled container sbtest)$(labelled network sbtest)$(labelled volume sbtest)" ]
+	[ ! -e /var/lib/slurmbox/sbtest ]
+}
