@@ -96,6 +96,7 @@ struct compose_spec {
 	char *image_worker;
 	enum compose_net_mode net_mode;
 	struct compose_cidr subnet;    /* the network's subnet (bridge: chosen by compose_subnet_choose) */
+	uint32_t gateway;              /* 0: subnet + 1; LAN modes: the LAN's router (--gateway) */
 	struct compose_host *hosts;    /* hosts[0] runs the master */
 	size_t n_hosts;
 	bool no_master_worker;         /* several hosts: hosts[0] runs no worker */
@@ -107,6 +108,10 @@ struct compose_spec {
 
 /* Checks every field and reports all problems at once (exit 2 on failure). */
 int compose_spec_validate(const struct compose_spec *spec, struct sb_err *err);
+/* Workers placed on hosts[host] (0 for hosts[0] with no_master_worker). */
+unsigned compose_spec_host_workers(const struct compose_spec *spec, size_t host);
+/* Master plus all workers: how many node_ips a LAN mode must supply. */
+size_t compose_spec_node_count(const struct compose_spec *spec);
 
 /* ---- plan ---- */
 
@@ -187,6 +192,8 @@ static inline void compose_plan_freep(struct compose_plan **p)
 /* Borrowed; NULL if absent. */
 const struct compose_node *compose_plan_node(const struct compose_plan *plan, const char *name);
 const char *compose_role_name(enum compose_role role);
+/* The Docker network driver: "bridge", "macvlan" or "ipvlan". */
+const char *compose_net_mode_name(enum compose_net_mode mode);
 
 /* ---- rendering (caller frees) ---- */
 

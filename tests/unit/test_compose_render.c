@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rendered text: slurm.conf, cgroup.conf, hosts and the dry-run plan, on
+ * golden files in tests/fixtures/compose/ (SLURMBOX_UPDATE_GOLDEN=1 rewrites).
+ */
+#include "../../compose/compose.h"
+#include "tap.h"
+
+#define IP(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+static struct compose_host hosts1[1];
+static struct compose_host hosts3[3];
+static uint32_t ips3[7];
+
+static struct compose_spec spec_single(void)
+{
+	struct compose_host h = {(char *)"localhost", 2, 23158, (char *)"x86_64"};
+	struct compose_spec s = {
+	    .cluster = (char *)"slurmbox",
+	    .workers = 2,
+	    .key_path = (char *)"/var/lib/slurmbox/slurmbox/munge.key",
+	    .user = {(char *)"alice", 1000, 1000},
+	    .image_master = (char *)"slurmbox-master:3f2a9c1e",
+	    .image_worker = (char *)"slurmbox-worker:3f2a9c1e",
+	    .net_mode = COMPOSE_NET_BRIDGE,
+	    .subnet = {IP(10, 213, 0, 0), 24},
+	    .hosts = hosts1,
+	    .n_hosts = 1,
+	};
+
+	hosts1[0] = h;
+	return s;
+}
+
+static struct compose_spec spec_three(void)
+{
+	struct compose_spec s = spec_single();
+
+	hosts3[0] = (struct compose_host){(char *)"alpha", 4, 15872, (char *)"x86_64"};
+	hosts3[1] = (struct compose_host){(char *)"bob@beta", 8, 31744, (char *)"x86_64"};
+	hosts3[2] = (struct compose_host){(char *)"gamma", 2, 7680, (char *)"aarch64"};
+	for (size_t i = 0; i < ARRAY_SIZE(ips3); i++)
+		ips3[i] = IP(192, 168, 10, 50 + i);
+	s.cluster = (char *)"lab";
+	s.home_path = (char *)"/srv/lab-home";
+	s.user = (struct compose_user){(char *)"bob", 1001, 100};
+	s.net_mode = COMPOSE_NET_MACVLAN;
+	s.subnet = (struct compose_cidr){IP(192, 168, 10, 0), 24};
+	s.gateway = IP(192, 168, 10, 254);
+	s.hosts = hosts3;
+	s.n_hosts = 3;
+	s.node_ips = ips3;
+	s.n_node_ips = 7;
+	return s;
+}
+
+static struct compose_plan *build(const struct compose_spec *s)
+{
+	struct compose_plan *plan = NULL;
+	struct sb_err err = SB_ERR_INIT;
+
+	if (compose_plan_build(s, &plan, &err) != 0)
+		TAP_FAIL("compose_plan_build: %s", err.msg);
+	return plan;
+}
+
+static size_t count_lines_starting(const char *text, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, prefix, len))
+			n++;
+	return n;
+}
+
+static void test_slurm_conf_single(void)
+{
+	struct compose_spec s = spec_single();
+	_cleanup_plan_ struct compose_plan *plan = build(&s);
+	_cleanup_free_ char *text = NULL;
+
+	if (!plan)
+		return;
+	text = compose_render_slurm_conf(plan);
+	CHECK_GOLDEN("compose/slurm.conf", text);
+	CHECK_CONTAINS(text, "\nClusterName=slurmbox\n");
+	CHECK_CONTAINS(text, "\nSlurmctldHost=master(10.213.0.2)\n");
+	CHECK_CONTAINS(text, "\nStateSaveLocation=/var/spool/slurmctld\n");
+	CHECK_CONTAINS(text, "\nNodeName=worker-1 NodeAddr=10.213.0.3 CPUs=2 RealMemory=22000 "
+	                     "State=UNKNOWN\n");
+	CHECK_CONTAINS(text,
+	               "\nPartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP\n");
+	CHECK_INT(count_lines_starting(text, "NodeName="), 2);
+	CHECK(!strstr(text, "NodeName=master"));
+	CHECK(text[strlen(text) - 1] == '\n');
+	/* The StateSaveLocation is where the master's state volume is mounted. */
+	CHECK_STR(plan->nodes[0].mounts[2].target, "/var/spool/slurmctld");
+}
+
+/* Every line is a comment or one Key=Value setting (the node lines hold several). */
+static void test_slurm_conf_one_setting_per_line(void)
+{
+	struct compose_spec s = spec_single();
+	_cleanup_plan_ struct compose_plan *plan = build(&s);
+	_cleanup_free_ char *text = NULL;
+	size_t lines = 0;
+
+	if (!plan)
+		return;
+	text = compose_render_slurm_conf(plan);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		const char *eq = strchr(line, '=');
+
+		lines++;
+		if (line[0] == '#' || !strncmp(line, "NodeName=", 9) ||
+		    !strncmp(line, "PartitionName=", 14))
+			continue;
+		if (!eq || strchr(eq + 1, '=') || strchr(line, ' '))
+			TAP_FAIL("not one setting: \"%s\"", line);
+	}
+	CHECK(lines > 20);
+}
+
+static void test_slurm_conf_no_workers(void)
+{
+	struct compose_spec s = spec_single();
+	_cleanup_plan_ struct compose_plan *plan = build(&s);
+	_cleanup_free_ char *text = NULL;
+	size_t saved;
+
+	if (!plan)
+		return;
+	/* Validation never lets this through; rendering still must not write a bad partition. */
+	saved = plan->n_nodes;
+	plan->n_nodes = 1;
+	text = compose_render_slurm_conf(plan);
+	plan->n_nodes = saved;
+	CHECK(!strstr(text, "PartitionName="));
+	CHECK(!strstr(text, "NodeName="));
+	CHECK_CONTAINS(text, "SlurmctldHost=master(10.213.0.2)");
+}
+
+static void test_slurm_conf_three_hosts(void)
+{
+	struct compose_spec s = spec_three();
+	_cleanup_plan_ struct compose_plan *plan = build(&s);
+	_cleanup_free_ char *text = NULL;
+
+	if (!plan)
+		return;
+	text = compose_render_slurm_conf(plan);
+	CHECK_GOLDEN("compose/slurm-3hosts.conf", text);
+	CHECK_CONTAINS(text, "ClusterName=lab\n");
+	CHECK_CONTAINS(text, "SlurmctldHost=master(192.168.10.50)\n");
+	CHECK_CONTAINS(text, "NodeName=worker-3 NodeAddr=192.168.10.53 CPUs=8 RealMemory=30156 ");
+	CHECK_CONTAINS(text, "NodeName=worker-6 NodeAddr=192.168.10.56 CPUs=2 RealMemory=7296 ");
+	CHECK_INT(count_lines_starting(text, "NodeName="), 6);
+	/* Identical on every node: the plan carries one copy for all. */
+	CHECK_STR(plan->files[0].content, text);
+}
+
+static void test_cgroup_conf(void)
+{
+	struct compose_spec s = spec_single();
+	_cleanup_plan_ struct compose_plan *plan = build(&s);
+	_cleanup_free_ char *text = NULL;
+
+	if (!plan)
+		return;
+	text = compose_render_cgroup_conf(plan);
+	CHECK_GOLDEN("compose/cgroup.conf", text);
+	CHECK_CONTAINS(text, "\nIgnoreSystemd=yes\n");
+}
+
+static void test_hosts(void)
+{
+	struct compose_spec s = spec_single();
+	_cleanup_plan_ struct compose_plan *plan = build(&s);
+	_cleanup_free_ char *text = NULL;
+
+	if (!plan)
+		return;
+	text = compose_render_hosts(plan);
+	CHECK_GOLDEN("compose/hosts", text);
+	CHECK_STR(text, "127.0.0.1\tlocalhost\n"
+	                "10.213.0.2\tmaster\n"
+	                "10.213.0.3\tworker-1\n"
+	                "10.213.0.4\tworker-2\n");
+}
+
+static void test_plan_text_single(void)
+{
+	struct compose_spec s = spec_single();
+	_cleanup_plan_ struct compose_plan *plan = build(&s);
+	_cleanup_free_ char *text = NULL, *again = NULL;
+
+	if (!plan)
+		return;
+	text = compose_render_plan(plan);
+	again = compose_render_plan(plan);
+	CHECK_STR(again, text);
+	CHECK_GOLDEN("compose/plan.txt", text);
+	CHECK_CONTAINS(text, "alice (1000:1000)");
+	CHECK_CONTAINS(text, "slurmbox-net (bridge, subnet 10.213.0.0/24, gateway 10.213.0.1)");
+	CHECK_CONTAINS(text, "/var/lib/slurmbox/slurmbox/munge.key -> /etc/munge/munge.key (ro)");
+	CHECK_CONTAINS(text, "--- /etc/slurm/slurm.conf ---\n# slurm.conf for slurmbox");
+	CHECK_CONTAINS(text, "--- /etc/slurm/cgroup.conf ---\n# cgroup.conf");
+	CHECK_CONTAINS(text, plan->config_hash);
+	/* No trailing blanks from the table. */
+	CHECK(!strstr(text, " \n"));
+}
+
+static void test_plan_text_three_hosts(void)
+{
+	struct compose_spec s = spec_three();
+	_cleanup_plan_ struct compose_plan *plan = build(&s);
+	_cleanup_free_ char *text = NULL;
+
+	if (!plan)
+		return;
+	text = compose_render_plan(plan);
+	CHECK_GOLDEN("compose/plan-3hosts.txt", text);
+	CHECK_CONTAINS(text, "lab-net (macvlan, subnet 192.168.10.0/24, gateway 192.168.10.254)");
+	CHECK_CONTAINS(text, "bob@beta");
+	CHECK_CONTAINS(text, "/srv/lab-home -> /home\n");
+	CHECK(!strstr(text, " \n"));
+}
+
+int main(void)
+{
+	TAP_RUN(test_slurm_conf_single, test_slurm_conf_one_setting_per_line,
+	        test_slurm_conf_no_workers, test_slurm_conf_three_hosts, test_cgroup_conf,
+	        test_hosts, test_plan_text_single, test_plan_text_three_hosts);
+}
