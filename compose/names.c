@@ -138,6 +138,11 @@ int compose_user_name_check(const char *name, struct sb_err *err)
 		return sb_err_input(err,
 		                    "Invalid --user \"root\": jobs must not run as root; give a "
 		                    "normal user's name");
+	if (!strcmp(name, "slurm") || !strcmp(name, "munge"))
+		return sb_err_input(err,
+		                    "Invalid --user \"%s\": that is a system user of the node "
+		                    "images; give a normal user's name",
+		                    name);
 	for (const char *p = name; *p; p++) {
 		if (is_upper(*p)) {
 			_cleanup_free_ char *lower = xstrdup(name);

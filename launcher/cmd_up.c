@@ -142,7 +142,7 @@ static int user_parse(const char *text, struct compose_user *u, struct sb_err *e
 	}
 	ret = compose_user_name_check(name, err);
 	if (ret < 0)
-		return sb_err_wrap(err, "--user");
+		return ret;
 	pw = uid_s ? NULL : getpwnam(name);
 	if (pw && pw->pw_uid != 0) {
 		uid = pw->pw_uid;
