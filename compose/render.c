@@ -46,6 +46,7 @@ static const struct conf_setting slurm_conf_fixed[] = {
     {"AccountingStorageType", "accounting_storage/none"},
     {"SlurmctldDebug", "info"},
     {"SlurmdDebug", "info"},
+    {"MailProg", "/bin/true"}, /* no mail in the images; the default logs an error */
 };
 
 static const struct compose_node *plan_master(const struct compose_plan *plan)
