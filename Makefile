@@ -124,3 +124,10 @@ clean:
 	rm -rf build build-san slurmbox
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# netconf's network-namespace test driver (tests/netns/test-netconf.sh, run
+# it with NETCONF_DRIVER=$(BUILD)/tests/netconf-driver). Links netconf only.
+$(BUILD)/tests/netconf-driver: tests/netns/netconf-driver.c $(NETCONF_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(NETCONF_OBJ) $(LDFLAGS) $(LDLIBS)

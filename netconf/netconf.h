@@ -23,16 +23,22 @@ struct netconf_route4 {
 	uint32_t table;
 };
 
-/* Every IPv4 route of every table, plus each interface address's prefix. Caller frees *out. */
+/*
+ * Every IPv4 route of every table (one entry per route; a multipath route
+ * shows its first hop), plus each interface address's prefix that is not
+ * already a route (interface down, noprefixroute), as table 254 without
+ * gateway. Caller frees *out.
+ */
 int netconf_routes_list(struct netconf_route4 **out, size_t *n, struct sb_err *err);
 
 /* The LAN side of a host: what macvlan hangs from. */
 struct netconf_uplink {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
-	uint32_t addr;    /* the host's own IPv4 address on it */
+	uint32_t addr; /* the host's own IPv4 address on it */
 	uint8_t prefix;
-	uint32_t gateway; /* of the default route; 0 if the parent is not on it */
+	uint32_t gateway; /* of the lowest-metric main-table default route through
+			     this interface; 0 if none leaves through it */
 	bool wireless;    /* /sys/class/net/IF/wireless or phy80211 exists */
 	unsigned mtu;
 };
@@ -49,10 +55,12 @@ int netconf_uplink_find(const char *ifname, struct netconf_uplink *out, struct s
  * connect+send to the discard port triggers ARP), waits up to timeout_ms,
  * and reads the neighbour table with RTM_GETNEIGH (libmnl). *in_use is true
  * when an entry is REACHABLE/STALE/DELAY/PROBE/PERMANENT with a MAC, which
- * goes to mac[6].
+ * goes to mac[6]. REACHABLE/PERMANENT and FAILED answer at once; otherwise
+ * the state at timeout_ms decides. One of this host's own addresses is in
+ * use, with its interface's MAC (it never shows up in the neighbour table).
  */
 int netconf_neigh_probe(const char *ifname, uint32_t addr, int timeout_ms, bool *in_use,
-			uint8_t mac[6], struct sb_err *err);
+                        uint8_t mac[6], struct sb_err *err);
 
 enum netconf_shim_kind {
 	NETCONF_SHIM_MACVLAN, /* mode bridge: the kernel default, vepa, cannot reach siblings */
@@ -66,7 +74,7 @@ enum netconf_shim_kind {
  * error. -EPERM with a clear message without CAP_NET_ADMIN.
  */
 int netconf_shim_ensure(const char *name, const char *parent, enum netconf_shim_kind kind,
-			uint32_t addr, const uint32_t *routes, size_t n_routes, struct sb_err *err);
+                        uint32_t addr, const uint32_t *routes, size_t n_routes, struct sb_err *err);
 /* Delete a link by name; absent is success. */
 int netconf_link_del(const char *name, struct sb_err *err);
 /* Does a link by that name exist? */
@@ -82,7 +90,12 @@ struct netconf_neigh {
 	uint8_t mac[6];
 	bool has_mac;
 };
-/* Parse one RTM_NEWNEIGH message (AF_INET only; others return 1 = skip). */
+/*
+ * Parse one RTM_NEWNEIGH message of nlh->nlmsg_len bytes: 0 when parsed, 1 to
+ * skip (not AF_INET, or not RTM_NEWNEIGH), -EBADMSG when malformed (short,
+ * truncated or unaligned, no 4-byte NDA_DST). has_mac is false without a
+ * 6-byte NDA_LLADDR.
+ */
 int netconf_neigh_parse(const struct nlmsghdr *nlh, struct netconf_neigh *out);
 /* True for states that mean "someone answered": REACHABLE, STALE, DELAY, PROBE, PERMANENT. */
 bool netconf_neigh_state_in_use(uint16_t state);
