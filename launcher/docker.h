@@ -44,12 +44,25 @@ const char *docker_api_version(const struct docker *d);
 const char *docker_socket_path(const struct docker *d);
 
 /*
+ * Pure: the socket path of a DOCKER_HOST value ("unix:///run/docker.sock")
+ * into path[size]. tcp://, ssh:// and other schemes are refused with a hint.
+ */
+int docker_host_parse(const char *host, char *path, size_t size, struct sb_err *err);
+
+/*
+ * How long a request may go without any progress before it fails with
+ * -ETIMEDOUT (default 300 s; 0: no limit). Streams (docker_stream, logs -f)
+ * are never bounded. Returns the previous value.
+ */
+int docker_set_timeout(struct docker *d, int idle_seconds);
+
+/*
  * Pure: the version to speak, min(DOCKER_API_MAX, server_max); refuses when it
  * is below server_min or below DOCKER_API_MIN. server_max NULL means "1.24"
  * (no Api-Version header). out holds at least 16 bytes.
  */
 int docker_api_negotiate(const char *server_max, const char *server_min, char *out,
-			 struct sb_err *err);
+                         struct sb_err *err);
 /* Pure: compare "1.41" and "1.44" numerically (<0, 0, >0). */
 int docker_api_compare(const char *a, const char *b);
 
@@ -59,7 +72,7 @@ int docker_api_compare(const char *a, const char *b);
  * the parsed response, or NULL for an empty body. Returns 0 for 2xx and 304.
  */
 int docker_call(struct docker *d, const char *method, const char *path, struct json_object *body,
-		struct json_object **out, struct sb_err *err);
+                struct json_object **out, struct sb_err *err);
 /* The HTTP status of the last call on this handle. */
 long docker_last_status(const struct docker *d);
 
@@ -77,17 +90,64 @@ typedef int (*docker_data_fn)(const char *buf, size_t len, void *arg);
  * one fails the call with that message. `msg_fn` may be NULL.
  */
 int docker_stream(struct docker *d, const char *method, const char *path, const char *content_type,
-		  docker_read_fn body_fn, void *body_arg, docker_msg_fn msg_fn, void *msg_arg,
-		  struct sb_err *err);
+                  docker_read_fn body_fn, void *body_arg, docker_msg_fn msg_fn, void *msg_arg,
+                  struct sb_err *err);
 
 /* A GET whose raw response body goes to data_fn (image save, archive get). */
 int docker_get_raw(struct docker *d, const char *path, docker_data_fn data_fn, void *arg,
-		   struct sb_err *err);
+                   struct sb_err *err);
+
+/*
+ * The general request behind docker_call, docker_stream and docker_get_raw.
+ * The body is either in memory (body, body_len) or streamed chunked from
+ * body_fn; both NULL: none. A 2xx/304 response body goes to data_fn, or is
+ * collected into *resp when data_fn is NULL (resp may be NULL). Errors
+ * (HTTP >= 400, transport) are mapped as for docker_call.
+ */
+struct docker_req {
+	const char *method; /* "GET", "POST", "PUT", "DELETE", "HEAD" */
+	const char *path;   /* without the version prefix */
+	const char *content_type;
+	const void *body;
+	size_t body_len;
+	docker_read_fn body_fn;
+	void *body_arg;
+	docker_data_fn data_fn;
+	void *data_arg;
+	bool no_timeout; /* a stream that may stay silent for long (build, logs -f) */
+};
+int docker_request(struct docker *d, const struct docker_req *req, struct sb_buf *resp,
+                   struct sb_err *err);
+
+/* URL-encode a path segment or query value; keep_slash leaves '/' as is (image refs). Caller frees. */
+char *docker_escape(const char *s, bool keep_slash);
+
+/*
+ * Pure: the incremental parser behind docker_stream. Feed any chunking of a
+ * stream of concatenated JSON objects; each complete object is checked for
+ * "error"/"errorDetail" (which fails the feed with Docker's message) and
+ * otherwise handed to fn (may be NULL). end() fails if an object is cut off.
+ */
+struct docker_jsonstream {
+	struct json_tokener *tok;
+	docker_msg_fn fn;
+	void *arg;
+	bool partial; /* bytes of an unfinished object are pending */
+	size_t count; /* objects parsed */
+};
+void docker_jsonstream_init(struct docker_jsonstream *js, docker_msg_fn fn, void *arg);
+int docker_jsonstream_feed(struct docker_jsonstream *js, const char *buf, size_t len,
+                           struct sb_err *err);
+int docker_jsonstream_end(struct docker_jsonstream *js, struct sb_err *err);
+void docker_jsonstream_release(struct docker_jsonstream *js);
 
 /*
  * Pure: demultiplex Docker's 8-byte-header stream framing incrementally.
- * Feed any chunking of the stream; complete frames are delivered to
- * `fn(stream, payload, len, arg)` (stream 1 stdout, 2 stderr, 3 systemerr).
+ * Feed any chunking of the stream; payload bytes are delivered to
+ * `fn(stream, payload, len, arg)` as they arrive, so a frame cut across
+ * feeds comes in several pieces (stream 0 stdin echo, 1 stdout, 2 stderr,
+ * 3 systemerr). Empty frames are skipped. A header with an unknown stream
+ * type gives -EPROTO; fn's negative return is passed back.
  */
 struct docker_demux {
 	unsigned char hdr[8];
@@ -97,7 +157,7 @@ struct docker_demux {
 };
 typedef int (*docker_frame_fn)(int stream, const char *buf, size_t len, void *arg);
 int docker_demux_feed(struct docker_demux *dm, const char *buf, size_t len, docker_frame_fn fn,
-		      void *arg);
+                      void *arg);
 
 /* Pure: URL-encoded JSON filters, e.g. {"label":["io.slurmbox.cluster=x"]}. Caller frees. */
 char *docker_filters_label(const char *const *labels, size_t n);
