@@ -86,6 +86,9 @@ struct nl_addr *netconf_nl_addr_new(uint32_t addr, unsigned prefix);
 /* Interface name by index from a link cache; "" when unknown. */
 void netconf_link_name(struct nl_cache *links, int ifindex, char name[IF_NAMESIZE]);
 
+/* A host's unicast address: not 0.0.0.0, not loopback, not multicast or class E. */
+bool netconf_ip4_is_unicast(uint32_t addr);
+
 /* Dotted quad of a host-order address into buf[INET_ADDRSTRLEN]. */
 const char *netconf_ip4_str(uint32_t addr, char buf[INET_ADDRSTRLEN]);
 

@@ -212,6 +212,7 @@ int netconf_shim_ensure(const char *name, const char *parent, enum netconf_shim_
 	_cleanup_nl_cache_ struct nl_cache *links = NULL;
 	_cleanup_rtnl_link_ struct rtnl_link *plink = NULL;
 	_cleanup_rtnl_link_ struct rtnl_link *link = NULL;
+	char ip[INET_ADDRSTRLEN];
 	int parent_idx, ifindex, r;
 
 	r = netconf_check_ifname("Creating a shim", name, err);
@@ -227,6 +228,15 @@ int netconf_shim_ensure(const char *name, const char *parent, enum netconf_shim_
 	if (n_routes && !routes)
 		return sb_err_input(err, "Creating shim '%s': %zu routes but no array", name,
 		                    n_routes);
+	if (!netconf_ip4_is_unicast(addr))
+		return sb_err_input(err, "Creating shim '%s': %s is not a unicast address", name,
+		                    netconf_ip4_str(addr, ip));
+	for (size_t i = 0; i < n_routes; i++) {
+		if (!netconf_ip4_is_unicast(routes[i]))
+			return sb_err_input(
+			    err, "Creating shim '%s': route to %s: not a unicast address", name,
+			    netconf_ip4_str(routes[i], ip));
+	}
 
 	r = netconf_nl_open(&sk, err);
 	if (r < 0)

@@ -91,3 +91,8 @@ const char *netconf_ip4_str(uint32_t addr, char buf[INET_ADDRSTRLEN])
 
 	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
 }
+
+bool netconf_ip4_is_unicast(uint32_t addr)
+{
+	return addr != 0 && addr >> 24 != 127 && addr < 0xe0000000u;
+}

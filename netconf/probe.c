@@ -179,6 +179,8 @@ int netconf_neigh_probe(const char *ifname, uint32_t addr, int timeout_ms, bool 
 	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE)
 		return sb_err_input(err, "Probing %s: '%s' is not a valid interface name", ip,
 		                    ifname ? ifname : "");
+	if (!netconf_ip4_is_unicast(addr))
+		return sb_err_input(err, "Probing %s: not a unicast address of a LAN host", ip);
 	if (timeout_ms < 0)
 		return sb_err_input(err, "Probing %s: timeout %d ms is negative", ip, timeout_ms);
 	seen.ifindex = (int)if_nametoindex(ifname);

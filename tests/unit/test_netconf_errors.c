@@ -44,6 +44,17 @@ static void test_nl_fail_message(void)
 	CHECK_CONTAINS(err.msg, "Listing routes: ");
 }
 
+static void test_unicast(void)
+{
+	CHECK(netconf_ip4_is_unicast(0x0a000001));
+	CHECK(netconf_ip4_is_unicast(0xdfffffff));
+	CHECK(!netconf_ip4_is_unicast(0));
+	CHECK(!netconf_ip4_is_unicast(0x7f000001));
+	CHECK(!netconf_ip4_is_unicast(0xe0000001));
+	CHECK(!netconf_ip4_is_unicast(0xf0000001));
+	CHECK(!netconf_ip4_is_unicast(0xffffffff));
+}
+
 static void test_addr_helpers(void)
 {
 	_cleanup_nl_addr_ struct nl_addr *a = netconf_nl_addr_new(0x0a4d00fa, 32);
@@ -84,17 +95,30 @@ static void test_input_checks(void)
 	    -SB_EINPUT);
 	CHECK_INT(netconf_shim_ensure("sb-shim", "eth0", NETCONF_SHIM_MACVLAN, 1, NULL, 2, &err),
 	          -SB_EINPUT);
+	CHECK_INT(
+	    netconf_shim_ensure("sb-shim", "eth0", NETCONF_SHIM_MACVLAN, 0xe0000001, NULL, 0, &err),
+	    -SB_EINPUT);
+	CHECK_CONTAINS(err.msg, "224.0.0.1 is not a unicast address");
+	CHECK_INT(netconf_shim_ensure("sb-shim", "eth0", NETCONF_SHIM_MACVLAN, 0x0a000001,
+	                              (const uint32_t[]){0x0a000002, 0xffffffff}, 2, &err),
+	          -SB_EINPUT);
+	CHECK_CONTAINS(err.msg, "route to 255.255.255.255: not a unicast address");
 	CHECK_INT(netconf_link_del("", &err), -SB_EINPUT);
 	CHECK_INT(netconf_link_exists("0123456789abcdef", &b, &err), -SB_EINPUT);
 	CHECK_INT(netconf_uplink_find("0123456789abcdef", &u, &err), -SB_EINPUT);
 	CHECK_CONTAINS(err.msg, "--parent '0123456789abcdef'");
-	CHECK_INT(netconf_neigh_probe(NULL, 1, 10, &b, mac, &err), -SB_EINPUT);
-	CHECK_INT(netconf_neigh_probe("eth0", 1, -1, &b, mac, &err), -SB_EINPUT);
+	CHECK_INT(netconf_neigh_probe(NULL, 0x0a000001, 10, &b, mac, &err), -SB_EINPUT);
+	CHECK_INT(netconf_neigh_probe("eth0", 0x7f000005, 10, &b, mac, &err), -SB_EINPUT);
+	CHECK_CONTAINS(err.msg, "Probing 127.0.0.5: not a unicast address");
+	CHECK_INT(netconf_neigh_probe("eth0", 0, 10, &b, mac, &err), -SB_EINPUT);
+	CHECK_INT(netconf_neigh_probe("eth0", 0xffffffff, 10, &b, mac, &err), -SB_EINPUT);
+	CHECK_INT(netconf_neigh_probe("eth0", 0x0a000001, -1, &b, mac, &err), -SB_EINPUT);
 	CHECK_CONTAINS(err.msg, "negative");
 	CHECK_INT(sb_err_exit_status(&err), 2);
 }
 
 int main(void)
 {
-	TAP_RUN(test_nle_to_errno, test_nl_fail_message, test_addr_helpers, test_input_checks);
+	TAP_RUN(test_nle_to_errno, test_nl_fail_message, test_unicast, test_addr_helpers,
+	        test_input_checks);
 }
