@@ -72,7 +72,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB_OBJ)
 	@echo "  TEST    $@"
 	@$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
-unit-bins: $(UNIT_BIN)
+unit-bins: $(UNIT_BIN) $(BUILD)/tests/netconf-driver
 
 # Unit tests: pure, no Docker, no root. TAP on stdout.
 unit: $(UNIT_BIN) $(BUILD)/slurmbox
@@ -118,7 +118,7 @@ check-deps:
 	@echo "check-deps: layering ok"
 
 shellcheck:
-	shellcheck -x images/*/*.sh images/embed.sh tests/lib/* tests/run-* tests/lab
+	shellcheck -x images/*/*.sh images/embed.sh tests/lib/* tests/run-* tests/lint tests/bench/* tests/netns/*.sh tests/netns/capture-neigh-fixtures
 
 clean:
 	rm -rf build build-san slurmbox

@@ -9,6 +9,8 @@
 
 #include <time.h>
 
+int cli_exit_status = -1;
+
 int cli_set_cluster(struct cli_ctx *ctx, const char *name, struct sb_err *err)
 {
 	int ret = compose_cluster_name_check(name, err);

@@ -11,8 +11,6 @@
 #include <getopt.h>
 #include <signal.h>
 
-int cli_exit_status = -1;
-
 static const char usage_text[] =
 	"Usage: slurmbox [--name NAME] COMMAND [OPTIONS]\n"
 	"\n"
