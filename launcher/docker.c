@@ -451,6 +451,8 @@ static int docker_perform(struct docker *d, const struct docker_req *req, bool v
 		r = sb_err_set(err, -x.body_ret,
 		               "Docker %s %s: reading the request body failed: %s", req->method,
 		               req->path, strerror(-x.body_ret));
+	else if (d->last_status >= 300 && d->last_status != 304) /* even if the upload broke off */
+		r = docker_http_error(d->last_status, req->method, req->path, &x.errbody, err);
 	else if (rc == CURLE_COULDNT_CONNECT || (rc == CURLE_OPERATION_TIMEDOUT && !pretransfer))
 		r = docker_connect_error(d, rc, err);
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -460,8 +462,6 @@ static int docker_perform(struct docker *d, const struct docker_req *req, bool v
 	else if (rc != CURLE_OK)
 		r = sb_err_set(err, EIO, "Docker %s %s on %s failed: %s", req->method, req->path,
 		               d->socket, d->errbuf[0] ? d->errbuf : curl_easy_strerror(rc));
-	else if (d->last_status >= 300 && d->last_status != 304)
-		r = docker_http_error(d->last_status, req->method, req->path, &x.errbody, err);
 	sb_buf_free(&x.errbody);
 	return r;
 }

@@ -95,6 +95,38 @@ static int exec_wait(curl_socket_t fd, short events, int64_t deadline)
 
 /* ---- create and start ---- */
 
+/* The terminal to take the size from: stdout's, else stdin's (TTY execs only). */
+static void exec_term_pick(struct exec_session *s)
+{
+	const struct docker_exec_opts *o = s->o;
+
+	s->term_fd = -1;
+	if (!o->tty)
+		return;
+	if (o->out_fd >= 0 && isatty(o->out_fd))
+		s->term_fd = o->out_fd;
+	else if (o->in_fd >= 0 && isatty(o->in_fd))
+		s->term_fd = o->in_fd;
+}
+
+/*
+ * "ConsoleSize":[rows,cols] for create and start (API 1.42+), so the command
+ * starts with the right size instead of racing the first resize.
+ */
+static void exec_console_size(struct exec_session *s, struct docker *d, struct json_object *body)
+{
+	struct winsize ws;
+	struct json_object *a;
+
+	if (s->term_fd < 0 || docker_api_compare(docker_api_version(d), "1.42") < 0 ||
+	    ioctl(s->term_fd, TIOCGWINSZ, &ws) < 0 || !ws.ws_row)
+		return;
+	a = json_object_new_array();
+	json_object_array_add(a, json_object_new_int(ws.ws_row));
+	json_object_array_add(a, json_object_new_int(ws.ws_col));
+	json_object_object_add(body, "ConsoleSize", a);
+}
+
 static struct json_object *exec_strv(const char *const *v)
 {
 	struct json_object *a = json_object_new_array();
@@ -104,9 +136,10 @@ static struct json_object *exec_strv(const char *const *v)
 	return a;
 }
 
-static int exec_create(struct docker *d, const char *container, const struct docker_exec_opts *o,
-                       char **id, struct sb_err *err)
+static int exec_create(struct exec_session *s, struct docker *d, const char *container, char **id,
+                       struct sb_err *err)
 {
+	const struct docker_exec_opts *o = s->o;
 	struct json_object *body = json_object_new_object();
 	struct json_object *reply = NULL, *v;
 	_cleanup_free_ char *e = docker_escape(container, false);
@@ -124,6 +157,7 @@ static int exec_create(struct docker *d, const char *container, const struct doc
 		json_object_object_add(body, "WorkingDir", json_object_new_string(o->workdir));
 	if (o->env)
 		json_object_object_add(body, "Env", exec_strv(o->env));
+	exec_console_size(s, d, body);
 	r = docker_call(d, "POST", path, body, &reply, err);
 	json_object_put(body);
 	if (r == 0 && json_object_object_get_ex(reply, "Id", &v) &&
@@ -223,12 +257,17 @@ static int exec_start(struct exec_session *s, struct docker *d, const char *id, 
 	_cleanup_buf_ struct sb_buf b = SB_BUF_INIT;
 	_cleanup_free_ char *req = NULL;
 	int64_t hdr_deadline = exec_now_ms() + EXEC_HEADER_TIMEOUT_MS;
-	const char *body =
-	    s->o->tty ? "{\"Detach\":false,\"Tty\":true}" : "{\"Detach\":false,\"Tty\":false}";
+	struct json_object *jb = json_object_new_object();
+	_cleanup_free_ char *body = NULL;
 	char *end = NULL;
 	CURLcode rc;
 	int status, r;
 
+	json_object_object_add(jb, "Detach", json_object_new_boolean(0));
+	json_object_object_add(jb, "Tty", json_object_new_boolean(s->o->tty));
+	exec_console_size(s, d, jb);
+	body = xstrdup(json_object_to_json_string_ext(jb, JSON_C_TO_STRING_PLAIN));
+	json_object_put(jb);
 	if (s->deadline && s->deadline < hdr_deadline)
 		hdr_deadline = s->deadline;
 	s->curl = curl_easy_init();
@@ -367,13 +406,8 @@ static void exec_term_setup(struct exec_session *s)
 	struct sigaction sa = {.sa_handler = exec_winch_handler};
 	struct termios raw;
 
-	s->term_fd = -1;
 	if (!o->tty)
 		return;
-	if (o->out_fd >= 0 && isatty(o->out_fd))
-		s->term_fd = o->out_fd;
-	else if (o->in_fd >= 0 && isatty(o->in_fd))
-		s->term_fd = o->in_fd;
 	if (o->in_fd >= 0 && isatty(o->in_fd) && tcgetattr(o->in_fd, &s->saved_tio) == 0) {
 		raw = s->saved_tio;
 		cfmakeraw(&raw);
@@ -525,7 +559,8 @@ int docker_exec(struct docker *d, const char *container, const struct docker_exe
 		return sb_err_input(err, "No command given to run in container %s", container);
 	if (o->timeout_ms > 0)
 		s.deadline = exec_now_ms() + o->timeout_ms;
-	r = exec_create(d, container, o, &id, err);
+	exec_term_pick(&s);
+	r = exec_create(&s, d, container, &id, err);
 	if (r < 0)
 		return r;
 

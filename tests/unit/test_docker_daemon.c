@@ -562,6 +562,20 @@ static void test_images(void)
 	CHECK_INT(docker_image_remove(d, ref, &err), 0);
 	CHECK_INT(docker_image_remove(d, ref, &err), -ENOENT);
 
+	/* errors before any output come back as HTTP errors, mapped like docker_call's */
+	src = (struct memsrc){tar.data, tar.len, 0};
+	err = (struct sb_err)SB_ERR_INIT;
+	CHECK_INT(docker_image_import(d, "Bad_Repo", "x", NULL, 0, memsrc_read, &src, &err),
+	          -EINVAL);
+	CHECK_CONTAINS(err.msg, "repository name must be lowercase");
+	CHECK_INT(docker_last_status(d), 400);
+	src = (struct memsrc){tar.data, tar.len, 0};
+	err = (struct sb_err)SB_ERR_INIT;
+	CHECK_INT(docker_image_build(d, "sbtest:nope", "nope", memsrc_read, &src, NULL, NULL, &err),
+	          -EIO);
+	CHECK_STR(err.msg, "Cannot locate specified Dockerfile: nope");
+	CHECK_INT(docker_last_status(d), 500);
+
 	/* build: the stream arrives; a failing RUN gives Docker's message */
 	snprintf(itag, sizeof(itag), "%s-build", tag);
 	snprintf(ref, sizeof(ref), "%s:%s", repo, itag);
