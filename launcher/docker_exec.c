@@ -470,7 +470,7 @@ static int exec_pump(struct exec_session *s, struct docker *d, const char *id, s
 				;
 			exec_resize(s, d, id, 1);
 		}
-		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
 			ssize_t r = read(o->in_fd, in, sizeof(in));
 
 			if (r > 0) {
