@@ -1,0 +1,64 @@
+#!/bin/sh
+# slurmbox node entrypoint: create the cluster user, start munged, then run
+# the role's Slurm daemon in the foreground (its log goes to `docker logs`).
+#
+# Environment (set by the launcher; never secrets):
+#   SLURMBOX_ROLE  master | worker
+#   SLURMBOX_USER  cluster user name (default "slurmbox")
+#   SLURMBOX_UID   its uid (default 1000)
+#   SLURMBOX_GID   its gid (default: the uid)
+# Files put in place by the launcher before start:
+#   /etc/slurm/slurm.conf, /etc/slurm/cgroup.conf   (archive upload)
+#   /etc/munge/munge.key                            (read-only bind, 0400, uid 980)
+set -eu
+
+die() {
+	echo "slurmbox-entrypoint: $*" >&2
+	exit 1
+}
+
+role=${SLURMBOX_ROLE:-}
+user=${SLURMBOX_USER:-slurmbox}
+uid=${SLURMBOX_UID:-1000}
+gid=${SLURMBOX_GID:-$uid}
+
+case $role in
+master) daemon=slurmctld ;;
+worker) daemon=slurmd ;;
+*) die "SLURMBOX_ROLE must be \"master\" or \"worker\", not \"$role\"" ;;
+esac
+case $user in
+'' | -* | *[!a-z0-9_-]*) die "SLURMBOX_USER \"$user\" is not a valid user name (use [a-z0-9_-], not starting with \"-\")" ;;
+esac
+case $uid$gid in
+*[!0-9]*) die "SLURMBOX_UID \"$uid\" and SLURMBOX_GID \"$gid\" must be numbers" ;;
+esac
+
+[ -f /etc/slurm/slurm.conf ] ||
+	die "/etc/slurm/slurm.conf is missing: the launcher must copy it into the container before starting it"
+# /etc/munge is 0700 munge: root sees into it only with CAP_DAC_OVERRIDE.
+[ -f /etc/munge/munge.key ] ||
+	die "/etc/munge/munge.key is missing or unreachable: bind-mount the cluster key there (read-only, mode 0400, owned by uid 980) and keep CAP_DAC_OVERRIDE"
+
+# Appending is ~15x faster than useradd and needs no lock files; the
+# lookups keep a restarted container's files unchanged.
+if ! grep -q "^$user:" /etc/group; then
+	echo "$user:x:$gid:" >>/etc/group
+fi
+if ! grep -q "^$user:" /etc/passwd; then
+	echo "$user:x:$uid:$gid::/home/$user:/bin/bash" >>/etc/passwd
+	echo "$user:!:1::::::" >>/etc/shadow
+fi
+if [ ! -d "/home/$user" ]; then
+	mkdir -m 0755 "/home/$user"
+	chown "$uid:$gid" "/home/$user"
+fi
+
+# munged checks the key's owner against its euid, so it runs as munge.
+# It returns once its socket accepts requests.
+mkdir -p /run/munge
+chown munge:munge /run/munge
+setpriv --reuid=munge --regid=munge --init-groups munged ||
+	die "munged failed to start (see its message above): the key must be a regular file owned by uid 980, mode 0400 or 0600, at least 32 bytes"
+
+exec "$daemon" -D
