@@ -215,18 +215,8 @@ void cli_cluster_free(struct cli_cluster *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_nodes; i++) {
-		struct cli_node *n = &c->nodes[i];
-		free(n->id);
-		free(n->container);
-		free(n->node);
-		free(n->role);
-		free(n->user);
-		free(n->state);
-		free(n->ip);
-		free(n->hash);
-		free(n->spec);
-	}
+	for (size_t i = 0; i < c->n_nodes; i++)
+		cli_node_free(&c->nodes[i]);
 	free(c->nodes);
 	c->nodes = NULL;
 	c->n_nodes = 0;
@@ -254,4 +244,56 @@ int cli_node_unknown(const struct cli_cluster *c, const char *cluster, const cha
 		sb_buf_printf(&names, "%s%s", i ? ", " : "", c->nodes[i].node);
 	return sb_err_input(err, "Unknown node '%s' in cluster '%s'; its nodes are: %s", node,
 			    cluster, names.data);
+}
+
+int cli_node_find(struct docker *d, const char *cluster, const char *node, struct cli_node *out,
+		  bool *found, struct sb_err *err)
+{
+	_cleanup_free_ char *name = xasprintf("%s-%s", cluster, node);
+	struct json_object *info = NULL, *cfg, *lab = NULL, *state;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	ret = docker_container_inspect(d, name, &info, err);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (json_object_object_get_ex(info, "Config", &cfg))
+		json_object_object_get_ex(cfg, "Labels", &lab);
+	/* A container by that name that is not this cluster's node is not ours. */
+	if (strcmp(json_str(lab, COMPOSE_LABEL_CLUSTER), cluster) == 0 &&
+	    strcmp(json_str(lab, COMPOSE_LABEL_NODE), node) == 0) {
+		*found = true;
+		out->id = xstrdup(json_str(info, "Id"));
+		out->container = xstrdup(name);
+		out->node = xstrdup(node);
+		out->role = xstrdup(json_str(lab, COMPOSE_LABEL_ROLE));
+		out->user = xstrdup(json_str(lab, "io.slurmbox.user"));
+		out->hash = xstrdup(json_str(lab, COMPOSE_LABEL_HASH));
+		out->spec = xstrdup(json_str(lab, "io.slurmbox.spec"));
+		out->state = xstrdup(json_object_object_get_ex(info, "State", &state)
+					     ? json_str(state, "Status")
+					     : "");
+		out->ip = xstrdup("");
+	}
+	json_object_put(info);
+	return 0;
+}
+
+void cli_node_free(struct cli_node *n)
+{
+	if (!n)
+		return;
+	free(n->id);
+	free(n->container);
+	free(n->node);
+	free(n->role);
+	free(n->user);
+	free(n->state);
+	free(n->ip);
+	free(n->hash);
+	free(n->spec);
+	memset(n, 0, sizeof(*n));
 }

@@ -82,6 +82,14 @@ int cli_cluster_load(struct docker *d, const char *cluster, struct cli_cluster *
 		     struct sb_err *err);
 void cli_cluster_free(struct cli_cluster *c);
 const struct cli_node *cli_cluster_node(const struct cli_cluster *c, const char *node);
+/*
+ * One node by its container name "<cluster>-<node>", checked against its
+ * labels (a same-named container of someone else is not found). One
+ * inspect instead of a list: the fast path of exec and logs.
+ */
+int cli_node_find(struct docker *d, const char *cluster, const char *node, struct cli_node *out,
+		  bool *found, struct sb_err *err);
+void cli_node_free(struct cli_node *n);
 /* "Unknown node 'x' in cluster 'y'; its nodes are: master, worker-1, ..." exit 2. */
 int cli_node_unknown(const struct cli_cluster *c, const char *cluster, const char *node,
 		     struct sb_err *err);

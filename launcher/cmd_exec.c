@@ -44,22 +44,26 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 	_cleanup_docker_ struct docker *d = NULL;
 	_cleanup_free_ char *home = NULL;
 	struct cli_cluster have = {0};
+	struct cli_node node = {0};
 	const struct cli_node *n;
 	const char *user;
-	bool tty;
+	bool tty, found;
 	int status = -1, ret;
 
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
 		return ret;
-	ret = cli_cluster_load(d, ctx->cluster, &have, err);
+	ret = cli_node_find(d, ctx->cluster, r->node, &node, &found, err);
 	if (ret < 0)
 		return ret;
-	n = cli_cluster_node(&have, r->node);
-	if (!n) {
-		ret = cli_node_unknown(&have, ctx->cluster, r->node, err);
+	if (!found) {
+		/* the slow path, only to list the nodes there are */
+		ret = cli_cluster_load(d, ctx->cluster, &have, err);
+		if (ret == 0)
+			ret = cli_node_unknown(&have, ctx->cluster, r->node, err);
 		goto out;
 	}
+	n = &node;
 	if (strcmp(n->state, "running") != 0) {
 		ret = sb_err_set(err, EAGAIN,
 				 "Node '%s' is %s, not running; `slurmbox up` starts it again",
@@ -87,6 +91,7 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 		goto out;
 	cli_exit_status = status;
 out:
+	cli_node_free(&node);
 	cli_cluster_free(&have);
 	return ret;
 }

@@ -60,6 +60,8 @@ int cmd_images(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		return sb_err_input(err, "images: unknown verb '%s'; use build or list", verb);
 
 	ret = docker_open(NULL, &d, err);
+	if (ret == 0)
+		ret = docker_version_check(d, err);
 	if (ret < 0)
 		return ret;
 	if (strcmp(verb, "list") == 0) {

@@ -182,8 +182,8 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	};
 	_cleanup_docker_ struct docker *d = NULL;
 	struct cli_cluster have = {0};
-	const struct cli_node *n;
-	bool follow = false;
+	struct cli_node node = {0};
+	bool follow = false, found;
 	unsigned tail = 0;
 	bool tail_set = false;
 	int c, ret;
@@ -219,15 +219,18 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
 		return ret;
-	ret = cli_cluster_load(d, ctx->cluster, &have, err);
+	ret = cli_node_find(d, ctx->cluster, argv[optind], &node, &found, err);
 	if (ret < 0)
 		return ret;
-	n = cli_cluster_node(&have, argv[optind]);
-	if (!n)
-		ret = cli_node_unknown(&have, ctx->cluster, argv[optind], err);
-	else
-		ret = docker_container_logs(d, n->id, follow, tail_set ? (int)tail : -1,
+	if (!found) {
+		ret = cli_cluster_load(d, ctx->cluster, &have, err);
+		if (ret == 0)
+			ret = cli_node_unknown(&have, ctx->cluster, argv[optind], err);
+	} else {
+		ret = docker_container_logs(d, node.id, follow, tail_set ? (int)tail : -1,
 					    STDOUT_FILENO, STDERR_FILENO, err);
+	}
+	cli_node_free(&node);
 	cli_cluster_free(&have);
 	return ret;
 }

@@ -415,6 +415,8 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	cli_step_begin(&step, ctx, "Docker engine");
 	ret = docker_open(NULL, &d, err);
 	if (ret == 0)
+		ret = docker_version_check(d, err);
+	if (ret == 0)
 		ret = docker_info_get(d, &info, err);
 	if (ret < 0) {
 		cli_step_fail(&step);

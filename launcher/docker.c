@@ -587,9 +587,7 @@ static int docker_ping(struct docker *d, char *api_version, bool *have, struct s
 int docker_open(const char *host, struct docker **out, struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
-	struct json_object *ver = NULL, *v;
 	char path[128], server[16];
-	const char *server_min = NULL, *server_max;
 	bool have;
 	int r;
 
@@ -603,10 +601,20 @@ int docker_open(const char *host, struct docker **out, struct sb_err *err)
 	r = docker_ping(d, server, &have, err);
 	if (r < 0)
 		return r;
-	server_max = have ? server : NULL;
-	r = docker_api_negotiate(server_max, NULL, d->version, err);
+	r = docker_api_negotiate(have ? server : NULL, NULL, d->version, err);
 	if (r < 0)
 		return r;
+	*out = steal_ptr(&d);
+	return 0;
+}
+
+int docker_version_check(struct docker *d, struct sb_err *err)
+{
+	struct json_object *ver = NULL, *v;
+	const char *server_min = NULL, *server_max = NULL;
+	char version[sizeof(d->version)];
+	int r;
+
 	/* /version tells the oldest API the daemon still accepts. */
 	r = docker_call(d, "GET", "/version", NULL, &ver, err);
 	if (r < 0) {
@@ -616,12 +624,14 @@ int docker_open(const char *host, struct docker **out, struct sb_err *err)
 		return sb_err_set(err, err->code, "Docker daemon at %s refused API %s: %s",
 		                  d->socket, d->version, inner);
 	}
+	if (json_object_object_get_ex(ver, "ApiVersion", &v))
+		server_max = json_object_get_string(v);
 	if (json_object_object_get_ex(ver, "MinAPIVersion", &v))
 		server_min = json_object_get_string(v);
-	r = docker_api_negotiate(server_max, server_min, d->version, err);
+	r = docker_api_negotiate(server_max, server_min, version, err);
 	json_object_put(ver);
 	if (r < 0)
 		return r;
-	*out = steal_ptr(&d);
+	memcpy(d->version, version, sizeof(version));
 	return 0;
 }

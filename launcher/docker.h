@@ -31,6 +31,12 @@ struct docker;
  * "permission denied", or an unsupported API version.
  */
 int docker_open(const char *host, struct docker **out, struct sb_err *err);
+/*
+ * Check the negotiated version against the daemon's /version (its
+ * MinAPIVersion), for commands that are about to change things. docker_open
+ * alone only pings, so that `exec` costs one request less.
+ */
+int docker_version_check(struct docker *d, struct sb_err *err);
 /* Another connection to the same daemon, same version; for another thread. */
 struct docker *docker_dup(const struct docker *d);
 void docker_free(struct docker *d);

@@ -145,6 +145,7 @@ static void test_open(void)
 			SKIP("no docker socket (%s)", err.msg);
 		return;
 	}
+	CHECK_INT(docker_version_check(d, &err), 0);
 	printf("# docker API %s on %s\n", docker_api_version(d), docker_socket_path(d));
 	CHECK(docker_api_compare(docker_api_version(d), DOCKER_API_MIN) >= 0);
 	CHECK(docker_api_compare(docker_api_version(d), DOCKER_API_MAX) <= 0);
