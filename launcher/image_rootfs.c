@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -34,6 +35,54 @@ static const char rootfs_chroot_script[] =
     "fi\n"
     "apt-get clean\n"
     "rm -rf /var/lib/apt/lists/*\n";
+
+/*
+ * SIGINT/SIGTERM/SIGHUP while the rootfs is made: remember it, stop the
+ * child's process group, and unwind so the directory is removed.
+ */
+static volatile sig_atomic_t rootfs_signal;
+static volatile pid_t rootfs_child;
+
+static void rootfs_on_signal(int sig)
+{
+	rootfs_signal = sig;
+	if (rootfs_child > 0)
+		kill(-rootfs_child, SIGTERM);
+}
+
+static const int rootfs_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+struct rootfs_sigsave {
+	struct sigaction old[ARRAY_SIZE(rootfs_signals)];
+	bool set;
+};
+
+static void rootfs_signals_catch(struct rootfs_sigsave *s)
+{
+	struct sigaction sa = {.sa_handler = rootfs_on_signal};
+
+	rootfs_signal = 0;
+	rootfs_child = 0;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(rootfs_signals); i++)
+		sigaction(rootfs_signals[i], &sa, &s->old[i]);
+	s->set = true;
+}
+
+static void rootfs_signals_restore(struct rootfs_sigsave *s)
+{
+	if (!s->set)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(rootfs_signals); i++)
+		sigaction(rootfs_signals[i], &s->old[i], NULL);
+	s->set = false;
+}
+
+static int rootfs_interrupted(struct sb_err *err)
+{
+	return sb_err_set(err, EINTR, "Interrupted by signal %d: the partial rootfs is removed",
+	                  (int)rootfs_signal);
+}
 
 static int rootfs_url_check(const char *name, const char *url, struct sb_err *err)
 {
@@ -126,6 +175,8 @@ static int rootfs_run(char *const argv[], const char *root, const char *const *e
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
+		setpgid(0, 0); /* a group of its own: signals reach it through us */
+
 		if (null < 0 || dup2(null, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
 			_exit(127);
 		for (; env && *env; env++)
@@ -138,6 +189,10 @@ static int rootfs_run(char *const argv[], const char *root, const char *const *e
 		dprintf(2, "Cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid);
+	rootfs_child = pid;
+	if (rootfs_signal)
+		kill(-pid, SIGTERM);
 	close(pfd[1]);
 	f = fdopen(pfd[0], "r");
 	if (!f)
@@ -153,13 +208,14 @@ static int rootfs_run(char *const argv[], const char *root, const char *const *e
 	fclose(f);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	rootfs_child = 0;
 	for (size_t i = nlines > ROOTFS_TAIL ? nlines - ROOTFS_TAIL : 0; i < nlines; i++)
 		sb_buf_printf(&msg, "\n  %s", tail[i % ROOTFS_TAIL]);
 	for (size_t i = 0; i < ROOTFS_TAIL; i++)
 		free(tail[i]);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (rootfs_signal || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		sb_buf_free(&msg);
-		return 0;
+		return rootfs_signal ? rootfs_interrupted(err) : 0;
 	}
 	sb_err_set(err, EIO, "%s failed (%s %d); its last output:%s", argv[0],
 	           WIFEXITED(status) ? "exit status" : "signal",
@@ -254,6 +310,11 @@ static int rootfs_tar_write(const char *root, int fd, struct sb_err *err)
 		struct archive_entry *e = archive_entry_new(), *spare = NULL;
 		const char *rel;
 
+		if (rootfs_signal) {
+			ret = rootfs_interrupted(err);
+			archive_entry_free(e);
+			break;
+		}
 		r = archive_read_next_header2(disk, e);
 		if (r == ARCHIVE_EOF || r < ARCHIVE_WARN) {
 			if (r != ARCHIVE_EOF)
@@ -398,6 +459,8 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 {
 	const char *mirror = getenv("SLURMBOX_DEBIAN_MIRROR");
 	const char *sec = getenv("SLURMBOX_DEBIAN_SECURITY_MIRROR");
+	/* declared first, so signals are restored after the directory is gone */
+	_cleanup_(rootfs_signals_restore) struct rootfs_sigsave sigs = {.set = false};
 	_cleanup_(rootfs_dir_remove) char *dir = NULL;
 	_cleanup_free_ char *debootstrap = NULL, *pkgs = NULL, *include = NULL, *target = NULL;
 	_cleanup_free_ char *sec_env = NULL;
@@ -425,6 +488,7 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 		                  "debootstrap is not installed: apt-get install debootstrap (or "
 		                  "make %s available to Docker, or give --image-base IMAGE)",
 		                  IMAGE_DEBIAN_REF);
+	rootfs_signals_catch(&sigs);
 	if (!mkdtemp(tmpl))
 		return sb_err_set(err, errno, "Creating a directory in /var/tmp: %s",
 		                  strerror(errno));
@@ -444,6 +508,8 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 		static const char *const env[] = {"LC_ALL=C", NULL};
 
 		ret = rootfs_run(argv, NULL, env, fn, arg, err);
+		if (ret == -EINTR)
+			return ret;
 		if (ret < 0)
 			return sb_err_wrap(err,
 			                   "Bootstrapping Debian " ROOTFS_SUITE
@@ -462,6 +528,8 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 			                            : "Applying " ROOTFS_SUITE "-security updates",
 			   arg);
 		ret = rootfs_run(argv, target, env, fn, arg, err);
+		if (ret == -EINTR)
+			return ret;
 		if (ret < 0)
 			return sb_err_wrap(err,
 			                   "Updating the rootfs from %s (set "
