@@ -140,7 +140,8 @@ static int image_progress_msg(struct json_object *msg, void *arg, struct sb_err 
 	char line[512];
 
 	(void)err;
-	if (json_object_object_get_ex(msg, "stream", &v)) {
+	if (json_object_object_get_ex(msg, "stream", &v) &&
+	    json_object_is_type(v, json_type_string)) {
 		image_progress_text(p, json_object_get_string(v));
 	} else if (json_object_object_get_ex(msg, "status", &v) && p->fn) {
 		json_object_object_get_ex(msg, "id", &id);
@@ -264,12 +265,29 @@ int image_present(struct docker *d, const struct image_set *set, bool *present, 
 	return 0;
 }
 
+/* An image reference goes into a FROM line: no spaces, newlines or options. */
+static int image_ref_check(const char *ref, struct sb_err *err)
+{
+	size_t n =
+	    strspn(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/:@-");
+
+	if (!*ref || ref[n] || *ref == '-' || strlen(ref) > 255)
+		return sb_err_input(
+		    err,
+		    "--image-base '%s' is not an image reference: use NAME[:TAG] or "
+		    "NAME@sha256:DIGEST, e.g. debian:bookworm-slim",
+		    ref);
+	return 0;
+}
+
 int image_ensure(struct docker *d, const char *base_override, image_progress_fn fn, void *arg,
                  struct image_set *out, struct sb_err *err)
 {
 	bool have_base, have_master, have_worker;
 	int ret;
 
+	if (base_override && *base_override && (ret = image_ref_check(base_override, err)) < 0)
+		return ret;
 	image_set_tags(base_override, out);
 	if ((ret = image_exists(d, out->base, &have_base, err)) < 0 ||
 	    (ret = image_exists(d, out->master, &have_master, err)) < 0 ||

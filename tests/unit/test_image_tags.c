@@ -98,6 +98,20 @@ static void test_tags_with_override(void)
 	CHECK_STR(a.base + strlen(a.base) - 9, a.worker + strlen(a.worker) - 9);
 }
 
+/* A bad --image-base is refused before the daemon is asked anything. */
+static void test_override_refused(void)
+{
+	static const char *const bad[] = {"x\nRUN id", "-x", "a b", "debian:bookworm;rm", ""};
+	struct image_set set;
+
+	for (size_t i = 0; i + 1 < ARRAY_SIZE(bad); i++) {
+		struct sb_err err = SB_ERR_INIT;
+
+		CHECK_INT(image_ensure(NULL, bad[i], NULL, NULL, &set, &err), -SB_EINPUT);
+		CHECK_CONTAINS(err.msg, "--image-base");
+	}
+}
+
 static const struct image_file *find(const char *path)
 {
 	for (size_t i = 0; i < image_files_count; i++)
@@ -139,5 +153,5 @@ static void test_embedded_files(void)
 int main(void)
 {
 	TAP_RUN(test_hashes_are_12_hex, test_tags_from_hashes, test_tags_stable,
-	        test_tags_with_override, test_embedded_files);
+	        test_tags_with_override, test_override_refused, test_embedded_files);
 }
