@@ -88,14 +88,49 @@ void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluste
 
 /* ---- parallel work, one Docker connection per thread ---- */
 
+/*
+ * The master's container starts before any worker's: a worker whose first
+ * packets to the master's address go out before that address exists gets
+ * a failed neighbour entry and loses a second to ARP retries. Workers are
+ * created meanwhile and start the moment the master's start returns.
+ */
+struct master_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool open;   /* the master runs (or needed no start) */
+	bool failed; /* the master could not start: workers do not either */
+};
+
+static void gate_set(struct master_gate *g, bool failed)
+{
+	pthread_mutex_lock(&g->lock);
+	g->open = true;
+	g->failed = failed;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static bool gate_wait(struct master_gate *g)
+{
+	bool failed;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->open)
+		pthread_cond_wait(&g->cond, &g->lock);
+	failed = g->failed;
+	pthread_mutex_unlock(&g->lock);
+	return !failed;
+}
+
 struct job {
 	struct docker *d;
+	struct master_gate *gate;
 	const struct compose_plan *plan;
 	const struct compose_node *node;
 	const struct apply_opts *o;
 	const struct sb_buf *files_tar;
-	const char *start_id; /* start this container instead of creating one */
-	char *id;             /* created container */
+	const char *start_id; /* an existing container to start; NULL: create one first */
+	char *id;             /* the container this job created */
 	struct sb_err err;
 	int ret;
 	pthread_t th;
@@ -126,21 +161,31 @@ static int node_create(struct job *j)
 	return 0;
 }
 
-static void *job_create(void *arg)
+/* Create the node's container (unless it exists) and start it. */
+static void *job_bring_up(void *arg)
 {
 	struct job *j = arg;
+	bool master = j->node->role == COMPOSE_ROLE_MASTER;
+	const char *id = j->start_id;
 
-	j->ret = node_create(j);
-	return NULL;
-}
-
-static void *job_start(void *arg)
-{
-	struct job *j = arg;
-
-	j->ret = docker_container_start(j->d, j->start_id, &j->err);
+	if (!id) {
+		j->ret = node_create(j);
+		if (j->ret < 0)
+			goto out;
+		id = j->id;
+	}
+	if (!master && !gate_wait(j->gate)) {
+		j->ret = -ECANCELED;
+		sb_err_set(&j->err, ECANCELED, "Not starting '%s': the master did not start",
+			   j->node->container);
+		return NULL;
+	}
+	j->ret = docker_container_start(j->d, id, &j->err);
 	if (j->ret < 0)
 		sb_err_wrap(&j->err, "Starting '%s'", j->node->container);
+out:
+	if (master)
+		gate_set(j->gate, j->ret < 0);
 	return NULL;
 }
 
@@ -281,12 +326,10 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 {
 	struct undo_list undo = {0};
 	_cleanup_buf_ struct sb_buf tar = SB_BUF_INIT;
-	struct job *create = xcalloc(plan->n_nodes, sizeof(*create));
-	struct job *start = xcalloc(plan->n_nodes, sizeof(*start));
-	size_t n_create = 0, n_start = 0;
+	struct job *jobs = xcalloc(plan->n_nodes, sizeof(*jobs));
+	struct master_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false};
+	size_t n_jobs = 0, n_create = 0;
 	const struct compose_node *master = &plan->nodes[0];
-	const char *master_id = NULL;
-	bool master_running = false;
 	struct cli_step step;
 	int ret;
 
@@ -304,23 +347,36 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	}
 	cli_step_end(&step, "%s", plan->network.name);
 
+	/*
+	 * Every node that is missing or stopped, in parallel: all are created
+	 * at once, the master starts first and the workers right after (see
+	 * struct master_gate). A worker's entrypoint holds slurmd back until
+	 * slurmctld answers.
+	 */
 	for (size_t i = 0; i < plan->n_nodes; i++) {
 		const struct cli_node *h = cli_cluster_node(have, plan->nodes[i].name);
-		if (h)
+
+		if (h && strcmp(h->state, "running") == 0)
 			continue;
-		create[n_create].plan = plan;
-		create[n_create].node = &plan->nodes[i];
-		create[n_create].o = o;
-		create[n_create].files_tar = &tar;
-		n_create++;
+		jobs[n_jobs].plan = plan;
+		jobs[n_jobs].gate = &gate;
+		jobs[n_jobs].node = &plan->nodes[i];
+		jobs[n_jobs].o = o;
+		jobs[n_jobs].files_tar = &tar;
+		jobs[n_jobs].start_id = h ? h->id : NULL;
+		n_create += h ? 0 : 1;
+		n_jobs++;
 	}
-	if (n_create) {
-		cli_step_begin(&step, o->cli, "Creating %zu container%s", n_create,
-			       n_create == 1 ? "" : "s");
-		ret = jobs_run(create, n_create, job_create, d, err);
-		for (size_t i = 0; i < n_create; i++)
-			if (create[i].id)
-				undo_push(&undo, UNDO_CONTAINER, create[i].id);
+	if (n_jobs && jobs[0].node->role != COMPOSE_ROLE_MASTER)
+		gate_set(&gate, false); /* the master runs already */
+	if (n_jobs) {
+		cli_step_begin(&step, o->cli, "Starting %zu container%s%s", n_jobs,
+			       n_jobs == 1 ? "" : "s",
+			       n_create ? (n_create == n_jobs ? " (created)" : " (some created)") : "");
+		ret = jobs_run(jobs, n_jobs, job_bring_up, d, err);
+		for (size_t i = 0; i < n_jobs; i++)
+			if (jobs[i].id)
+				undo_push(&undo, UNDO_CONTAINER, jobs[i].id);
 		if (ret < 0) {
 			cli_step_fail(&step);
 			goto fail;
@@ -328,58 +384,14 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		cli_step_end(&step, NULL);
 	}
 
-	/* Which containers to start, and the master's id. */
-	for (size_t i = 0; i < plan->n_nodes; i++) {
-		const struct compose_node *pn = &plan->nodes[i];
-		const struct cli_node *h = cli_cluster_node(have, pn->name);
-		const char *id = NULL;
-		bool running = false;
-
-		if (h) {
-			id = h->id;
-			running = strcmp(h->state, "running") == 0;
-		} else {
-			for (size_t k = 0; k < n_create; k++)
-				if (create[k].node == pn)
-					id = create[k].id;
-		}
-		if (pn->role == COMPOSE_ROLE_MASTER) {
-			master_id = id;
-			master_running = running;
-			continue;
-		}
-		if (!running) {
-			start[n_start].node = pn;
-			start[n_start].start_id = id;
-			n_start++;
-		}
+	/* A timeout from here on keeps the containers, for debugging. */
+	cli_step_begin(&step, o->cli, "Waiting for slurmctld on %s", master->name);
+	ret = apply_wait_controller(d, plan, o->timeout_sec, err);
+	if (ret < 0) {
+		cli_step_fail(&step);
+		goto out;
 	}
-
-	if (!master_running) {
-		cli_step_begin(&step, o->cli, "Starting slurmctld on %s", master->name);
-		ret = docker_container_start(d, master_id, err);
-		if (ret < 0) {
-			cli_step_fail(&step);
-			sb_err_wrap(err, "Starting '%s'", master->container);
-			goto fail;
-		}
-		/* A timeout here keeps the containers, for debugging, like one later. */
-		ret = apply_wait_controller(d, plan, o->timeout_sec, err);
-		if (ret < 0) {
-			cli_step_fail(&step);
-			goto out;
-		}
-		cli_step_end(&step, NULL);
-	}
-	if (n_start) {
-		cli_step_begin(&step, o->cli, "Starting %zu worker%s", n_start, n_start == 1 ? "" : "s");
-		ret = jobs_run(start, n_start, job_start, d, err);
-		if (ret < 0) {
-			cli_step_fail(&step);
-			goto fail;
-		}
-		cli_step_end(&step, NULL);
-	}
+	cli_step_end(&step, NULL);
 	ret = 0;
 	goto out;
 
@@ -393,10 +405,9 @@ fail:
 		undo_run(d, &undo);
 	}
 out:
-	for (size_t i = 0; i < n_create; i++)
-		free(create[i].id);
-	free(create);
-	free(start);
+	for (size_t i = 0; i < n_jobs; i++)
+		free(jobs[i].id);
+	free(jobs);
 	undo_free(&undo);
 	return ret;
 }

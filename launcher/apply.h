@@ -31,7 +31,9 @@ void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluste
 
 /*
  * Create what is missing (network, volumes, containers with their files),
- * start the master, wait for slurmctld, start the workers. Existing running
+ * start every container that is not running, all at once (a worker's
+ * entrypoint starts slurmd once slurmctld answers), and wait for
+ * slurmctld. Existing running
  * containers with the same config-hash are left alone; stopped ones are
  * started. On failure, undo this run's objects unless keep_on_failure.
  */

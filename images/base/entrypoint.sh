@@ -49,8 +49,10 @@ if ! grep -q "^$user:" /etc/passwd; then
 	echo "$user:x:$uid:$gid::/home/$user:/bin/bash" >>/etc/passwd
 	echo "$user:!:1::::::" >>/etc/shadow
 fi
-if [ ! -d "/home/$user" ]; then
-	mkdir -m 0755 "/home/$user"
+# /home is shared and every node starts at once: mkdir is the atomic test,
+# so exactly one node creates and chowns it, and an existing home is left as
+# it is.
+if mkdir -m 0755 "/home/$user" 2>/dev/null; then
 	chown "$uid:$gid" "/home/$user"
 fi
 
@@ -60,5 +62,20 @@ mkdir -p /run/munge
 chown munge:munge /run/munge
 setpriv --reuid=munge --regid=munge --init-groups munged ||
 	die "munged failed to start (see its message above): the key must be a regular file owned by uid 980, mode 0400 or 0600, at least 32 bytes"
+
+# A slurmd that starts before slurmctld listens backs off its registration
+# for seconds, so a worker's slurmd starts once the controller answers. The
+# containers themselves all start at once. The controller is named by the
+# SlurmctldHost line: master(<ip>).
+if [ "$role" = worker ]; then
+	ctld=$(sed -n 's/^SlurmctldHost=[^(]*(\([^)]*\)).*/\1/p' /etc/slurm/slurm.conf)
+	ctld=${ctld:-master}
+	waited=0
+	until timeout 0.5 bash -c "exec 3<>/dev/tcp/$ctld/6817" 2>/dev/null; do
+		[ $waited = 1 ] || echo "slurmbox-entrypoint: waiting for slurmctld at $ctld:6817" >&2
+		waited=1
+		sleep 0.05
+	done
+fi
 
 exec "$daemon" -D
