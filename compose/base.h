@@ -37,7 +37,13 @@ struct sb_err {
 	char msg[2048];
 };
 
-#define SB_ERR_INIT {0, {0}}
+#define SB_ERR_INIT       \
+	{                 \
+		0,        \
+		{         \
+			0 \
+		}         \
+	}
 
 static inline int sb_err_vset(struct sb_err *err, int code, const char *fmt, va_list ap)
 {
@@ -50,7 +56,7 @@ static inline int sb_err_vset(struct sb_err *err, int code, const char *fmt, va_
 
 /* Fill *err and return -code: `return sb_err_set(err, EINVAL, "...", ...);` */
 __attribute__((format(printf, 3, 4))) static inline int sb_err_set(struct sb_err *err, int code,
-								   const char *fmt, ...)
+                                                                   const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -63,7 +69,7 @@ __attribute__((format(printf, 3, 4))) static inline int sb_err_set(struct sb_err
 
 /* Bad input: exit status 2. The message names the field, the value and the fix. */
 __attribute__((format(printf, 2, 3))) static inline int sb_err_input(struct sb_err *err,
-								     const char *fmt, ...)
+                                                                     const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -76,7 +82,7 @@ __attribute__((format(printf, 2, 3))) static inline int sb_err_input(struct sb_e
 
 /* Prefix context: "outer: inner". Keeps the code. Returns -err->code. */
 __attribute__((format(printf, 2, 3))) static inline int sb_err_wrap(struct sb_err *err,
-								    const char *fmt, ...)
+                                                                    const char *fmt, ...)
 {
 	char inner[sizeof(err->msg)];
 	size_t used, n;
@@ -222,11 +228,11 @@ static inline void sb_fclosep(FILE **f)
 #define _cleanup_fclose_ _cleanup_(sb_fclosep)
 
 /* Hand ownership out of a cleanup variable (bubblewrap's steal_pointer). */
-#define steal_ptr(pp)                                                                              \
-	({                                                                                         \
-		__typeof__(*(pp)) _p = *(pp);                                                      \
-		*(pp) = NULL;                                                                      \
-		_p;                                                                                \
+#define steal_ptr(pp)                         \
+	({                                    \
+		__typeof__(*(pp)) _p = *(pp); \
+		*(pp) = NULL;                 \
+		_p;                           \
 	})
 
 static inline int steal_fd(int *fd)
@@ -246,7 +252,10 @@ struct sb_buf {
 	size_t cap;
 };
 
-#define SB_BUF_INIT {NULL, 0, 0}
+#define SB_BUF_INIT        \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 static inline void sb_buf_reserve(struct sb_buf *b, size_t extra)
 {
@@ -277,7 +286,7 @@ static inline void sb_buf_puts(struct sb_buf *b, const char *s)
 }
 
 __attribute__((format(printf, 2, 3))) static inline void sb_buf_printf(struct sb_buf *b,
-								       const char *fmt, ...)
+                                                                       const char *fmt, ...)
 {
 	va_list ap;
 	int n;

@@ -33,7 +33,7 @@ struct compose_cidr {
 
 /* "10.1.2.0/24" -> cidr. Refuses bad syntax, prefix > 32 and host bits set (field names the flag). */
 int compose_cidr_parse(const char *field, const char *text, struct compose_cidr *out,
-		       struct sb_err *err);
+                       struct sb_err *err);
 int compose_ipv4_parse(const char *field, const char *text, uint32_t *out, struct sb_err *err);
 /* Writes "a.b.c.d" into buf (>= 16 bytes) and returns buf. */
 char *compose_ipv4_format(uint32_t addr, char *buf);
@@ -49,8 +49,8 @@ uint32_t compose_cidr_broadcast(const struct compose_cidr *c);
  * networks, gathered by the launcher). -ENOSPC with a message if none.
  */
 int compose_subnet_choose(const struct compose_cidr *pool, uint8_t prefix,
-			  const struct compose_cidr *used, size_t n_used, struct compose_cidr *out,
-			  struct sb_err *err);
+                          const struct compose_cidr *used, size_t n_used, struct compose_cidr *out,
+                          struct sb_err *err);
 
 /* ---- names ---- */
 
@@ -87,20 +87,21 @@ struct compose_host {
 };
 
 struct compose_spec {
-	char *cluster;                 /* validated name */
-	unsigned workers;              /* single host: total; several hosts: per host */
-	char *home_path;               /* NULL: a named volume "<cluster>-home" */
-	char *key_path;                /* host path of the munge key (bind-mounted :ro) */
-	struct compose_user user;      /* the cluster user, same everywhere */
-	char *image_master;            /* image references, e.g. slurmbox-master:3f2a... */
+	char *cluster;            /* validated name */
+	unsigned workers;         /* single host: total; several hosts: per host */
+	char *home_path;          /* NULL: a named volume "<cluster>-home" */
+	char *key_path;           /* host path of the munge key (bind-mounted :ro) */
+	struct compose_user user; /* the cluster user, same everywhere */
+	char *image_master;       /* image references, e.g. slurmbox-master:3f2a... */
 	char *image_worker;
 	enum compose_net_mode net_mode;
-	struct compose_cidr subnet;    /* the network's subnet (bridge: chosen by compose_subnet_choose) */
-	uint32_t gateway;              /* 0: subnet + 1; LAN modes: the LAN's router (--gateway) */
-	struct compose_host *hosts;    /* hosts[0] runs the master */
+	struct compose_cidr
+	    subnet;       /* the network's subnet (bridge: chosen by compose_subnet_choose) */
+	uint32_t gateway; /* 0: subnet + 1; LAN modes: the LAN's router (--gateway) */
+	struct compose_host *hosts; /* hosts[0] runs the master */
 	size_t n_hosts;
-	bool no_master_worker;         /* several hosts: hosts[0] runs no worker */
-	const uint32_t *node_ips;      /* optional: the nodes' addresses, master first, then
+	bool no_master_worker;    /* several hosts: hosts[0] runs no worker */
+	const uint32_t *node_ips; /* optional: the nodes' addresses, master first, then
 					* workers in host order (LAN modes, after probing).
 					* NULL: bridge numbering, gateway .1, master .2, workers .3.. */
 	size_t n_node_ips;
@@ -128,9 +129,9 @@ struct compose_mount {
 };
 
 struct compose_volume {
-	char *name;      /* "<cluster>-home", "<cluster>-state" */
-	char *kind;      /* "home" (kept by down) or "state" (removed by down) */
-	size_t host;     /* index into plan->hosts */
+	char *name;  /* "<cluster>-home", "<cluster>-state" */
+	char *kind;  /* "home" (kept by down) or "state" (removed by down) */
+	size_t host; /* index into plan->hosts */
 };
 
 /* A file written into every node before it starts (slurm.conf, cgroup.conf). */
@@ -144,7 +145,7 @@ struct compose_node {
 	char *name;      /* Slurm NodeName and hostname: "master", "worker-1" */
 	char *container; /* Docker container name: "<cluster>-<name>" */
 	enum compose_role role;
-	size_t host;     /* index into plan->hosts */
+	size_t host; /* index into plan->hosts */
 	char *image;
 	uint32_t ip;
 	unsigned cpus;
@@ -176,12 +177,12 @@ struct compose_plan {
 	size_t n_files;
 	char **extra_hosts; /* "name:ip" for every node, identical in every container */
 	size_t n_extra_hosts;
-	char *config_hash;  /* 16 hex digits over everything a container is made from */
+	char *config_hash; /* 16 hex digits over everything a container is made from */
 };
 
 /* spec -> plan. The spec must have passed compose_spec_validate. */
 int compose_plan_build(const struct compose_spec *spec, struct compose_plan **out,
-		       struct sb_err *err);
+                       struct sb_err *err);
 void compose_plan_free(struct compose_plan *plan);
 static inline void compose_plan_freep(struct compose_plan **p)
 {

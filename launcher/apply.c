@@ -69,7 +69,7 @@ static void undo_run(struct docker *d, struct undo_list *u)
 }
 
 void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluster *have,
-			struct apply_diff *out)
+                        struct apply_diff *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < plan->n_nodes; i++) {
@@ -138,7 +138,8 @@ struct job {
 
 static int node_create(struct job *j)
 {
-	struct json_object *body = docker_body_container(j->plan, j->node, docker_api_version(j->d));
+	struct json_object *body =
+	    docker_body_container(j->plan, j->node, docker_api_version(j->d));
 	struct json_object *labels = NULL;
 	int ret;
 
@@ -155,7 +156,7 @@ static int node_create(struct job *j)
 	if (ret < 0)
 		return sb_err_wrap(&j->err, "Creating container '%s'", j->node->container);
 	ret = docker_container_put_archive(j->d, j->id, "/", j->files_tar->data, j->files_tar->len,
-					   &j->err);
+	                                   &j->err);
 	if (ret < 0)
 		return sb_err_wrap(&j->err, "Copying slurm.conf into '%s'", j->node->container);
 	return 0;
@@ -177,7 +178,7 @@ static void *job_bring_up(void *arg)
 	if (!master && !gate_wait(j->gate)) {
 		j->ret = -ECANCELED;
 		sb_err_set(&j->err, ECANCELED, "Not starting '%s': the master did not start",
-			   j->node->container);
+		           j->node->container);
 		return NULL;
 	}
 	j->ret = docker_container_start(j->d, id, &j->err);
@@ -191,7 +192,7 @@ out:
 
 /* Run fn over jobs in parallel; the first failure is copied to err. */
 static int jobs_run(struct job *jobs, size_t n, void *(*fn)(void *), struct docker *d,
-		    struct sb_err *err)
+                    struct sb_err *err)
 {
 	int ret = 0;
 
@@ -232,7 +233,7 @@ static int files_tar_build(const struct compose_plan *plan, struct sb_buf *out, 
 }
 
 static int network_ensure(struct docker *d, const struct compose_plan *plan, struct undo_list *u,
-			  struct sb_err *err)
+                          struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, plan->cluster);
 	const char *labels[] = {label};
@@ -265,7 +266,7 @@ static int network_ensure(struct docker *d, const struct compose_plan *plan, str
 }
 
 static int volumes_ensure(struct docker *d, const struct compose_plan *plan, struct undo_list *u,
-			  struct sb_err *err)
+                          struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, plan->cluster);
 	const char *labels[] = {label};
@@ -283,7 +284,7 @@ static int volumes_ensure(struct docker *d, const struct compose_plan *plan, str
 		for (size_t i = 0; i < json_object_array_length(list) && !found; i++) {
 			struct json_object *name;
 			if (json_object_object_get_ex(json_object_array_get_idx(list, i), "Name",
-						      &name) &&
+			                              &name) &&
 			    strcmp(json_object_get_string(name), vol->name) == 0)
 				found = true;
 		}
@@ -303,17 +304,17 @@ static int volumes_ensure(struct docker *d, const struct compose_plan *plan, str
 }
 
 int apply_master_run(struct docker *d, const char *container, const char *const *argv,
-		     struct sb_buf *out, int *status, int timeout_ms, struct sb_err *err)
+                     struct sb_buf *out, int *status, int timeout_ms, struct sb_err *err)
 {
 	struct sb_buf errbuf = SB_BUF_INIT;
 	struct docker_exec_opts o = {
-		.argv = argv,
-		.in_fd = -1,
-		.out_fd = -1,
-		.err_fd = -1,
-		.out_buf = out,
-		.err_buf = &errbuf,
-		.timeout_ms = timeout_ms,
+	    .argv = argv,
+	    .in_fd = -1,
+	    .out_fd = -1,
+	    .err_fd = -1,
+	    .out_buf = out,
+	    .err_buf = &errbuf,
+	    .timeout_ms = timeout_ms,
 	};
 	int ret = docker_exec(d, container, &o, status, err);
 
@@ -322,12 +323,13 @@ int apply_master_run(struct docker *d, const char *container, const char *const 
 }
 
 int apply_plan(struct docker *d, const struct compose_plan *plan, const struct cli_cluster *have,
-	       const struct apply_opts *o, struct sb_err *err)
+               const struct apply_opts *o, struct sb_err *err)
 {
 	struct undo_list undo = {0};
 	_cleanup_buf_ struct sb_buf tar = SB_BUF_INIT;
 	struct job *jobs = xcalloc(plan->n_nodes, sizeof(*jobs));
-	struct master_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false};
+	struct master_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false,
+	                           false};
 	size_t n_jobs = 0, n_create = 0;
 	const struct compose_node *master = &plan->nodes[0];
 	struct cli_step step;
@@ -370,9 +372,9 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	if (n_jobs && jobs[0].node->role != COMPOSE_ROLE_MASTER)
 		gate_set(&gate, false); /* the master runs already */
 	if (n_jobs) {
-		cli_step_begin(&step, o->cli, "Starting %zu container%s%s", n_jobs,
-			       n_jobs == 1 ? "" : "s",
-			       n_create ? (n_create == n_jobs ? " (created)" : " (some created)") : "");
+		cli_step_begin(
+		    &step, o->cli, "Starting %zu container%s%s", n_jobs, n_jobs == 1 ? "" : "s",
+		    n_create ? (n_create == n_jobs ? " (created)" : " (some created)") : "");
 		ret = jobs_run(jobs, n_jobs, job_bring_up, d, err);
 		for (size_t i = 0; i < n_jobs; i++)
 			if (jobs[i].id)
@@ -398,9 +400,10 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 fail:
 	if (o->keep_on_failure) {
 		if (undo.n)
-			cli_warn("--keep-on-failure: leaving %zu object%s for debugging; remove them "
-				 "with `slurmbox down`",
-				 undo.n, undo.n == 1 ? "" : "s");
+			cli_warn(
+			    "--keep-on-failure: leaving %zu object%s for debugging; remove them "
+			    "with `slurmbox down`",
+			    undo.n, undo.n == 1 ? "" : "s");
 	} else {
 		undo_run(d, &undo);
 	}

@@ -11,8 +11,8 @@
 
 struct apply_opts {
 	const struct cli_ctx *cli;
-	bool keep_on_failure;    /* leave what was created for debugging */
-	unsigned timeout_sec;    /* readiness */
+	bool keep_on_failure;        /* leave what was created for debugging */
+	unsigned timeout_sec;        /* readiness */
 	const char *extra_labels[8]; /* "k=v" added to every container (user, spec) */
 	size_t n_extra_labels;
 };
@@ -27,7 +27,7 @@ struct apply_diff {
 };
 
 void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluster *have,
-			struct apply_diff *out);
+                        struct apply_diff *out);
 
 /*
  * Create what is missing (network, volumes, containers with their files),
@@ -38,7 +38,7 @@ void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluste
  * started. On failure, undo this run's objects unless keep_on_failure.
  */
 int apply_plan(struct docker *d, const struct compose_plan *plan, const struct cli_cluster *have,
-	       const struct apply_opts *o, struct sb_err *err);
+               const struct apply_opts *o, struct sb_err *err);
 
 /*
  * Wait until slurmctld answers and every node of the plan is idle (or
@@ -46,14 +46,14 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
  * their last log lines, and fail; the containers stay.
  */
 int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
-		     const struct cli_ctx *cli, struct sb_err *err);
+                     const struct cli_ctx *cli, struct sb_err *err);
 
 /* Wait until slurmctld answers `scontrol ping`; fail fast if the master dies. */
 int apply_wait_controller(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
-			  struct sb_err *err);
+                          struct sb_err *err);
 
 /* Run `argv` in the master as root, collecting stdout; exit code in *status. */
 int apply_master_run(struct docker *d, const char *container, const char *const *argv,
-		     struct sb_buf *out, int *status, int timeout_ms, struct sb_err *err);
+                     struct sb_buf *out, int *status, int timeout_ms, struct sb_err *err);
 
 #endif

@@ -25,14 +25,15 @@ int cli_set_cluster(struct cli_ctx *ctx, const char *name, struct sb_err *err)
 int cli_usage_error(const char *cmd, const char *what, struct sb_err *err)
 {
 	if (cmd)
-		return sb_err_input(err, "%s: bad option or missing argument '%s'; see `slurmbox %s --help`",
-				    cmd, what ? what : "", cmd);
+		return sb_err_input(
+		    err, "%s: bad option or missing argument '%s'; see `slurmbox %s --help`", cmd,
+		    what ? what : "", cmd);
 	return sb_err_input(err, "Bad option or missing argument '%s'; see `slurmbox --help`",
-			    what ? what : "");
+	                    what ? what : "");
 }
 
 int cli_parse_uint(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
-		   struct sb_err *err)
+                   struct sb_err *err)
 {
 	char *end = NULL;
 	unsigned long v;
@@ -47,7 +48,7 @@ int cli_parse_uint(const char *opt, const char *text, unsigned min, unsigned max
 	return 0;
 bad:
 	return sb_err_input(err, "%s '%s' is not valid: give a whole number from %u to %u", opt,
-			    text ? text : "", min, max);
+	                    text ? text : "", min, max);
 }
 
 double cli_now(void)
@@ -85,11 +86,11 @@ void cli_step_end(struct cli_step *s, const char *detail_fmt, ...)
 		va_end(ap);
 	}
 	if (s->ctx->stderr_tty)
-		fprintf(stderr, "\r\033[K  \033[32m✓\033[0m %s%s%s \033[2m(%.2fs)\033[0m\n", s->text,
-			*detail ? ": " : "", detail, dt);
+		fprintf(stderr, "\r\033[K  \033[32m✓\033[0m %s%s%s \033[2m(%.2fs)\033[0m\n",
+		        s->text, *detail ? ": " : "", detail, dt);
 	else
 		fprintf(stderr, "slurmbox: %s%s%s (%.2fs)\n", s->text, *detail ? ": " : "", detail,
-			dt);
+		        dt);
 }
 
 void cli_step_fail(struct cli_step *s)
@@ -144,13 +145,14 @@ static int node_order(const void *a, const void *b)
 	/* worker-2 before worker-10 */
 	xd = strpbrk(x->node, "0123456789");
 	yd = strpbrk(y->node, "0123456789");
-	if (xd && yd && xd - x->node == yd - y->node && strncmp(x->node, y->node, (size_t)(xd - x->node)) == 0)
+	if (xd && yd && xd - x->node == yd - y->node &&
+	    strncmp(x->node, y->node, (size_t)(xd - x->node)) == 0)
 		return atoi(xd) - atoi(yd);
 	return strcmp(x->node, y->node);
 }
 
 int cli_cluster_load(struct docker *d, const char *cluster, struct cli_cluster *out,
-		     struct sb_err *err)
+                     struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, cluster);
 	const char *labels[] = {label};
@@ -166,7 +168,7 @@ int cli_cluster_load(struct docker *d, const char *cluster, struct cli_cluster *
 	out->nodes = xcalloc(n, sizeof(*out->nodes));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(list, i), *lab = NULL, *names,
-				   *ns, *nets;
+		                   *ns, *nets;
 		struct cli_node *node = &out->nodes[out->n_nodes];
 		const char *name = "";
 
@@ -231,23 +233,24 @@ const struct cli_node *cli_cluster_node(const struct cli_cluster *c, const char 
 }
 
 int cli_node_unknown(const struct cli_cluster *c, const char *cluster, const char *node,
-		     struct sb_err *err)
+                     struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf names = SB_BUF_INIT;
 
 	if (c->n_nodes == 0)
-		return sb_err_input(err,
-				    "Cluster '%s' does not exist on this engine; create it with `slurmbox%s%s up`",
-				    cluster, strcmp(cluster, COMPOSE_DEFAULT_CLUSTER) ? " --name " : "",
-				    strcmp(cluster, COMPOSE_DEFAULT_CLUSTER) ? cluster : "");
+		return sb_err_input(
+		    err,
+		    "Cluster '%s' does not exist on this engine; create it with `slurmbox%s%s up`",
+		    cluster, strcmp(cluster, COMPOSE_DEFAULT_CLUSTER) ? " --name " : "",
+		    strcmp(cluster, COMPOSE_DEFAULT_CLUSTER) ? cluster : "");
 	for (size_t i = 0; i < c->n_nodes; i++)
 		sb_buf_printf(&names, "%s%s", i ? ", " : "", c->nodes[i].node);
 	return sb_err_input(err, "Unknown node '%s' in cluster '%s'; its nodes are: %s", node,
-			    cluster, names.data);
+	                    cluster, names.data);
 }
 
 int cli_node_find(struct docker *d, const char *cluster, const char *node, struct cli_node *out,
-		  bool *found, struct sb_err *err)
+                  bool *found, struct sb_err *err)
 {
 	_cleanup_free_ char *name = xasprintf("%s-%s", cluster, node);
 	struct json_object *info = NULL, *cfg, *lab = NULL, *state;
@@ -274,8 +277,8 @@ int cli_node_find(struct docker *d, const char *cluster, const char *node, struc
 		out->hash = xstrdup(json_str(lab, COMPOSE_LABEL_HASH));
 		out->spec = xstrdup(json_str(lab, "io.slurmbox.spec"));
 		out->state = xstrdup(json_object_object_get_ex(info, "State", &state)
-					     ? json_str(state, "Status")
-					     : "");
+		                         ? json_str(state, "Status")
+		                         : "");
 		out->ip = xstrdup("");
 	}
 	json_object_put(info);

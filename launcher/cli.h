@@ -42,7 +42,7 @@ int cli_set_cluster(struct cli_ctx *ctx, const char *name, struct sb_err *err);
 int cli_usage_error(const char *cmd, const char *what, struct sb_err *err);
 /* Parse an unsigned within [min,max] for option `opt`. */
 int cli_parse_uint(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
-		   struct sb_err *err);
+                   struct sb_err *err);
 
 /* ---- progress: one ✓ line per step with its time on a TTY, plain lines when piped ---- */
 struct cli_step {
@@ -52,11 +52,12 @@ struct cli_step {
 };
 double cli_now(void);
 void cli_step_begin(struct cli_step *s, const struct cli_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void cli_step_end(struct cli_step *s, const char *detail_fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void cli_step_fail(struct cli_step *s);
-void cli_info(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- the cluster's objects on one engine, found by label ---- */
@@ -79,7 +80,7 @@ struct cli_cluster {
 };
 
 int cli_cluster_load(struct docker *d, const char *cluster, struct cli_cluster *out,
-		     struct sb_err *err);
+                     struct sb_err *err);
 void cli_cluster_free(struct cli_cluster *c);
 const struct cli_node *cli_cluster_node(const struct cli_cluster *c, const char *node);
 /*
@@ -88,11 +89,11 @@ const struct cli_node *cli_cluster_node(const struct cli_cluster *c, const char 
  * inspect instead of a list: the fast path of exec and logs.
  */
 int cli_node_find(struct docker *d, const char *cluster, const char *node, struct cli_node *out,
-		  bool *found, struct sb_err *err);
+                  bool *found, struct sb_err *err);
 void cli_node_free(struct cli_node *n);
 /* "Unknown node 'x' in cluster 'y'; its nodes are: master, worker-1, ..." exit 2. */
 int cli_node_unknown(const struct cli_cluster *c, const char *cluster, const char *node,
-		     struct sb_err *err);
+                     struct sb_err *err);
 
 /* ---- state directory: /var/lib/slurmbox/<cluster> as root, else $XDG_STATE_HOME/slurmbox/<cluster> ---- */
 

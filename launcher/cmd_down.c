@@ -13,14 +13,14 @@
 #include <pthread.h>
 
 static const char down_usage[] =
-	"Usage: slurmbox down [--purge] [--name NAME]\n"
-	"\n"
-	"Remove the cluster's containers, network and Slurm state. The /home volume and the\n"
-	"munge key are kept, so the next `up` finds your files.\n"
-	"\n"
-	"  -n, --name NAME  The cluster (default \"slurmbox\")\n"
-	"      --purge      Also remove the /home volume and the munge key: nothing is left\n"
-	"  -h, --help       This help\n";
+    "Usage: slurmbox down [--purge] [--name NAME]\n"
+    "\n"
+    "Remove the cluster's containers, network and Slurm state. The /home volume and the\n"
+    "munge key are kept, so the next `up` finds your files.\n"
+    "\n"
+    "  -n, --name NAME  The cluster (default \"slurmbox\")\n"
+    "      --purge      Also remove the /home volume and the munge key: nothing is left\n"
+    "  -h, --help       This help\n";
 
 struct rm_job {
 	struct docker *d;
@@ -43,7 +43,7 @@ static void *rm_container(void *arg)
 
 /* Remove every labelled object of kind `what` whose name passes keep(). */
 static int remove_volumes(struct docker *d, const char *label, bool purge, size_t *n_removed,
-			  struct sb_err *err)
+                          struct sb_err *err)
 {
 	const char *labels[] = {label};
 	struct json_object *vols = NULL;
@@ -65,7 +65,8 @@ static int remove_volumes(struct docker *d, const char *label, bool purge, size_
 			continue;
 		ret = docker_volume_remove(d, json_object_get_string(name), err);
 		if (ret < 0 && first == 0)
-			first = sb_err_wrap(err, "Removing volume '%s'", json_object_get_string(name));
+			first =
+			    sb_err_wrap(err, "Removing volume '%s'", json_object_get_string(name));
 		if (ret == 0)
 			(*n_removed)++;
 	}
@@ -77,10 +78,10 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_PURGE = 256 };
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"purge", no_argument, NULL, OPT_PURGE},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"purge", no_argument, NULL, OPT_PURGE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_docker_ struct docker *d = NULL;
 	_cleanup_free_ char *label = NULL;
@@ -112,8 +113,9 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		}
 	}
 	if (optind < argc)
-		return sb_err_input(err, "down: unexpected argument '%s'; see `slurmbox down --help`",
-				    argv[optind]);
+		return sb_err_input(err,
+		                    "down: unexpected argument '%s'; see `slurmbox down --help`",
+		                    argv[optind]);
 
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
@@ -125,7 +127,7 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		return ret;
 	if (have.n_nodes) {
 		cli_step_begin(&step, ctx, "Removing %zu container%s", have.n_nodes,
-			       have.n_nodes == 1 ? "" : "s");
+		               have.n_nodes == 1 ? "" : "s");
 		jobs = xcalloc(have.n_nodes, sizeof(*jobs));
 		for (size_t i = 0; i < have.n_nodes; i++) {
 			jobs[i].d = docker_dup(d);
@@ -161,7 +163,7 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		for (size_t i = 0; i < json_object_array_length(nets); i++) {
 			struct json_object *id;
 			if (!json_object_object_get_ex(json_object_array_get_idx(nets, i), "Id",
-						       &id))
+			                               &id))
 				continue;
 			ret = docker_network_remove(d, json_object_get_string(id), err);
 			if (ret < 0)
@@ -179,12 +181,14 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	}
 	if (have.n_nodes == 0 && n_nets == 0 && n_vols == 0)
 		fprintf(stderr, "Cluster '%s' has nothing on this engine%s; nothing to do.\n",
-			ctx->cluster, purge ? " (state directory removed)" : "");
+		        ctx->cluster, purge ? " (state directory removed)" : "");
 	else
-		fprintf(stderr, "Cluster '%s' removed: %zu container%s, %zu network%s, %zu volume%s%s\n",
-			ctx->cluster, have.n_nodes, have.n_nodes == 1 ? "" : "s", n_nets,
-			n_nets == 1 ? "" : "s", n_vols, n_vols == 1 ? "" : "s",
-			purge ? ", and the munge key" : "; /home and the munge key are kept (--purge removes them)");
+		fprintf(stderr,
+		        "Cluster '%s' removed: %zu container%s, %zu network%s, %zu volume%s%s\n",
+		        ctx->cluster, have.n_nodes, have.n_nodes == 1 ? "" : "s", n_nets,
+		        n_nets == 1 ? "" : "s", n_vols, n_vols == 1 ? "" : "s",
+		        purge ? ", and the munge key"
+		              : "; /home and the munge key are kept (--purge removes them)");
 out:
 	json_object_put(nets);
 	cli_cluster_free(&have);

@@ -11,25 +11,26 @@
 #include <getopt.h>
 
 static const char exec_usage[] =
-	"Usage: slurmbox exec [-u USER] [-w DIR] NODE CMD [ARG...]\n"
-	"\n"
-	"Run CMD on NODE (master, worker-1, ...) as the cluster user, in its home directory.\n"
-	"The arguments arrive verbatim; the exit status is CMD's.\n"
-	"\n"
-	"  -n, --name NAME     The cluster (default \"slurmbox\")\n"
-	"  -u, --user USER     Run as USER instead (e.g. -u root)\n"
-	"  -w, --workdir DIR   Working directory (default: the cluster user's home)\n"
-	"  -t, --tty / -T, --no-tty  Force a TTY on or off (default: on when stdin and stdout are terminals)\n"
-	"  -h, --help          This help\n";
+    "Usage: slurmbox exec [-u USER] [-w DIR] NODE CMD [ARG...]\n"
+    "\n"
+    "Run CMD on NODE (master, worker-1, ...) as the cluster user, in its home directory.\n"
+    "The arguments arrive verbatim; the exit status is CMD's.\n"
+    "\n"
+    "  -n, --name NAME     The cluster (default \"slurmbox\")\n"
+    "  -u, --user USER     Run as USER instead (e.g. -u root)\n"
+    "  -w, --workdir DIR   Working directory (default: the cluster user's home)\n"
+    "  -t, --tty / -T, --no-tty  Force a TTY on or off (default: on when stdin and stdout are "
+    "terminals)\n"
+    "  -h, --help          This help\n";
 
 static const char shell_usage[] =
-	"Usage: slurmbox shell [-u USER] [NODE]\n"
-	"\n"
-	"An interactive login shell on NODE (default: master) as the cluster user.\n"
-	"\n"
-	"  -n, --name NAME   The cluster (default \"slurmbox\")\n"
-	"  -u, --user USER   Log in as USER instead (e.g. -u root)\n"
-	"  -h, --help        This help\n";
+    "Usage: slurmbox shell [-u USER] [NODE]\n"
+    "\n"
+    "An interactive login shell on NODE (default: master) as the cluster user.\n"
+    "\n"
+    "  -n, --name NAME   The cluster (default \"slurmbox\")\n"
+    "  -u, --user USER   Log in as USER instead (e.g. -u root)\n"
+    "  -h, --help        This help\n";
 
 struct exec_req {
 	const char *node;
@@ -66,8 +67,8 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 	n = &node;
 	if (strcmp(n->state, "running") != 0) {
 		ret = sb_err_set(err, EAGAIN,
-				 "Node '%s' is %s, not running; `slurmbox up` starts it again",
-				 r->node, *n->state ? n->state : "not running");
+		                 "Node '%s' is %s, not running; `slurmbox up` starts it again",
+		                 r->node, *n->state ? n->state : "not running");
 		goto out;
 	}
 	user = r->user ? r->user : (*n->user ? n->user : NULL);
@@ -76,14 +77,14 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 	tty = r->tty >= 0 ? r->tty : (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	{
 		struct docker_exec_opts o = {
-			.argv = (const char *const *)r->argv,
-			.user = user,
-			.workdir = r->workdir ? r->workdir : home,
-			.tty = tty,
-			/* stdin is passed on when interactive or when it is a pipe or file */
-			.in_fd = tty || !isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
-			.out_fd = STDOUT_FILENO,
-			.err_fd = STDERR_FILENO,
+		    .argv = (const char *const *)r->argv,
+		    .user = user,
+		    .workdir = r->workdir ? r->workdir : home,
+		    .tty = tty,
+		    /* stdin is passed on when interactive or when it is a pipe or file */
+		    .in_fd = tty || !isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
+		    .out_fd = STDOUT_FILENO,
+		    .err_fd = STDERR_FILENO,
 		};
 		ret = docker_exec(d, n->container, &o, &status, err);
 	}
@@ -99,13 +100,13 @@ out:
 int cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"user", required_argument, NULL, 'u'},
-		{"workdir", required_argument, NULL, 'w'},
-		{"tty", no_argument, NULL, 't'},
-		{"no-tty", no_argument, NULL, 'T'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"workdir", required_argument, NULL, 'w'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"no-tty", no_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct exec_req r = {.tty = -1};
 	int c, ret;
@@ -122,13 +123,14 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			break;
 		case 'u':
 			if (!*optarg)
-				return sb_err_input(err, "exec: -u needs a user name, e.g. -u root");
+				return sb_err_input(err,
+				                    "exec: -u needs a user name, e.g. -u root");
 			r.user = optarg;
 			break;
 		case 'w':
 			if (*optarg != '/')
 				return sb_err_input(err, "exec: -w '%s' must be an absolute path",
-						    optarg);
+				                    optarg);
 			r.workdir = optarg;
 			break;
 		case 't':
@@ -148,7 +150,7 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		optind++;
 	if (argc - optind < 2)
 		return sb_err_input(err, "exec: give a node and a command, e.g. `slurmbox exec "
-					 "master sinfo`; see `slurmbox exec --help`");
+		                         "master sinfo`; see `slurmbox exec --help`");
 	r.node = argv[optind];
 	r.argv = argv + optind + 1;
 	return exec_run(ctx, &r, err);
@@ -157,10 +159,10 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 int cmd_shell(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"user", required_argument, NULL, 'u'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static char *const shell_argv[] = {"bash", "-l", NULL};
 	struct exec_req r = {.tty = -1, .node = "master", .argv = shell_argv};
@@ -188,8 +190,9 @@ int cmd_shell(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	if (optind < argc)
 		r.node = argv[optind++];
 	if (optind < argc)
-		return sb_err_input(err, "shell: unexpected argument '%s'; to run a command use "
-					 "`slurmbox exec NODE CMD`",
-				    argv[optind]);
+		return sb_err_input(err,
+		                    "shell: unexpected argument '%s'; to run a command use "
+		                    "`slurmbox exec NODE CMD`",
+		                    argv[optind]);
 	return exec_run(ctx, &r, err);
 }

@@ -9,13 +9,13 @@
 #include <getopt.h>
 
 static const char images_usage[] =
-	"Usage: slurmbox images build [--image-base IMAGE]\n"
-	"       slurmbox images list\n"
-	"\n"
-	"build: build the base, master and worker images on the local engine when missing.\n"
-	"       The base comes from IMAGE (pulled if missing), else a local debian:bookworm-slim,\n"
-	"       else a debootstrap of Debian bookworm (needs root and the debootstrap package).\n"
-	"list:  the image tags this slurmbox uses, and whether each is present.\n";
+    "Usage: slurmbox images build [--image-base IMAGE]\n"
+    "       slurmbox images list\n"
+    "\n"
+    "build: build the base, master and worker images on the local engine when missing.\n"
+    "       The base comes from IMAGE (pulled if missing), else a local debian:bookworm-slim,\n"
+    "       else a debootstrap of Debian bookworm (needs root and the debootstrap package).\n"
+    "list:  the image tags this slurmbox uses, and whether each is present.\n";
 
 static void progress(const char *line, void *arg)
 {
@@ -27,9 +27,9 @@ int cmd_images(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_BASE = 256 };
 	static const struct option opts[] = {
-		{"image-base", required_argument, NULL, OPT_BASE},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"image-base", required_argument, NULL, OPT_BASE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_docker_ struct docker *d = NULL;
 	const char *base = NULL, *verb;

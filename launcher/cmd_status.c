@@ -11,24 +11,23 @@
 #include <getopt.h>
 
 static const char status_usage[] =
-	"Usage: slurmbox status [--json] [--name NAME]\n"
-	"\n"
-	"Every node: role, container, container state, IP and Slurm state. Exit status 0 when\n"
-	"all nodes run and Slurm sees every worker up, 1 otherwise.\n"
-	"\n"
-	"  -n, --name NAME  The cluster (default \"slurmbox\")\n"
-	"      --json       Machine-readable output\n"
-	"  -h, --help       This help\n";
+    "Usage: slurmbox status [--json] [--name NAME]\n"
+    "\n"
+    "Every node: role, container, container state, IP and Slurm state. Exit status 0 when\n"
+    "all nodes run and Slurm sees every worker up, 1 otherwise.\n"
+    "\n"
+    "  -n, --name NAME  The cluster (default \"slurmbox\")\n"
+    "      --json       Machine-readable output\n"
+    "  -h, --help       This help\n";
 
-static const char logs_usage[] =
-	"Usage: slurmbox logs [-f] [--tail N] NODE\n"
-	"\n"
-	"The logs of NODE's daemons (munged, slurmctld or slurmd).\n"
-	"\n"
-	"  -n, --name NAME  The cluster (default \"slurmbox\")\n"
-	"  -f, --follow     Keep following new lines\n"
-	"      --tail N     Only the last N lines\n"
-	"  -h, --help       This help\n";
+static const char logs_usage[] = "Usage: slurmbox logs [-f] [--tail N] NODE\n"
+                                 "\n"
+                                 "The logs of NODE's daemons (munged, slurmctld or slurmd).\n"
+                                 "\n"
+                                 "  -n, --name NAME  The cluster (default \"slurmbox\")\n"
+                                 "  -f, --follow     Keep following new lines\n"
+                                 "      --tail N     Only the last N lines\n"
+                                 "  -h, --help       This help\n";
 
 /* The Slurm state of `node` from `sinfo -h -N -o '%N %t'` output, or "". */
 static const char *slurm_state(const char *sinfo, const char *node, char *buf, size_t len)
@@ -59,10 +58,10 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_JSON = 256 };
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_docker_ struct docker *d = NULL;
 	_cleanup_buf_ struct sb_buf sinfo = SB_BUF_INIT;
@@ -107,7 +106,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		int st = -1;
 
 		if (apply_master_run(d, master->container, argv_sinfo, &sinfo, &st, 10000,
-				     &ignored) == 0 &&
+		                     &ignored) == 0 &&
 		    st == 0)
 			ctld_up = true;
 	}
@@ -132,18 +131,20 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			json_object_object_add(o, "node", json_object_new_string(n->node));
 			json_object_object_add(o, "role", json_object_new_string(n->role));
 			json_object_object_add(o, "host", json_object_new_string("localhost"));
-			json_object_object_add(o, "container", json_object_new_string(n->container));
+			json_object_object_add(o, "container",
+			                       json_object_new_string(n->container));
 			json_object_object_add(o, "state", json_object_new_string(n->state));
 			json_object_object_add(o, "ip", json_object_new_string(n->ip));
-			json_object_object_add(o, "slurm",
-					       worker ? json_object_new_string(st)
-						      : json_object_new_string(ctld_up ? "up" : "down"));
+			json_object_object_add(
+			    o, "slurm",
+			    worker ? json_object_new_string(st)
+			           : json_object_new_string(ctld_up ? "up" : "down"));
 			json_object_array_add(arr, o);
 		}
 		json_object_object_add(root, "nodes", arr);
 		json_object_object_add(root, "healthy", json_object_new_boolean(healthy));
 		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		                                              JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(root);
 	} else if (have.n_nodes == 0) {
 		printf("Cluster '%s' does not exist on this engine (`slurmbox up` creates it).\n",
@@ -162,7 +163,8 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 				healthy = false;
 			printf("%-12s %-7s %-10s %-24s %-10s %-16s %s\n", n->node, n->role,
 			       "localhost", n->container, n->state, *n->ip ? n->ip : "-",
-			       worker ? (*st ? st : "-") : (ctld_up ? "slurmctld up" : "slurmctld down"));
+			       worker ? (*st ? st : "-")
+			              : (ctld_up ? "slurmctld up" : "slurmctld down"));
 		}
 	}
 	cli_exit_status = healthy ? 0 : 1;
@@ -174,11 +176,11 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_TAIL = 256 };
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"follow", no_argument, NULL, 'f'},
-		{"tail", required_argument, NULL, OPT_TAIL},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"follow", no_argument, NULL, 'f'},
+	    {"tail", required_argument, NULL, OPT_TAIL},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_docker_ struct docker *d = NULL;
 	struct cli_cluster have = {0};
@@ -228,7 +230,7 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			ret = cli_node_unknown(&have, ctx->cluster, argv[optind], err);
 	} else {
 		ret = docker_container_logs(d, node.id, follow, tail_set ? (int)tail : -1,
-					    STDOUT_FILENO, STDERR_FILENO, err);
+		                            STDOUT_FILENO, STDERR_FILENO, err);
 	}
 	cli_node_free(&node);
 	cli_cluster_free(&have);

@@ -25,22 +25,22 @@
 #define LABEL_SPEC    "io.slurmbox.spec"
 
 static const char up_usage[] =
-	"Usage: slurmbox up [OPTIONS]\n"
-	"\n"
-	"Create a Slurm cluster (a master running slurmctld and N workers running slurmd) on the\n"
-	"local Docker engine, and return when every node is idle. Run again to heal it.\n"
-	"\n"
-	"  -n, --name NAME        Cluster name (default \"slurmbox\")\n"
-	"  -w, --workers N        Number of workers, 1-250 (default 2)\n"
-	"      --home PATH        Bind-mount PATH as /home (default: a named volume)\n"
-	"      --user NAME[:UID[:GID]]  The cluster user (default: you, or slurmbox:1000 as root)\n"
-	"      --subnet CIDR      The cluster network (default: a free /24 in " SUBNET_POOL ")\n"
-	"      --timeout SEC      How long to wait for every node to be idle (default 180)\n"
-	"      --image-base IMAGE Build the images from IMAGE (pulled if missing) instead of a\n"
-	"                         local debian:bookworm-slim or a debootstrap of bookworm\n"
-	"      --keep-on-failure  Keep what a failed run created, for debugging\n"
-	"      --dry-run          Print the plan (nodes, IPs, mounts, slurm.conf); change nothing\n"
-	"  -h, --help             This help\n";
+    "Usage: slurmbox up [OPTIONS]\n"
+    "\n"
+    "Create a Slurm cluster (a master running slurmctld and N workers running slurmd) on the\n"
+    "local Docker engine, and return when every node is idle. Run again to heal it.\n"
+    "\n"
+    "  -n, --name NAME        Cluster name (default \"slurmbox\")\n"
+    "  -w, --workers N        Number of workers, 1-250 (default 2)\n"
+    "      --home PATH        Bind-mount PATH as /home (default: a named volume)\n"
+    "      --user NAME[:UID[:GID]]  The cluster user (default: you, or slurmbox:1000 as root)\n"
+    "      --subnet CIDR      The cluster network (default: a free /24 in " SUBNET_POOL ")\n"
+    "      --timeout SEC      How long to wait for every node to be idle (default 180)\n"
+    "      --image-base IMAGE Build the images from IMAGE (pulled if missing) instead of a\n"
+    "                         local debian:bookworm-slim or a debootstrap of bookworm\n"
+    "      --keep-on-failure  Keep what a failed run created, for debugging\n"
+    "      --dry-run          Print the plan (nodes, IPs, mounts, slurm.conf); change nothing\n"
+    "  -h, --help             This help\n";
 
 struct up_opts {
 	unsigned workers;
@@ -55,21 +55,21 @@ struct up_opts {
 };
 
 static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *o,
-		    struct sb_err *err)
+                    struct sb_err *err)
 {
 	enum { OPT_HOME = 256, OPT_USER, OPT_SUBNET, OPT_TIMEOUT, OPT_BASE, OPT_KEEP, OPT_DRY };
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"workers", required_argument, NULL, 'w'},
-		{"home", required_argument, NULL, OPT_HOME},
-		{"user", required_argument, NULL, OPT_USER},
-		{"subnet", required_argument, NULL, OPT_SUBNET},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"image-base", required_argument, NULL, OPT_BASE},
-		{"keep-on-failure", no_argument, NULL, OPT_KEEP},
-		{"dry-run", no_argument, NULL, OPT_DRY},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"home", required_argument, NULL, OPT_HOME},
+	    {"user", required_argument, NULL, OPT_USER},
+	    {"subnet", required_argument, NULL, OPT_SUBNET},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"image-base", required_argument, NULL, OPT_BASE},
+	    {"keep-on-failure", no_argument, NULL, OPT_KEEP},
+	    {"dry-run", no_argument, NULL, OPT_DRY},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c, ret;
 
@@ -85,7 +85,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 			break;
 		case 'w':
 			ret = cli_parse_uint("--workers", optarg, 1, COMPOSE_MAX_WORKERS,
-					     &o->workers, err);
+			                     &o->workers, err);
 			o->workers_set = true;
 			break;
 		case OPT_HOME:
@@ -120,7 +120,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 	}
 	if (optind < argc)
 		return sb_err_input(err, "up: unexpected argument '%s'; see `slurmbox up --help`",
-				    argv[optind]);
+		                    argv[optind]);
 	return 0;
 }
 
@@ -239,15 +239,15 @@ static char *up_spec_label(const struct compose_spec *spec, const char *image_ba
 
 	json_object_object_add(o, "workers", json_object_new_int((int)spec->workers));
 	json_object_object_add(o, "home",
-			       spec->home_path ? json_object_new_string(spec->home_path) : NULL);
+	                       spec->home_path ? json_object_new_string(spec->home_path) : NULL);
 	snprintf(user, sizeof(user), "%s:%u:%u", spec->user.name, spec->user.uid, spec->user.gid);
 	json_object_object_add(o, "user", json_object_new_string(user));
 	json_object_object_add(o, "subnet",
-			       json_object_new_string(compose_cidr_format(&spec->subnet, cidr)));
+	                       json_object_new_string(compose_cidr_format(&spec->subnet, cidr)));
 	json_object_object_add(o, "image_base",
-			       image_base ? json_object_new_string(image_base) : NULL);
+	                       image_base ? json_object_new_string(image_base) : NULL);
 	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }
@@ -290,10 +290,10 @@ static int subnets_used(struct docker *d, struct compose_cidr **out, size_t *n, 
 			struct compose_cidr c;
 
 			if (!json_object_object_get_ex(json_object_array_get_idx(cfg, j), "Subnet",
-						       &sub))
+			                               &sub))
 				continue;
 			if (compose_cidr_parse("Subnet", json_object_get_string(sub), &c,
-					       &ignored) == 0)
+			                       &ignored) == 0)
 				(*out)[k++] = c;
 		}
 	}
@@ -305,7 +305,7 @@ static int subnets_used(struct docker *d, struct compose_cidr **out, size_t *n, 
 
 /* The subnet of the cluster's existing network, if there is one. */
 static int subnet_existing(struct docker *d, const char *cluster, struct compose_cidr *out,
-			   bool *found, struct sb_err *err)
+                           bool *found, struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, cluster);
 	const char *labels[] = {label};
@@ -362,11 +362,12 @@ static int home_check(const char *path, char **out, struct sb_err *err)
 	struct stat st;
 
 	if (*path != '/')
-		return sb_err_input(err, "--home '%s' must be an absolute path, e.g. /srv/slurm-home",
-				    path);
+		return sb_err_input(
+		    err, "--home '%s' must be an absolute path, e.g. /srv/slurm-home", path);
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return sb_err_input(err, "--home '%s' is not a directory; create it first: mkdir -p '%s'",
-				    path, path);
+		return sb_err_input(
+		    err, "--home '%s' is not a directory; create it first: mkdir -p '%s'", path,
+		    path);
 	if (!realpath(path, real))
 		return sb_err_input(err, "--home '%s': %s", path, strerror(errno));
 	*out = xstrdup(real);
@@ -423,8 +424,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		goto out;
 	}
 	cli_step_end(&step, "%s, API %s, %u CPUs, %llu MiB", info.server_version,
-		     docker_api_version(d), info.ncpus,
-		     (unsigned long long)(info.mem_bytes >> 20));
+	             docker_api_version(d), info.ncpus, (unsigned long long)(info.mem_bytes >> 20));
 
 	ret = cli_cluster_load(d, ctx->cluster, &have, err);
 	if (ret < 0)
@@ -455,10 +455,10 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		    (existing.addr != spec.subnet.addr || existing.prefix != spec.subnet.prefix)) {
 			char a[32], b[32];
 			ret = sb_err_input(err,
-					   "--subnet %s differs from the existing cluster's %s; "
-					   "run `slurmbox down` first to change it",
-					   compose_cidr_format(&spec.subnet, a),
-					   compose_cidr_format(&existing, b));
+			                   "--subnet %s differs from the existing cluster's %s; "
+			                   "run `slurmbox down` first to change it",
+			                   compose_cidr_format(&spec.subnet, a),
+			                   compose_cidr_format(&existing, b));
 			goto out;
 		}
 		if (found)
@@ -473,7 +473,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		ret = subnets_used(d, &used, &n_used, err);
 		if (ret == 0)
 			ret = compose_subnet_choose(&pool, SUBNET_PREFIX, used, n_used,
-						    &spec.subnet, err);
+			                            &spec.subnet, err);
 		free(used);
 		if (ret < 0)
 			goto out;
@@ -508,14 +508,14 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 
 	apply_diff_compute(plan, &have, &diff);
 	if (diff.n_changed || diff.n_foreign) {
-		ret = sb_err_input(err,
-				   "Cluster '%s' exists with other settings (%zu node%s differ, %zu "
-				   "not in this plan). Compare with `slurmbox up --dry-run`; run "
-				   "`slurmbox%s%s down` first to re-create it (your /home and key "
-				   "are kept)",
-				   ctx->cluster, diff.n_changed, diff.n_changed == 1 ? "" : "s",
-				   diff.n_foreign, ctx->name_given ? " --name " : "",
-				   ctx->name_given ? ctx->cluster : "");
+		ret = sb_err_input(
+		    err,
+		    "Cluster '%s' exists with other settings (%zu node%s differ, %zu "
+		    "not in this plan). Compare with `slurmbox up --dry-run`; run "
+		    "`slurmbox%s%s down` first to re-create it (your /home and key "
+		    "are kept)",
+		    ctx->cluster, diff.n_changed, diff.n_changed == 1 ? "" : "s", diff.n_foreign,
+		    ctx->name_given ? " --name " : "", ctx->name_given ? ctx->cluster : "");
 		goto out;
 	}
 
@@ -523,9 +523,9 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		bool created;
 		_cleanup_free_ char *key = NULL;
 		struct apply_opts ao = {
-			.cli = ctx,
-			.keep_on_failure = o.keep_on_failure,
-			.timeout_sec = o.timeout,
+		    .cli = ctx,
+		    .keep_on_failure = o.keep_on_failure,
+		    .timeout_sec = o.timeout,
 		};
 
 		cli_step_begin(&step, ctx, "Images");
@@ -540,7 +540,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		if (ret < 0)
 			goto out;
 		cli_info(ctx, "  %s munge key (%s, 0400)", created ? "Created" : "Reusing the",
-			 key);
+		         key);
 
 		{
 			_cleanup_free_ char *json = up_spec_label(&spec, image_base);
@@ -560,10 +560,12 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 
 	{
 		char cidr[32];
-		fprintf(stderr, "\nCluster '%s' is up in %.1fs: %s + %zu worker%s on %s, user %s (uid %u)\n",
-			ctx->cluster, cli_now() - t0, plan->nodes[0].name, plan->n_nodes - 1,
-			plan->n_nodes == 2 ? "" : "s", compose_cidr_format(&plan->network.subnet, cidr),
-			plan->user.name, plan->user.uid);
+		fprintf(
+		    stderr,
+		    "\nCluster '%s' is up in %.1fs: %s + %zu worker%s on %s, user %s (uid %u)\n",
+		    ctx->cluster, cli_now() - t0, plan->nodes[0].name, plan->n_nodes - 1,
+		    plan->n_nodes == 2 ? "" : "s", compose_cidr_format(&plan->network.subnet, cidr),
+		    plan->user.name, plan->user.uid);
 		if (diff.n_missing == 0 && diff.n_stopped == 0)
 			fprintf(stderr, "Nothing to change: it was already up.\n");
 	}

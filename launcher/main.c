@@ -12,26 +12,26 @@
 #include <signal.h>
 
 static const char usage_text[] =
-	"Usage: slurmbox [--name NAME] COMMAND [OPTIONS]\n"
-	"\n"
-	"A real Slurm cluster in Docker containers, in one command.\n"
-	"\n"
-	"Commands:\n"
-	"  up        Create the cluster (or heal it) and wait until every node is idle\n"
-	"  exec      Run a command on a node: slurmbox exec worker-1 hostname\n"
-	"  shell     An interactive shell on a node (default: master)\n"
-	"  status    Every node: container state, IP, Slurm state (--json)\n"
-	"  logs      A node's logs (-f to follow)\n"
-	"  down      Remove the cluster (--purge: also /home and the munge key)\n"
-	"  images    Build the node images (images build)\n"
-	"  version   Print the version\n"
-	"\n"
-	"Global options:\n"
-	"  -n, --name NAME   The cluster (default $SLURMBOX_CLUSTER, else \"slurmbox\")\n"
-	"  -h, --help        This help; `slurmbox COMMAND --help` for a command\n"
-	"  -V, --version     Print the version\n"
-	"\n"
-	"Exit status: 0 ok, 1 failure, 2 bad usage or input, 3 partial; exec returns its command's.\n";
+    "Usage: slurmbox [--name NAME] COMMAND [OPTIONS]\n"
+    "\n"
+    "A real Slurm cluster in Docker containers, in one command.\n"
+    "\n"
+    "Commands:\n"
+    "  up        Create the cluster (or heal it) and wait until every node is idle\n"
+    "  exec      Run a command on a node: slurmbox exec worker-1 hostname\n"
+    "  shell     An interactive shell on a node (default: master)\n"
+    "  status    Every node: container state, IP, Slurm state (--json)\n"
+    "  logs      A node's logs (-f to follow)\n"
+    "  down      Remove the cluster (--purge: also /home and the munge key)\n"
+    "  images    Build the node images (images build)\n"
+    "  version   Print the version\n"
+    "\n"
+    "Global options:\n"
+    "  -n, --name NAME   The cluster (default $SLURMBOX_CLUSTER, else \"slurmbox\")\n"
+    "  -h, --help        This help; `slurmbox COMMAND --help` for a command\n"
+    "  -V, --version     Print the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 bad usage or input, 3 partial; exec returns its command's.\n";
 
 struct cli_command {
 	const char *name;
@@ -39,23 +39,22 @@ struct cli_command {
 };
 
 static const struct cli_command commands[] = {
-	{"up", cmd_up},         {"down", cmd_down},     {"exec", cmd_exec},
-	{"shell", cmd_shell},   {"status", cmd_status}, {"logs", cmd_logs},
-	{"images", cmd_images}, {"version", cmd_version},
+    {"up", cmd_up},         {"down", cmd_down}, {"exec", cmd_exec},     {"shell", cmd_shell},
+    {"status", cmd_status}, {"logs", cmd_logs}, {"images", cmd_images}, {"version", cmd_version},
 };
 
 static int run(int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct cli_ctx ctx = {
-		.cluster = COMPOSE_DEFAULT_CLUSTER,
-		.stderr_tty = isatty(STDERR_FILENO),
-		.argv0 = argv[0],
+	    .cluster = COMPOSE_DEFAULT_CLUSTER,
+	    .stderr_tty = isatty(STDERR_FILENO),
+	    .argv0 = argv[0],
 	};
 	const char *env = getenv("SLURMBOX_CLUSTER");
 	int c, ret;
@@ -97,7 +96,7 @@ static int run(int argc, char **argv, struct sb_err *err)
 		return 0;
 	}
 	return sb_err_input(err, "Unknown command '%s'; run `slurmbox --help` for the list",
-			    argv[optind]);
+	                    argv[optind]);
 }
 
 int main(int argc, char **argv)

@@ -10,9 +10,9 @@
 
 #include <time.h>
 
-#define POLL_MS     50
-#define EXEC_MS     10000
-#define LOG_LINES   12
+#define POLL_MS   50
+#define EXEC_MS   10000
+#define LOG_LINES 12
 
 static void sleep_ms(unsigned ms)
 {
@@ -29,7 +29,7 @@ static void node_logs_show(struct docker *d, const char *container)
 	fprintf(stderr, "--- last log lines of %s ---\n", container);
 	fflush(stderr);
 	if (docker_container_logs(d, container, false, LOG_LINES, STDERR_FILENO, STDERR_FILENO,
-				  &err) < 0)
+	                          &err) < 0)
 		fprintf(stderr, "(no logs: %s)\n", err.msg);
 }
 
@@ -54,14 +54,14 @@ static int node_alive(struct docker *d, const struct compose_node *node, struct 
 		return 0;
 	node_logs_show(d, node->container);
 	return sb_err_set(err, ESRCH,
-			  "Node '%s' stopped (exit code %ld) before it was ready; its last log "
-			  "lines are above. The containers are kept for debugging: `slurmbox logs "
-			  "%s`; remove them with `slurmbox down`",
-			  node->name, exit_code, node->name);
+	                  "Node '%s' stopped (exit code %ld) before it was ready; its last log "
+	                  "lines are above. The containers are kept for debugging: `slurmbox logs "
+	                  "%s`; remove them with `slurmbox down`",
+	                  node->name, exit_code, node->name);
 }
 
 int apply_wait_controller(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
-			  struct sb_err *err)
+                          struct sb_err *err)
 {
 	const struct compose_node *master = &plan->nodes[0];
 	const char *argv[] = {"scontrol", "ping", NULL};
@@ -84,12 +84,13 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
 		}
 		if (cli_now() >= deadline) {
 			node_logs_show(d, master->container);
-			return sb_err_set(err, ETIMEDOUT,
-					  "Timed out after %u s waiting for slurmctld on '%s' to "
-					  "answer `scontrol ping`; its last log lines are above. The "
-					  "containers are kept: `slurmbox logs master`, then `slurmbox "
-					  "down`; raise the limit with --timeout",
-					  timeout_sec, master->name);
+			return sb_err_set(
+			    err, ETIMEDOUT,
+			    "Timed out after %u s waiting for slurmctld on '%s' to "
+			    "answer `scontrol ping`; its last log lines are above. The "
+			    "containers are kept: `slurmbox logs master`, then `slurmbox "
+			    "down`; raise the limit with --timeout",
+			    timeout_sec, master->name);
 		}
 		sleep_ms(POLL_MS);
 	}
@@ -98,8 +99,9 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
 /* sinfo states that count as ready: up and schedulable, responding (no '*'). */
 static bool state_ready(const char *st)
 {
-	static const char *const ok[] = {"idle", "mix", "mixed", "alloc", "allocated", "comp",
-					 "completing", "resv", "reserved", "plnd", "planned"};
+	static const char *const ok[] = {"idle",      "mix",  "mixed",      "alloc",
+	                                 "allocated", "comp", "completing", "resv",
+	                                 "reserved",  "plnd", "planned"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
 		if (strcmp(st, ok[i]) == 0)
@@ -130,7 +132,7 @@ static void sinfo_state(const char *out, const char *node, char *st, size_t len)
 }
 
 int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
-		     const struct cli_ctx *cli, struct sb_err *err)
+                     const struct cli_ctx *cli, struct sb_err *err)
 {
 	const char *argv[] = {"sinfo", "-h", "-N", "-o", "%N %t", NULL};
 	double deadline = cli_now() + timeout_sec;
@@ -139,7 +141,7 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 	int ret;
 
 	cli_step_begin(&step, cli, "Waiting for %zu node%s to be idle", plan->n_nodes - 1,
-		       plan->n_nodes == 2 ? "" : "s");
+	               plan->n_nodes == 2 ? "" : "s");
 	for (;;) {
 		_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
 		_cleanup_buf_ struct sb_buf late = SB_BUF_INIT;
@@ -147,7 +149,7 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 		size_t n_late = 0;
 
 		ret = apply_master_run(d, plan->nodes[0].container, argv, &out, &status, EXEC_MS,
-				       err);
+		                       err);
 		for (size_t i = 0; i < plan->n_nodes; i++) {
 			const struct compose_node *n = &plan->nodes[i];
 			char st[64];
@@ -155,11 +157,11 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 			if (n->role != COMPOSE_ROLE_WORKER)
 				continue;
 			sinfo_state(ret == 0 && status == 0 ? out.data : "", n->name, st,
-				    sizeof(st));
+			            sizeof(st));
 			if (state_ready(st))
 				continue;
 			sb_buf_printf(&late, "%s%s (%s)", n_late ? ", " : "", n->name,
-				      *st ? st : "not registered");
+			              *st ? st : "not registered");
 			n_late++;
 		}
 		if (n_late == 0) {
@@ -183,16 +185,17 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 				if (plan->nodes[i].role != COMPOSE_ROLE_WORKER)
 					continue;
 				sinfo_state(out.data ? out.data : "", plan->nodes[i].name, st,
-					    sizeof(st));
+				            sizeof(st));
 				if (!state_ready(st))
 					node_logs_show(d, plan->nodes[i].container);
 			}
-			return sb_err_set(err, ETIMEDOUT,
-					  "Timed out after %u s; not ready: %s. Their last log lines "
-					  "are above. The containers are kept for debugging "
-					  "(`slurmbox logs NODE`, `slurmbox exec master sinfo`); remove "
-					  "them with `slurmbox down`, or raise the limit with --timeout",
-					  timeout_sec, late.data);
+			return sb_err_set(
+			    err, ETIMEDOUT,
+			    "Timed out after %u s; not ready: %s. Their last log lines "
+			    "are above. The containers are kept for debugging "
+			    "(`slurmbox logs NODE`, `slurmbox exec master sinfo`); remove "
+			    "them with `slurmbox down`, or raise the limit with --timeout",
+			    timeout_sec, late.data);
 		}
 		sleep_ms(POLL_MS);
 	}

@@ -46,7 +46,7 @@ static int mkdir_p(const char *path, mode_t mode, struct sb_err *err)
 		*s = '\0';
 		if (mkdir(p, 0755) < 0 && errno != EEXIST)
 			return sb_err_set(err, errno, "Creating directory '%s': %s", p,
-					  strerror(errno));
+			                  strerror(errno));
 		*s = '/';
 	}
 	if (mkdir(p, mode) < 0 && errno != EEXIST)
@@ -64,24 +64,27 @@ static int key_check(const char *path, int fd, struct sb_err *err)
 	if (fstat(fd, &st) < 0)
 		return sb_err_set(err, errno, "Reading munge key '%s': %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return sb_err_set(err, EINVAL, "Munge key '%s' is not a regular file; remove it "
-					       "(slurmbox down --purge) to make a new one", path);
+		return sb_err_set(err, EINVAL,
+		                  "Munge key '%s' is not a regular file; remove it "
+		                  "(slurmbox down --purge) to make a new one",
+		                  path);
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		return sb_err_set(err, EPERM,
-				  "Munge key '%s' is readable by others (mode %04o); it must be 0400: "
-				  "chmod 400 '%s'",
-				  path, (unsigned)(st.st_mode & 07777), path);
+		return sb_err_set(
+		    err, EPERM,
+		    "Munge key '%s' is readable by others (mode %04o); it must be 0400: "
+		    "chmod 400 '%s'",
+		    path, (unsigned)(st.st_mode & 07777), path);
 	if (st.st_size < 32)
 		return sb_err_set(err, EINVAL,
-				  "Munge key '%s' is only %lld bytes (munge needs at least 32); "
-				  "remove it with `slurmbox down --purge`",
-				  path, (long long)st.st_size);
+		                  "Munge key '%s' is only %lld bytes (munge needs at least 32); "
+		                  "remove it with `slurmbox down --purge`",
+		                  path, (long long)st.st_size);
 	if (geteuid() == 0 && (st.st_uid != IMAGE_MUNGE_UID || st.st_gid != IMAGE_MUNGE_GID))
 		return sb_err_set(err, EPERM,
-				  "Munge key '%s' is owned by %u:%u, not by the image's munge user "
-				  "%u:%u: chown %u:%u '%s'",
-				  path, (unsigned)st.st_uid, (unsigned)st.st_gid, IMAGE_MUNGE_UID,
-				  IMAGE_MUNGE_GID, IMAGE_MUNGE_UID, IMAGE_MUNGE_GID, path);
+		                  "Munge key '%s' is owned by %u:%u, not by the image's munge user "
+		                  "%u:%u: chown %u:%u '%s'",
+		                  path, (unsigned)st.st_uid, (unsigned)st.st_gid, IMAGE_MUNGE_UID,
+		                  IMAGE_MUNGE_GID, IMAGE_MUNGE_UID, IMAGE_MUNGE_GID, path);
 	return 0;
 }
 
@@ -97,7 +100,7 @@ static int key_create(const char *path, struct sb_err *err)
 			continue;
 		if (n < 0)
 			return sb_err_set(err, errno, "Reading the kernel's random source: %s",
-					  strerror(errno));
+			                  strerror(errno));
 		got += (size_t)n;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
@@ -122,7 +125,7 @@ static int key_create(const char *path, struct sb_err *err)
 		int e = errno;
 		unlink(path);
 		return sb_err_set(err, e, "Setting the owner of munge key '%s': %s", path,
-				  strerror(e));
+		                  strerror(e));
 	}
 	if (fsync(fd) < 0) {
 		int e = errno;
@@ -145,9 +148,9 @@ int cli_key_ensure(const char *cluster, char **path, bool *created, struct sb_er
 		return ret;
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ELOOP)
-		return sb_err_set(err, ELOOP,
-				  "Munge key '%s' is a symbolic link; munge refuses those. Remove it",
-				  p);
+		return sb_err_set(
+		    err, ELOOP, "Munge key '%s' is a symbolic link; munge refuses those. Remove it",
+		    p);
 	if (fd < 0 && errno == ENOENT) {
 		ret = key_create(p, err);
 		if (ret < 0)
@@ -181,6 +184,6 @@ int cli_state_remove(const char *cluster, struct sb_err *err)
 		return 0;
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		return sb_err_set(err, errno, "Removing state directory '%s': %s", dir,
-				  strerror(errno));
+		                  strerror(errno));
 	return 0;
 }

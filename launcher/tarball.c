@@ -24,7 +24,7 @@ static void entry_freep(struct archive_entry **e)
 }
 
 int tarball_build(const struct tarball_entry *entries, size_t n, struct sb_buf *out,
-		  struct sb_err *err)
+                  struct sb_err *err)
 {
 	_cleanup_(archive_freep) struct archive *a = archive_write_new();
 
@@ -49,7 +49,7 @@ int tarball_build(const struct tarball_entry *entries, size_t n, struct sb_buf *
 		if (archive_write_header(a, e) != ARCHIVE_OK ||
 		    (t->len && archive_write_data(a, t->data, t->len) != (la_ssize_t)t->len))
 			return sb_err_set(err, EIO, "Adding '%s' to a tar archive: %s", t->path,
-					  archive_error_string(a));
+			                  archive_error_string(a));
 	}
 	if (archive_write_close(a) != ARCHIVE_OK)
 		return sb_err_set(err, EIO, "Finishing a tar archive: %s", archive_error_string(a));

@@ -19,6 +19,6 @@ struct tarball_entry {
 
 /* A ustar/pax archive of the entries, appended to *out. Parent directories are implied. */
 int tarball_build(const struct tarball_entry *entries, size_t n, struct sb_buf *out,
-		  struct sb_err *err);
+                  struct sb_err *err);
 
 #endif

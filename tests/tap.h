@@ -18,43 +18,47 @@
 #include <string.h>
 
 static int tap_failed_checks;
+static char tap_skip_reason[4096];
 
-#define TAP_FAIL(...)                                                                              \
-	do {                                                                                       \
-		printf("#   %s:%d: ", __FILE__, __LINE__);                                     \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-		tap_failed_checks++;                                                               \
+/* Mark the current test skipped (TAP "# SKIP reason"); the caller returns. */
+#define TAP_SKIP(...) snprintf(tap_skip_reason, sizeof(tap_skip_reason), __VA_ARGS__)
+
+#define TAP_FAIL(...)                                      \
+	do {                                               \
+		printf("#   %s:%d: ", __FILE__, __LINE__); \
+		printf(__VA_ARGS__);                       \
+		printf("\n");                              \
+		tap_failed_checks++;                       \
 	} while (0)
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			TAP_FAIL("check failed: %s", #cond);                                       \
+#define CHECK(cond)                                          \
+	do {                                                 \
+		if (!(cond))                                 \
+			TAP_FAIL("check failed: %s", #cond); \
 	} while (0)
 
-#define CHECK_INT(a, b)                                                                            \
-	do {                                                                                       \
-		long long _a = (long long)(a), _b = (long long)(b);                                \
-		if (_a != _b)                                                                      \
-			TAP_FAIL("%s == %lld, expected %s == %lld", #a, _a, #b, _b);               \
+#define CHECK_INT(a, b)                                                              \
+	do {                                                                         \
+		long long _a = (long long)(a), _b = (long long)(b);                  \
+		if (_a != _b)                                                        \
+			TAP_FAIL("%s == %lld, expected %s == %lld", #a, _a, #b, _b); \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                            \
-	do {                                                                                       \
-		const char *_a = (a), *_b = (b);                                                   \
-		if (!_a || !_b || strcmp(_a, _b) != 0)                                             \
-			TAP_FAIL("%s == \"%s\", expected \"%s\"", #a, _a ? _a : "(null)",          \
-				 _b ? _b : "(null)");                                              \
+#define CHECK_STR(a, b)                                                                   \
+	do {                                                                              \
+		const char *_a = (a), *_b = (b);                                          \
+		if (!_a || !_b || strcmp(_a, _b) != 0)                                    \
+			TAP_FAIL("%s == \"%s\", expected \"%s\"", #a, _a ? _a : "(null)", \
+			         _b ? _b : "(null)");                                     \
 	} while (0)
 
 /* The string contains the needle. */
-#define CHECK_CONTAINS(hay, needle)                                                                \
-	do {                                                                                       \
-		const char *_h = (hay), *_n = (needle);                                            \
-		if (!_h || !strstr(_h, _n))                                                        \
-			TAP_FAIL("%s does not contain \"%s\": \"%s\"", #hay, _n,                   \
-				 _h ? _h : "(null)");                                              \
+#define CHECK_CONTAINS(hay, needle)                                              \
+	do {                                                                     \
+		const char *_h = (hay), *_n = (needle);                          \
+		if (!_h || !strstr(_h, _n))                                      \
+			TAP_FAIL("%s does not contain \"%s\": \"%s\"", #hay, _n, \
+			         _h ? _h : "(null)");                            \
 	} while (0)
 
 #ifndef TAP_FIXTURES
@@ -82,8 +86,8 @@ static inline void tap_check_golden(const char *file, int line, const char *name
 	}
 	f = fopen(path, "r");
 	if (!f) {
-		printf("#   %s:%d: golden file %s missing (run with SLURMBOX_UPDATE_GOLDEN=1)\n", file,
-		       line, path);
+		printf("#   %s:%d: golden file %s missing (run with SLURMBOX_UPDATE_GOLDEN=1)\n",
+		       file, line, path);
 		tap_failed_checks++;
 		return;
 	}
@@ -123,10 +127,13 @@ static inline int tap_run(const char *const *names, const tap_test_fn *fns, int 
 	printf("1..%d\n", n);
 	for (int i = 0; i < n; i++) {
 		int before = tap_failed_checks;
+		tap_skip_reason[0] = '\0';
 		fns[i]();
 		if (tap_failed_checks != before) {
 			printf("not ok %d - %s\n", i + 1, names[i]);
 			failed++;
+		} else if (tap_skip_reason[0]) {
+			printf("ok %d - %s # SKIP %s\n", i + 1, names[i], tap_skip_reason);
 		} else {
 			printf("ok %d - %s\n", i + 1, names[i]);
 		}
@@ -135,20 +142,21 @@ static inline int tap_run(const char *const *names, const tap_test_fn *fns, int 
 	return failed ? 1 : 0;
 }
 
-#define TAP_STR_(x) #x
+#define TAP_STR_(x)    #x
 #define TAP_NAMES_1(a) TAP_STR_(a)
-#define TAP_RUN(...)                                                                               \
-	do {                                                                                       \
-		const tap_test_fn _fns[] = {__VA_ARGS__};                                          \
-		static const char _all[] = #__VA_ARGS__;                                           \
-		const char *_names[sizeof(_fns) / sizeof(_fns[0])];                                \
-		char _buf[sizeof(_all)];                                                           \
-		memcpy(_buf, _all, sizeof(_all));                                                  \
-		int _k = 0;                                                                        \
-		for (char *_t = strtok(_buf, ", \t\n"); _t && _k < (int)(sizeof(_fns) / sizeof(_fns[0])); \
-		     _t = strtok(NULL, ", \t\n"))                                                  \
-			_names[_k++] = _t;                                                         \
-		return tap_run(_names, _fns, (int)(sizeof(_fns) / sizeof(_fns[0])));               \
+#define TAP_RUN(...)                                                                 \
+	do {                                                                         \
+		const tap_test_fn _fns[] = {__VA_ARGS__};                            \
+		static const char _all[] = #__VA_ARGS__;                             \
+		const char *_names[sizeof(_fns) / sizeof(_fns[0])];                  \
+		char _buf[sizeof(_all)];                                             \
+		memcpy(_buf, _all, sizeof(_all));                                    \
+		int _k = 0;                                                          \
+		for (char *_t = strtok(_buf, ", \t\n");                              \
+		     _t && _k < (int)(sizeof(_fns) / sizeof(_fns[0]));               \
+		     _t = strtok(NULL, ", \t\n"))                                    \
+			_names[_k++] = _t;                                           \
+		return tap_run(_names, _fns, (int)(sizeof(_fns) / sizeof(_fns[0]))); \
 	} while (0)
 
 #endif

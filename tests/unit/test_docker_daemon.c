@@ -25,8 +25,7 @@ static bool have_image;
 /* A skip passes, unless SLURMBOX_TEST_STRICT=1 turns it into a failure. */
 #define SKIP(...)                                                          \
 	do {                                                               \
-		printf("# skip: " __VA_ARGS__);                            \
-		printf("\n");                                              \
+		TAP_SKIP(__VA_ARGS__);                                     \
 		if (getenv("SLURMBOX_TEST_STRICT"))                        \
 			TAP_FAIL("skipped with SLURMBOX_TEST_STRICT set"); \
 		return;                                                    \
@@ -209,12 +208,13 @@ static void test_errors(void)
 static void test_volume(void)
 {
 	struct sb_err err = SB_ERR_INIT;
-	struct json_object *labels = json_object_new_object();
+	struct json_object *labels;
 	struct json_object *list = NULL, *v;
 	const char *filter[] = {cluster_lbl, TEST_LABEL "=docker-client"};
 	char name[96];
 
 	NEED_DOCKER();
+	labels = json_object_new_object();
 	snprintf(name, sizeof(name), "%s-vol", tag);
 	json_object_object_add(labels, TEST_LABEL, json_object_new_string("docker-client"));
 	json_object_object_add(labels, "io.slurmbox.cluster", json_object_new_string(tag));

@@ -16,8 +16,7 @@ static struct docker *d;
 
 #define SKIP(...)                                                          \
 	do {                                                               \
-		printf("# skip: " __VA_ARGS__);                            \
-		printf("\n");                                              \
+		TAP_SKIP(__VA_ARGS__);                                     \
 		if (getenv("SLURMBOX_TEST_STRICT"))                        \
 			TAP_FAIL("skipped with SLURMBOX_TEST_STRICT set"); \
 		return;                                                    \
