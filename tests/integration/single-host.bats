@@ -123,6 +123,17 @@ labelled() { # labelled KIND CLUSTER: ids of labelled objects
 	[[ "$stderr" == *"worker-1"* ]]
 }
 
+@test "exec allocates a TTY when stdin and stdout are terminals" {
+	# (script's pty echoes a ^@ for its empty stdin, as with docker exec -it)
+	run script -qec "$SB exec master tty" /dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/dev/pts/"* ]]
+	run --separate-stderr "$SB" exec master tty
+	[ "$status" -ne 0 ]
+	[ "$output" = "not a tty" ]
+}
+
 @test "status shows every node running and idle" {
 	run --separate-stderr "$SB" status --json
 	echo "$output"
@@ -189,8 +200,18 @@ labelled() { # labelled KIND CLUSTER: ids of labelled objects
 	[ "$(labelled container sbtest | wc -l)" -eq 3 ]
 }
 
-@test "down leaves no labelled container or network; /home and the key stay" {
+@test "down leaves no labelled container or network; /home and the key stay; foreign objects stay" {
+	img=$(docker inspect -f '{{.Config.Image}}' sbtest-master)
+	docker create --name sbtest-foreign "$img" true >/dev/null
+	docker volume create sbtest-foreign-vol >/dev/null
+	docker network create --label io.slurmbox.cluster=sbtest-other sbtest-foreign-net >/dev/null
 	run "$SB" down
+	docker container inspect sbtest-foreign >/dev/null
+	docker volume inspect sbtest-foreign-vol >/dev/null
+	docker network inspect sbtest-foreign-net >/dev/null
+	docker rm -f sbtest-foreign >/dev/null
+	docker volume rm sbtest-foreign-vol >/dev/null
+	docker network rm sbtest-foreign-net >/dev/null
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ -z "$(labelled container sbtest)" ]
