@@ -103,6 +103,10 @@ int cmd_version(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		     "Docker engine's API version when one answers.");
 		return 0;
 	}
+	if (argc > 1 && strcmp(argv[1], "--short") == 0) {
+		puts(SLURMBOX_VERSION); /* what another host checks before it runs us */
+		return 0;
+	}
 	if (argc > 1)
 		return sb_err_input(err, "version: unexpected argument '%s'", argv[1]);
 	image_set_tags(NULL, &set);

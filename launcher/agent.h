@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agent - `slurmbox agent VERB`: what the control machine runs on each host
+ * (over ssh, or locally for localhost) to do that host's part with its own
+ * Docker socket and its own netlink. Output for the control machine is JSON
+ * on stdout; progress and errors go to stderr. Secrets come on stdin only.
+ */
+#ifndef SLURMBOX_AGENT_H
+#define SLURMBOX_AGENT_H
+
+#include "cli.h"
+
+int cmd_agent(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+
+/* agent image-save TAG...: `docker save` of the tags, as a tar on stdout. */
+int agent_image_save(int argc, char **argv, struct sb_err *err);
+/* agent image-load: a tar on stdin into POST /images/load. */
+int agent_image_load(int argc, char **argv, struct sb_err *err);
+
+#endif
