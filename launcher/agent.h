@@ -12,6 +12,9 @@
 
 int cmd_agent(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
 
+/* The shim's interface name for a cluster: "sb-" and 12 hex digits. */
+void agent_shim_name(const char *cluster, char out[16]);
+
 /* agent image-save TAG...: `docker save` of the tags, as a tar on stdout. */
 int agent_image_save(int argc, char **argv, struct sb_err *err);
 /* agent image-load: a tar on stdin into POST /images/load. */

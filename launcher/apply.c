@@ -69,11 +69,13 @@ static void undo_run(struct docker *d, struct undo_list *u)
 }
 
 void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluster *have,
-                        struct apply_diff *out)
+                        const struct apply_opts *o, struct apply_diff *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < plan->n_nodes; i++) {
 		const struct cli_node *n = cli_cluster_node(have, plan->nodes[i].name);
+		if (o && !apply_node_here(o, &plan->nodes[i]))
+			continue;
 		if (!n)
 			out->n_missing++;
 		else if (strcmp(n->hash, plan->config_hash) != 0)
@@ -232,8 +234,31 @@ static int files_tar_build(const struct compose_plan *plan, struct sb_buf *out, 
 	return ret;
 }
 
-static int network_ensure(struct docker *d, const struct compose_plan *plan, struct undo_list *u,
-                          struct sb_err *err)
+/* Reserve the shim's and the host's own address in Docker's IPAM. */
+static void network_aux_add(struct json_object *body, const struct apply_opts *o)
+{
+	static const char *const names[] = {"slurmbox-shim", "slurmbox-host"};
+	struct json_object *ipam, *cfg, *c0, *aux = NULL;
+	char ip[16];
+
+	if (!json_object_object_get_ex(body, "IPAM", &ipam) ||
+	    !json_object_object_get_ex(ipam, "Config", &cfg) || !json_object_array_length(cfg))
+		return;
+	c0 = json_object_array_get_idx(cfg, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(o->aux); i++) {
+		if (!o->aux[i])
+			continue;
+		if (!aux) {
+			aux = json_object_new_object();
+			json_object_object_add(c0, "AuxiliaryAddresses", aux);
+		}
+		json_object_object_add(aux, names[i],
+		                       json_object_new_string(compose_ipv4_format(o->aux[i], ip)));
+	}
+}
+
+static int network_ensure(struct docker *d, const struct compose_plan *plan,
+                          const struct apply_opts *o, struct undo_list *u, struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, plan->cluster);
 	const char *labels[] = {label};
@@ -255,7 +280,8 @@ static int network_ensure(struct docker *d, const struct compose_plan *plan, str
 		}
 	}
 	json_object_put(list);
-	body = docker_body_network(plan, NULL, NULL);
+	body = docker_body_network(plan, o->parent, o->ip_range);
+	network_aux_add(body, o);
 	ret = docker_network_create(d, body, &id, err);
 	json_object_put(body);
 	if (ret < 0)
@@ -265,8 +291,8 @@ static int network_ensure(struct docker *d, const struct compose_plan *plan, str
 	return 0;
 }
 
-static int volumes_ensure(struct docker *d, const struct compose_plan *plan, struct undo_list *u,
-                          struct sb_err *err)
+static int volumes_ensure(struct docker *d, const struct compose_plan *plan,
+                          const struct apply_opts *o, struct undo_list *u, struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, plan->cluster);
 	const char *labels[] = {label};
@@ -281,6 +307,8 @@ static int volumes_ensure(struct docker *d, const struct compose_plan *plan, str
 		bool found = false;
 		struct json_object *vl;
 
+		if (o->host_filter && vol->host != o->host)
+			continue;
 		for (size_t i = 0; i < json_object_array_length(list) && !found; i++) {
 			struct json_object *name;
 			if (json_object_object_get_ex(json_object_array_get_idx(list, i), "Name",
@@ -340,9 +368,9 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		goto out;
 
 	cli_step_begin(&step, o->cli, "Network and volumes");
-	ret = network_ensure(d, plan, &undo, err);
+	ret = network_ensure(d, plan, o, &undo, err);
 	if (ret == 0)
-		ret = volumes_ensure(d, plan, &undo, err);
+		ret = volumes_ensure(d, plan, o, &undo, err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto fail;
@@ -358,7 +386,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	for (size_t i = 0; i < plan->n_nodes; i++) {
 		const struct cli_node *h = cli_cluster_node(have, plan->nodes[i].name);
 
-		if (h && strcmp(h->state, "running") == 0)
+		if (!apply_node_here(o, &plan->nodes[i]) || (h && strcmp(h->state, "running") == 0))
 			continue;
 		jobs[n_jobs].plan = plan;
 		jobs[n_jobs].gate = &gate;
@@ -386,6 +414,10 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		cli_step_end(&step, NULL);
 	}
 
+	if (!apply_node_here(o, master)) {
+		ret = 0;
+		goto out;
+	}
 	/* A timeout from here on keeps the containers, for debugging. */
 	cli_step_begin(&step, o->cli, "Waiting for slurmctld on %s", master->name);
 	ret = apply_wait_controller(d, plan, o->timeout_sec, err);

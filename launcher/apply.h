@@ -15,7 +15,19 @@ struct apply_opts {
 	unsigned timeout_sec;        /* readiness */
 	const char *extra_labels[8]; /* "k=v" added to every container (user, spec) */
 	size_t n_extra_labels;
+	/* Several hosts: apply only hosts[host]'s part, on its LAN. */
+	bool host_filter;
+	size_t host;
+	const char *parent;   /* macvlan/ipvlan parent interface */
+	const char *ip_range; /* Docker's IPRange, or NULL */
+	uint32_t aux[2];      /* addresses Docker must never hand out (shim, host); 0: none */
 };
+
+/* Is this node applied here? */
+static inline bool apply_node_here(const struct apply_opts *o, const struct compose_node *n)
+{
+	return !o->host_filter || n->host == o->host;
+}
 
 /* What the plan looks like next to what exists. */
 struct apply_diff {
@@ -27,7 +39,7 @@ struct apply_diff {
 };
 
 void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluster *have,
-                        struct apply_diff *out);
+                        const struct apply_opts *o, struct apply_diff *out);
 
 /*
  * Create what is missing (network, volumes, containers with their files),

@@ -44,6 +44,12 @@ int cli_usage_error(const char *cmd, const char *what, struct sb_err *err);
 int cli_parse_uint(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
                    struct sb_err *err);
 
+/* --user NAME[:UID[:GID]] (a NAME known here without UID takes its local ids). */
+struct compose_user;
+int cli_user_parse(const char *text, struct compose_user *u, struct sb_err *err);
+/* The invoking user (sudo-aware); root becomes slurmbox:1000:1000. */
+void cli_user_default(struct compose_user *u);
+
 /* ---- progress: one ✓ line per step with its time on a TTY, plain lines when piped ---- */
 struct cli_step {
 	const struct cli_ctx *ctx;
@@ -95,6 +101,18 @@ void cli_node_free(struct cli_node *n);
 int cli_node_unknown(const struct cli_cluster *c, const char *cluster, const char *node,
                      struct sb_err *err);
 
+/* ---- down on one engine (the CLI's, and each host's agent) ---- */
+
+struct down_counts {
+	size_t containers;
+	size_t networks;
+	size_t volumes;
+	size_t links; /* shim interfaces (LAN modes) */
+};
+int down_local(struct docker *d, const struct cli_ctx *ctx, const char *cluster, bool purge,
+               struct down_counts *counts, struct sb_err *err);
+void down_report(const char *where, const char *cluster, bool purge, const struct down_counts *c);
+
 /* ---- state directory: /var/lib/slurmbox/<cluster> as root, else $XDG_STATE_HOME/slurmbox/<cluster> ---- */
 
 /* Caller frees. $SLURMBOX_STATE_DIR overrides the parent directory. */
@@ -105,6 +123,9 @@ char *cli_state_dir(const char *cluster);
  * afterwards. *path is set (caller frees); *created tells whether it is new.
  */
 int cli_key_ensure(const char *cluster, char **path, bool *created, struct sb_err *err);
+/* Write a key received from the control machine (same checks and modes). */
+int cli_key_write(const char *cluster, const unsigned char *key, size_t len, struct sb_err *err);
+int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, struct sb_err *err);
 /* Remove the state directory (key and all). Absent is fine. */
 int cli_state_remove(const char *cluster, struct sb_err *err);
 

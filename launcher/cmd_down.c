@@ -6,6 +6,7 @@
  * no-op.
  */
 #include "cli.h"
+#include "multi.h"
 #include "docker_api.h"
 #include "../compose/compose.h"
 
@@ -74,6 +75,97 @@ static int remove_volumes(struct docker *d, const char *label, bool purge, size_
 	return first;
 }
 
+int down_local(struct docker *d, const struct cli_ctx *ctx, const char *cluster, bool purge,
+               struct down_counts *counts, struct sb_err *err)
+{
+	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, cluster);
+	struct cli_cluster have = {0};
+	struct json_object *nets = NULL;
+	struct rm_job *jobs = NULL;
+	struct cli_step step;
+	int ret;
+
+	memset(counts, 0, sizeof(*counts));
+	ret = cli_cluster_load(d, cluster, &have, err);
+	if (ret < 0)
+		return ret;
+	if (have.n_nodes) {
+		cli_step_begin(&step, ctx, "Removing %zu container%s", have.n_nodes,
+		               have.n_nodes == 1 ? "" : "s");
+		jobs = xcalloc(have.n_nodes, sizeof(*jobs));
+		for (size_t i = 0; i < have.n_nodes; i++) {
+			jobs[i].d = docker_dup(d);
+			jobs[i].id = have.nodes[i].id;
+			jobs[i].name = have.nodes[i].container;
+			if (pthread_create(&jobs[i].th, NULL, rm_container, &jobs[i]) != 0) {
+				jobs[i].th = 0;
+				rm_container(&jobs[i]);
+			}
+		}
+		for (size_t i = 0; i < have.n_nodes; i++) {
+			if (jobs[i].th)
+				pthread_join(jobs[i].th, NULL);
+			docker_free(jobs[i].d);
+			if (jobs[i].ret < 0 && ret == 0) {
+				*err = jobs[i].err;
+				ret = jobs[i].ret;
+			} else if (jobs[i].ret == 0) {
+				counts->containers++;
+			}
+		}
+		free(jobs);
+		if (ret < 0) {
+			cli_step_fail(&step);
+			goto out;
+		}
+		cli_step_end(&step, NULL);
+	}
+
+	{
+		const char *labels[] = {label};
+		ret = docker_network_list(d, labels, 1, &nets, err);
+		if (ret < 0)
+			goto out;
+		for (size_t i = 0; i < json_object_array_length(nets); i++) {
+			struct json_object *id;
+			if (!json_object_object_get_ex(json_object_array_get_idx(nets, i), "Id",
+			                               &id))
+				continue;
+			ret = docker_network_remove(d, json_object_get_string(id), err);
+			if (ret < 0)
+				goto out;
+			counts->networks++;
+		}
+	}
+	ret = remove_volumes(d, label, purge, &counts->volumes, err);
+	if (ret < 0)
+		goto out;
+	if (purge) {
+		ret = cli_state_remove(cluster, err);
+		if (ret < 0)
+			goto out;
+	}
+out:
+	json_object_put(nets);
+	cli_cluster_free(&have);
+	return ret;
+}
+
+void down_report(const char *where, const char *cluster, bool purge, const struct down_counts *c)
+{
+	if (c->containers == 0 && c->networks == 0 && c->volumes == 0 && !c->links)
+		fprintf(stderr, "Cluster '%s' has nothing %s; nothing to do.\n", cluster, where);
+	else
+		fprintf(
+		    stderr,
+		    "Cluster '%s' removed %s: %zu container%s, %zu network%s, %zu volume%s%s%s\n",
+		    cluster, where, c->containers, c->containers == 1 ? "" : "s", c->networks,
+		    c->networks == 1 ? "" : "s", c->volumes, c->volumes == 1 ? "" : "s",
+		    c->links ? ", the shim interface" : "",
+		    purge ? ", and the munge key"
+		          : "; /home and the munge key are kept (--purge removes them)");
+}
+
 int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_PURGE = 256 };
@@ -84,13 +176,8 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_docker_ struct docker *d = NULL;
-	_cleanup_free_ char *label = NULL;
-	struct cli_cluster have = {0};
-	struct json_object *nets = NULL;
-	struct rm_job *jobs = NULL;
-	size_t n_nets = 0, n_vols = 0;
+	struct down_counts counts;
 	bool purge = false;
-	struct cli_step step;
 	int c, ret;
 
 	opterr = 0;
@@ -117,80 +204,14 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		                    "down: unexpected argument '%s'; see `slurmbox down --help`",
 		                    argv[optind]);
 
+	if (multi_state_exists(ctx->cluster))
+		return multi_down(ctx, purge, err);
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
 		return ret;
-	label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, ctx->cluster);
-
-	ret = cli_cluster_load(d, ctx->cluster, &have, err);
+	ret = down_local(d, ctx, ctx->cluster, purge, &counts, err);
 	if (ret < 0)
 		return ret;
-	if (have.n_nodes) {
-		cli_step_begin(&step, ctx, "Removing %zu container%s", have.n_nodes,
-		               have.n_nodes == 1 ? "" : "s");
-		jobs = xcalloc(have.n_nodes, sizeof(*jobs));
-		for (size_t i = 0; i < have.n_nodes; i++) {
-			jobs[i].d = docker_dup(d);
-			jobs[i].id = have.nodes[i].id;
-			jobs[i].name = have.nodes[i].container;
-			if (pthread_create(&jobs[i].th, NULL, rm_container, &jobs[i]) != 0) {
-				jobs[i].th = 0;
-				rm_container(&jobs[i]);
-			}
-		}
-		for (size_t i = 0; i < have.n_nodes; i++) {
-			if (jobs[i].th)
-				pthread_join(jobs[i].th, NULL);
-			docker_free(jobs[i].d);
-			if (jobs[i].ret < 0 && ret == 0) {
-				*err = jobs[i].err;
-				ret = jobs[i].ret;
-			}
-		}
-		free(jobs);
-		if (ret < 0) {
-			cli_step_fail(&step);
-			goto out;
-		}
-		cli_step_end(&step, NULL);
-	}
-
-	{
-		const char *labels[] = {label};
-		ret = docker_network_list(d, labels, 1, &nets, err);
-		if (ret < 0)
-			goto out;
-		for (size_t i = 0; i < json_object_array_length(nets); i++) {
-			struct json_object *id;
-			if (!json_object_object_get_ex(json_object_array_get_idx(nets, i), "Id",
-			                               &id))
-				continue;
-			ret = docker_network_remove(d, json_object_get_string(id), err);
-			if (ret < 0)
-				goto out;
-			n_nets++;
-		}
-	}
-	ret = remove_volumes(d, label, purge, &n_vols, err);
-	if (ret < 0)
-		goto out;
-	if (purge) {
-		ret = cli_state_remove(ctx->cluster, err);
-		if (ret < 0)
-			goto out;
-	}
-	if (have.n_nodes == 0 && n_nets == 0 && n_vols == 0)
-		fprintf(stderr, "Cluster '%s' has nothing on this engine%s; nothing to do.\n",
-		        ctx->cluster, purge ? " (state directory removed)" : "");
-	else
-		fprintf(stderr,
-		        "Cluster '%s' removed: %zu container%s, %zu network%s, %zu volume%s%s\n",
-		        ctx->cluster, have.n_nodes, have.n_nodes == 1 ? "" : "s", n_nets,
-		        n_nets == 1 ? "" : "s", n_vols, n_vols == 1 ? "" : "s",
-		        purge ? ", and the munge key"
-		              : "; /home and the munge key are kept (--purge removes them)");
-out:
-	json_object_put(nets);
-	cli_cluster_free(&have);
-	return ret;
+	down_report("on this engine", ctx->cluster, purge, &counts);
+	return 0;
 }

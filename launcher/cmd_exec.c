@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 #include "docker_api.h"
+#include "multi.h"
 
 #include <getopt.h>
 
@@ -51,6 +52,32 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 	bool tty, found;
 	int status = -1, ret;
 
+	tty = r->tty >= 0 ? r->tty : (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	if (multi_state_exists(ctx->cluster)) {
+		/* on the node's host, as the same command line */
+		const char *v[64];
+		size_t k = 0;
+
+		v[k++] = "exec";
+		if (r->user) {
+			v[k++] = "-u";
+			v[k++] = r->user;
+		}
+		if (r->workdir) {
+			v[k++] = "-w";
+			v[k++] = r->workdir;
+		}
+		v[k++] = tty ? "-t" : "-T";
+		v[k++] = r->node;
+		for (size_t i = 0; r->argv[i]; i++) {
+			if (k + 1 >= ARRAY_SIZE(v))
+				return sb_err_input(err,
+				                    "exec: too many arguments for a remote node");
+			v[k++] = r->argv[i];
+		}
+		v[k] = NULL;
+		return multi_node_run(ctx, r->node, (char *const *)v, tty, err);
+	}
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
 		return ret;
@@ -74,7 +101,6 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 	user = r->user ? r->user : (*n->user ? n->user : NULL);
 	if (!r->workdir && user && !r->user)
 		home = xasprintf("/home/%s", user);
-	tty = r->tty >= 0 ? r->tty : (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	{
 		struct docker_exec_opts o = {
 		    .argv = (const char *const *)r->argv,

@@ -7,6 +7,7 @@
  */
 #include "apply.h"
 #include "docker_api.h"
+#include "multi.h"
 
 #include <getopt.h>
 
@@ -91,6 +92,8 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	}
 	if (optind < argc)
 		return sb_err_input(err, "status: unexpected argument '%s'", argv[optind]);
+	if (multi_state_exists(ctx->cluster))
+		return multi_status(ctx, json, err);
 
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
@@ -218,6 +221,13 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	if (argc - optind != 1)
 		return sb_err_input(err, "logs: give one node, e.g. `slurmbox logs master`");
 
+	if (multi_state_exists(ctx->cluster)) {
+		char tail_s[16];
+		const char *v[] = {"logs", follow ? "-f" : "--tail", follow ? argv[optind] : tail_s,
+		                   follow ? NULL : argv[optind], NULL};
+		snprintf(tail_s, sizeof(tail_s), "%u", tail_set ? tail : 1000000u);
+		return multi_node_run(ctx, argv[optind], (char *const *)v, false, err);
+	}
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
 		return ret;

@@ -8,6 +8,8 @@
  * to the existing cluster's (kept in the master's io.slurmbox.spec label).
  */
 #include "apply.h"
+#include "multi.h"
+#include "multi_int.h"
 #include "docker_api.h"
 #include "image.h"
 #include "../compose/compose.h"
@@ -39,10 +41,22 @@ static const char up_usage[] =
     "      --image-base IMAGE Build the images from IMAGE (pulled if missing) instead of a\n"
     "                         local debian:bookworm-slim or a debootstrap of bookworm\n"
     "      --keep-on-failure  Keep what a failed run created, for debugging\n"
+    "\n"
+    "Several hosts (each an ssh destination running Docker; \"localhost\" is this one):\n"
+    "      --hosts H1,H2,...  The master on H1; workers on every host, on the LAN (macvlan)\n"
+    "      --workers-per-host N  Workers on each host (default 1)\n"
+    "      --no-master-worker The first host runs the master only\n"
+    "      --network MODE     macvlan (default), ipvlan (Wi-Fi), or bridge (one host only)\n"
+    "      --parent IFACE     The LAN interface (default: the default route's)\n"
+    "      --gateway IP       The LAN's router (default: the default route's)\n"
+    "      --ip-range CIDR    Take the nodes' addresses from here (all must be free);\n"
+    "                         default: free addresses from the top of the subnet\n"
     "      --dry-run          Print the plan (nodes, IPs, mounts, slurm.conf); change nothing\n"
     "  -h, --help             This help\n";
 
 struct up_opts {
+	struct multi_up_opts m;
+	const char *hosts;
 	unsigned workers;
 	bool workers_set;
 	const char *home;
@@ -57,7 +71,22 @@ struct up_opts {
 static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *o,
                     struct sb_err *err)
 {
-	enum { OPT_HOME = 256, OPT_USER, OPT_SUBNET, OPT_TIMEOUT, OPT_BASE, OPT_KEEP, OPT_DRY };
+	enum {
+		OPT_HOME = 256,
+		OPT_USER,
+		OPT_SUBNET,
+		OPT_TIMEOUT,
+		OPT_BASE,
+		OPT_KEEP,
+		OPT_DRY,
+		OPT_HOSTS,
+		OPT_WPH,
+		OPT_NMW,
+		OPT_NETWORK,
+		OPT_PARENT,
+		OPT_GATEWAY,
+		OPT_RANGE,
+	};
 	static const struct option opts[] = {
 	    {"name", required_argument, NULL, 'n'},
 	    {"workers", required_argument, NULL, 'w'},
@@ -68,6 +97,13 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 	    {"image-base", required_argument, NULL, OPT_BASE},
 	    {"keep-on-failure", no_argument, NULL, OPT_KEEP},
 	    {"dry-run", no_argument, NULL, OPT_DRY},
+	    {"hosts", required_argument, NULL, OPT_HOSTS},
+	    {"workers-per-host", required_argument, NULL, OPT_WPH},
+	    {"no-master-worker", no_argument, NULL, OPT_NMW},
+	    {"network", required_argument, NULL, OPT_NETWORK},
+	    {"parent", required_argument, NULL, OPT_PARENT},
+	    {"gateway", required_argument, NULL, OPT_GATEWAY},
+	    {"ip-range", required_argument, NULL, OPT_RANGE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -109,6 +145,36 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 		case OPT_DRY:
 			o->dry_run = true;
 			break;
+		case OPT_HOSTS:
+			o->hosts = optarg;
+			break;
+		case OPT_WPH:
+			ret = cli_parse_uint("--workers-per-host", optarg, 0, COMPOSE_MAX_WORKERS,
+			                     &o->m.workers_per_host, err);
+			o->m.workers_set = true;
+			break;
+		case OPT_NMW:
+			o->m.no_master_worker = true;
+			break;
+		case OPT_NETWORK:
+			if (strcmp(optarg, "macvlan") && strcmp(optarg, "ipvlan") &&
+			    strcmp(optarg, "bridge"))
+				ret = sb_err_input(
+				    err, "--network '%s': use macvlan, ipvlan or bridge", optarg);
+			o->m.network = optarg;
+			break;
+		case OPT_PARENT:
+			if (!*optarg || strlen(optarg) >= 16 || strpbrk(optarg, "/ \t\n"))
+				ret = sb_err_input(err, "--parent '%s' is not an interface name",
+				                   optarg);
+			o->m.parent = optarg;
+			break;
+		case OPT_GATEWAY:
+			o->m.gateway = optarg;
+			break;
+		case OPT_RANGE:
+			o->m.ip_range = optarg;
+			break;
 		case 'h':
 			fputs(up_usage, stdout);
 			return 1;
@@ -125,7 +191,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 }
 
 /* --user NAME[:UID[:GID]]; a NAME known here without UID takes its local ids. */
-static int user_parse(const char *text, struct compose_user *u, struct sb_err *err)
+int cli_user_parse(const char *text, struct compose_user *u, struct sb_err *err)
 {
 	_cleanup_free_ char *copy = xstrdup(text);
 	char *name = copy, *uid_s = NULL, *gid_s = NULL;
@@ -167,7 +233,7 @@ static int user_parse(const char *text, struct compose_user *u, struct sb_err *e
 }
 
 /* The invoking user (sudo-aware); root becomes slurmbox:1000:1000. */
-static void user_default(struct compose_user *u)
+void cli_user_default(struct compose_user *u)
 {
 	const char *sudo = getenv("SUDO_USER");
 	struct passwd *pw = NULL;
@@ -374,6 +440,81 @@ static int home_check(const char *path, char **out, struct sb_err *err)
 	return 0;
 }
 
+/* --hosts (or a cluster recorded with hosts): the multi-host path. */
+static int up_multi(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
+{
+	struct multi_up_opts *m = &o->m;
+	struct spec_doc doc = {0};
+	char **paths = NULL;
+	int ret;
+
+	if (o->home && *o->home != '/')
+		return sb_err_input(
+		    err, "--home '%s' must be an absolute path, the same on every host", o->home);
+	if (o->subnet) {
+		struct compose_cidr c;
+		ret = compose_cidr_parse("--subnet", o->subnet, &c, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (m->gateway) {
+		uint32_t a;
+		ret = compose_ipv4_parse("--gateway", m->gateway, &a, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (m->ip_range) {
+		struct compose_cidr c;
+		ret = compose_cidr_parse("--ip-range", m->ip_range, &c, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (o->user) {
+		struct compose_user u = {0};
+		ret = cli_user_parse(o->user, &u, err);
+		free(u.name);
+		if (ret < 0)
+			return ret;
+	}
+	if (o->hosts) {
+		ret = multi_hosts_parse(o->hosts, &m->hosts, &m->n_hosts, err);
+	} else {
+		/* the hosts of the recorded cluster */
+		ret = multi_state_load(ctx->cluster, &doc, &paths, err);
+		if (ret == 0) {
+			m->n_hosts = doc.spec.n_hosts;
+			m->hosts = xcalloc(m->n_hosts, sizeof(*m->hosts));
+			for (size_t i = 0; i < m->n_hosts; i++)
+				m->hosts[i] = xstrdup(doc.spec.hosts[i].name);
+			for (size_t i = 0; i < doc.spec.n_hosts; i++)
+				free(paths[i]);
+			free(paths);
+		}
+		spec_doc_free(&doc);
+	}
+	if (ret < 0)
+		return ret;
+	if (!m->workers_set) {
+		m->workers_per_host = 1;
+		if (o->workers_set) {
+			m->workers_per_host = o->workers;
+			m->workers_set = true;
+		}
+	}
+	m->home = o->home;
+	m->user = o->user;
+	m->subnet = o->subnet;
+	m->image_base = o->image_base;
+	m->timeout = o->timeout;
+	m->dry_run = o->dry_run;
+	m->keep_on_failure = o->keep_on_failure;
+	ret = multi_up(ctx, m, err);
+	for (size_t i = 0; i < m->n_hosts; i++)
+		free(m->hosts[i]);
+	free(m->hosts);
+	return ret;
+}
+
 int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	struct up_opts o = {0};
@@ -395,10 +536,12 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	ret = up_parse(ctx, argc, argv, &o, err);
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
+	if (o.hosts || multi_state_exists(ctx->cluster))
+		return up_multi(ctx, &o, err);
 
 	/* Everything the user typed is checked before the daemon is even asked. */
 	if (o.user) {
-		ret = user_parse(o.user, &spec.user, err);
+		ret = cli_user_parse(o.user, &spec.user, err);
 		if (ret < 0)
 			goto out;
 	}
@@ -437,12 +580,12 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	if (!o.home && prev.home)
 		spec.home_path = xstrdup(prev.home);
 	if (!o.user && prev.user) {
-		ret = user_parse(prev.user, &spec.user, err);
+		ret = cli_user_parse(prev.user, &spec.user, err);
 		if (ret < 0)
 			goto out;
 	}
 	if (!spec.user.name)
-		user_default(&spec.user);
+		cli_user_default(&spec.user);
 	image_base = o.image_base ? o.image_base : prev.image_base;
 
 	{
@@ -506,7 +649,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		goto out;
 	}
 
-	apply_diff_compute(plan, &have, &diff);
+	apply_diff_compute(plan, &have, NULL, &diff);
 	if (diff.n_changed || diff.n_foreign) {
 		ret = sb_err_input(
 		    err,

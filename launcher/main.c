@@ -5,6 +5,7 @@
  * `exec` passes its command's status through.
  */
 #include "cli.h"
+#include "agent.h"
 #include "../compose/compose.h"
 
 #include <curl/curl.h>
@@ -39,8 +40,16 @@ struct cli_command {
 };
 
 static const struct cli_command commands[] = {
-    {"up", cmd_up},         {"down", cmd_down}, {"exec", cmd_exec},     {"shell", cmd_shell},
-    {"status", cmd_status}, {"logs", cmd_logs}, {"images", cmd_images}, {"version", cmd_version},
+    {"up", cmd_up},
+    {"down", cmd_down},
+    {"exec", cmd_exec},
+    {"shell", cmd_shell},
+    {"status", cmd_status},
+    {"logs", cmd_logs},
+    {"images", cmd_images},
+    {"version", cmd_version},
+    /* what the control machine runs on each host; not in --help */
+    {"agent", cmd_agent},
 };
 
 static int run(int argc, char **argv, struct sb_err *err)

@@ -27,15 +27,15 @@ bool ssh_dest_is_local(const char *dest);
 char *ssh_quote(const char *word);
 
 struct ssh_run_opts {
-	const void *in;         /* bytes for stdin (may be NULL) ... */
+	const void *in; /* bytes for stdin (may be NULL) ... */
 	size_t in_len;
-	int in_fd;              /* ... or a fd to copy to stdin; -1 none. Otherwise stdin is /dev/null */
-	struct sb_buf *out;     /* collect stdout here, or */
-	int out_fd;             /* pass it to this fd (-1: discard) */
-	struct sb_buf *errbuf;  /* collect stderr here, or */
-	int err_fd;             /* pass it to this fd (-1: discard) */
-	int timeout_ms;         /* 0: none; else the command is killed and -ETIMEDOUT returned */
-	bool tty;               /* ssh -t (interactive exec); in/out are then the caller's fds */
+	int in_fd; /* ... or a fd to copy to stdin; -1 none. Otherwise stdin is /dev/null */
+	struct sb_buf *out;    /* collect stdout here, or */
+	int out_fd;            /* pass it to this fd (-1: discard) */
+	struct sb_buf *errbuf; /* collect stderr here, or */
+	int err_fd;            /* pass it to this fd (-1: discard) */
+	int timeout_ms;        /* 0: none; else the command is killed and -ETIMEDOUT returned */
+	bool tty;              /* ssh -t (interactive exec); in/out are then the caller's fds */
 };
 
 /*
@@ -46,7 +46,7 @@ struct ssh_run_opts {
  * and what it was waiting for.
  */
 int ssh_run(const char *dest, const char *const *argv, const struct ssh_run_opts *o, int *status,
-	    struct sb_err *err);
+            struct sb_err *err);
 
 /*
  * Make sure dest can run this very slurmbox: `slurmbox version --short` in
@@ -64,7 +64,7 @@ int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err);
  * image-load` on dst, without holding it in memory. Both statuses must be 0.
  */
 int ssh_pipe(const char *src, const char *const *src_argv, const char *dst,
-	     const char *const *dst_argv, int timeout_ms, struct sb_err *err);
+             const char *const *dst_argv, int timeout_ms, struct sb_err *err);
 
 /* Close the ControlMaster connections this process opened (ssh -O exit). */
 void ssh_close_all(void);

@@ -187,3 +187,70 @@ int cli_state_remove(const char *cluster, struct sb_err *err)
 		                  strerror(errno));
 	return 0;
 }
+
+int cli_key_write(const char *cluster, const unsigned char *key, size_t len, struct sb_err *err)
+{
+	_cleanup_free_ char *dir = cli_state_dir(cluster);
+	_cleanup_free_ char *p = xasprintf("%s/munge.key", dir);
+	_cleanup_free_ char *tmp = xasprintf("%s/.munge.key.%d", dir, (int)getpid());
+	_cleanup_close_ int fd = -1;
+	unsigned char have[KEY_BYTES + 1];
+	ssize_t n;
+	int ret;
+
+	ret = mkdir_p(dir, 0700, err);
+	if (ret < 0)
+		return ret;
+	/* the same key already there: nothing to do (the file is not touched) */
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		n = read(fd, have, sizeof(have));
+		if (n == (ssize_t)len && memcmp(have, key, len) == 0) {
+			explicit_bzero(have, sizeof(have));
+			return key_check(p, fd, err);
+		}
+		explicit_bzero(have, sizeof(have));
+		close(steal_fd(&fd));
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
+	if (fd < 0)
+		return sb_err_set(err, errno, "Creating munge key '%s': %s", tmp, strerror(errno));
+	for (size_t off = 0; off < len;) {
+		n = write(fd, key + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = sb_err_set(err, errno, "Writing munge key '%s': %s", tmp,
+			                 strerror(errno));
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (geteuid() == 0 && fchown(fd, IMAGE_MUNGE_UID, IMAGE_MUNGE_GID) < 0) {
+		ret = sb_err_set(err, errno, "Setting the owner of munge key '%s': %s", tmp,
+		                 strerror(errno));
+		goto fail;
+	}
+	if (fsync(fd) < 0 || rename(tmp, p) < 0) {
+		ret = sb_err_set(err, errno, "Writing munge key '%s': %s", p, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	unlink(tmp);
+	return ret;
+}
+
+int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, struct sb_err *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return sb_err_set(err, errno, "Opening munge key '%s': %s", path, strerror(errno));
+	n = read(fd, key, cap);
+	if (n < 32)
+		return sb_err_set(err, EIO, "Reading munge key '%s': too short", path);
+	*len = (size_t)n;
+	return 0;
+}

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * multi.c - `up --hosts`: facts from every host, one preflight that reports
+ * every problem at once, one plan, then each host applies its part.
+ * multi_state.c keeps the control machine's record and routes exec, status,
+ * logs and down to the hosts.
+ */
+#include "multi.h"
+#include "multi_int.h"
+#include "agent.h"
+#include "image.h"
+#include "ssh.h"
+#include "../compose/compose.h"
+
+#include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define FACTS_MS  60000
+#define PROBE_MS  300
+#define CLOCK_MAX 60
+
+int multi_hosts_parse(const char *text, char ***hosts, size_t *n, struct sb_err *err)
+{
+	_cleanup_free_ char *copy = xstrdup(text);
+	_cleanup_buf_ struct sb_buf dups = SB_BUF_INIT;
+	char **v = NULL;
+	size_t k = 0;
+	int ret = 0;
+
+	for (char *save = NULL, *h = strtok_r(copy, ",", &save); h;
+	     h = strtok_r(NULL, ",", &save)) {
+		ret = ssh_dest_check("--hosts", h, err);
+		if (ret < 0)
+			goto fail;
+		for (size_t i = 0; i < k; i++)
+			if (strcmp(v[i], h) == 0)
+				sb_buf_printf(&dups, "%s'%s'", dups.len ? ", " : "", h);
+		v = xreallocarray(v, k + 1, sizeof(*v));
+		v[k++] = xstrdup(h);
+	}
+	if (k == 0) {
+		ret = sb_err_input(err, "--hosts '%s' names no host; give e.g. --hosts rpi1,rpi2",
+		                   text);
+		goto fail;
+	}
+	if (dups.len) {
+		ret = sb_err_input(err, "--hosts names %s more than once; give each host once",
+		                   dups.data);
+		goto fail;
+	}
+	*hosts = v;
+	*n = k;
+	return 0;
+fail:
+	for (size_t i = 0; i < k; i++)
+		free(v[i]);
+	free(v);
+	return ret;
+}
+
+/* ---- per-host facts, in parallel ---- */
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static int64_t jint(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v))
+		return json_object_get_int64(v);
+	return -1;
+}
+
+struct facts_job {
+	struct multi_host *h;
+	const char *cluster;
+	const char *parent;
+	const struct image_set *images;
+	pthread_t th;
+};
+
+static void *facts_run(void *arg)
+{
+	struct facts_job *j = arg;
+	struct multi_host *h = j->h;
+	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
+	_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
+	const char *argv[16];
+	struct ssh_run_opts o = {.in_fd = -1,
+	                         .out = &out,
+	                         .errbuf = &errb,
+	                         .out_fd = -1,
+	                         .err_fd = -1,
+	                         .timeout_ms = FACTS_MS};
+	int status = -1, k = 0;
+
+	h->ret = ssh_slurmbox_ensure(h->dest, &h->path, &h->err);
+	if (h->ret < 0)
+		return NULL;
+	argv[k++] = h->path;
+	argv[k++] = "--name";
+	argv[k++] = j->cluster;
+	argv[k++] = "agent";
+	argv[k++] = "facts";
+	if (j->parent) {
+		argv[k++] = "--parent";
+		argv[k++] = j->parent;
+	}
+	argv[k++] = "--image";
+	argv[k++] = j->images->master;
+	argv[k++] = "--image";
+	argv[k++] = j->images->worker;
+	argv[k] = NULL;
+	h->ret = ssh_run(h->dest, argv, &o, &status, &h->err);
+	if (h->ret < 0)
+		return NULL;
+	if (status != 0 || !(h->facts = json_tokener_parse(out.data ? out.data : ""))) {
+		h->ret = sb_err_set(&h->err, EIO, "Host '%s': slurmbox agent failed (exit %d): %s",
+		                    h->dest, status, errb.data ? errb.data : "");
+		return NULL;
+	}
+	return NULL;
+}
+
+int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, const char *parent,
+                       const struct image_set *images)
+{
+	struct facts_job *jobs = xcalloc(n, sizeof(*jobs));
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		jobs[i] = (struct facts_job){&hosts[i], cluster, parent, images, 0};
+		if (pthread_create(&jobs[i].th, NULL, facts_run, &jobs[i]) != 0) {
+			jobs[i].th = 0;
+			facts_run(&jobs[i]);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].th)
+			pthread_join(jobs[i].th, NULL);
+		failed += hosts[i].ret < 0;
+	}
+	free(jobs);
+	return failed;
+}
+
+/* ---- preflight: every problem at once ---- */
+
+static int preflight(struct multi_host *hosts, size_t n, struct sb_buf *problems)
+{
+	time_t now = time(NULL);
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+	const char *net0 = NULL;
+	bool differ = false;
+
+	for (size_t i = 0; i < n; i++) {
+		struct multi_host *h = &hosts[i];
+		struct json_object *dk, *up;
+		struct sb_err e = SB_ERR_INIT;
+		struct compose_cidr c;
+		char cidr[32];
+
+		if (h->ret < 0) {
+			sb_buf_printf(problems, "  %s: %s\n", h->dest, h->err.msg);
+			continue;
+		}
+		json_object_object_get_ex(h->facts, "docker", &dk);
+		json_object_object_get_ex(h->facts, "uplink", &up);
+		if (jstr(dk, "error"))
+			sb_buf_printf(problems, "  %s: %s\n", h->dest, jstr(dk, "error"));
+		if (jstr(up, "error")) {
+			sb_buf_printf(problems, "  %s: %s\n", h->dest, jstr(up, "error"));
+			continue;
+		}
+		h->ifname = jstr(up, "ifname");
+		compose_ipv4_parse("addr", jstr(up, "addr"), &h->addr, &e);
+		if (jstr(up, "gateway"))
+			compose_ipv4_parse("gateway", jstr(up, "gateway"), &h->gateway, &e);
+		h->prefix = (uint8_t)jint(up, "prefix");
+		h->wireless = json_object_get_boolean(json_object_object_get(up, "wireless"));
+		c.prefix = h->prefix;
+		c.addr = h->prefix ? h->addr & (0xffffffffu << (32 - h->prefix)) : 0;
+		h->lan = c;
+		compose_cidr_format(&c, cidr);
+		snprintf(h->lan_text, sizeof(h->lan_text), "%s", cidr);
+		if (!net0)
+			net0 = h->lan_text;
+		else if (strcmp(net0, h->lan_text) != 0)
+			differ = true;
+		if (jint(h->facts, "time") > 0) {
+			int64_t t = jint(h->facts, "time");
+			tmin = t < tmin ? t : tmin;
+			tmax = t > tmax ? t : tmax;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (hosts[k].ret == 0 && hosts[k].addr && hosts[k].addr == h->addr)
+				sb_buf_printf(
+				    problems,
+				    "  %s and %s are the same machine (%s): give each host "
+				    "once\n",
+				    hosts[k].dest, h->dest, jstr(up, "addr"));
+	}
+	if (differ) {
+		sb_buf_puts(problems, "  the hosts are not on one LAN subnet:");
+		for (size_t i = 0; i < n; i++)
+			if (hosts[i].ret == 0 && hosts[i].lan_text[0])
+				sb_buf_printf(problems, " %s %s%s", hosts[i].dest,
+				              hosts[i].lan_text, i + 1 < n ? "," : "");
+		sb_buf_puts(problems, "; macvlan needs every host on the same L2 network (or name "
+		                      "the right interface with --parent)\n");
+	}
+	if (tmax > INT64_MIN && tmax - tmin > CLOCK_MAX)
+		sb_buf_printf(problems,
+		              "  the hosts' clocks differ by %lld s (more than %d s): munge "
+		              "credentials would expire; run NTP on every host\n",
+		              (long long)(tmax - tmin), CLOCK_MAX);
+	(void)now;
+	return problems->len ? -1 : 0;
+}
+
+/* ---- addresses: from the top of the subnet (or --ip-range), probed ---- */
+
+static bool addr_forbidden(uint32_t a, const struct compose_cidr *net, uint32_t gateway,
+                           const struct multi_host *hosts, size_t n, const uint32_t *taken,
+                           size_t n_taken)
+{
+	if (a == net->addr || a == compose_cidr_broadcast(net) || a == gateway)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (hosts[i].addr == a)
+			return true;
+	for (size_t i = 0; i < n_taken; i++)
+		if (taken[i] == a)
+			return true;
+	return false;
+}
+
+/* Probe `cand` from hosts[0]; in_use[i] set, macs[i] filled. */
+static int probe(const struct multi_host *h0, const uint32_t *cand, size_t n, bool *in_use,
+                 char (*macs)[18], struct sb_err *err)
+{
+	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
+	_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
+	const char **argv = xcalloc(n + 12, sizeof(*argv));
+	char(*ips)[16] = xcalloc(n, sizeof(*ips));
+	char timeout[16];
+	struct ssh_run_opts o = {.in_fd = -1,
+	                         .out = &out,
+	                         .errbuf = &errb,
+	                         .out_fd = -1,
+	                         .err_fd = -1,
+	                         .timeout_ms = FACTS_MS};
+	struct json_object *arr = NULL;
+	int status = -1, k = 0, ret;
+
+	snprintf(timeout, sizeof(timeout), "%d", PROBE_MS);
+	argv[k++] = h0->path;
+	argv[k++] = "agent";
+	argv[k++] = "probe";
+	argv[k++] = "--parent";
+	argv[k++] = h0->ifname;
+	argv[k++] = "--timeout";
+	argv[k++] = timeout;
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = compose_ipv4_format(cand[i], ips[i]);
+	ret = ssh_run(h0->dest, argv, &o, &status, err);
+	if (ret == 0 && (status != 0 || !(arr = json_tokener_parse(out.data ? out.data : ""))))
+		ret = sb_err_set(err, EIO, "Probing addresses from '%s' failed: %s", h0->dest,
+		                 errb.data ? errb.data : "");
+	for (size_t i = 0; ret == 0 && i < n && i < json_object_array_length(arr); i++) {
+		struct json_object *r = json_object_array_get_idx(arr, i);
+		in_use[i] = json_object_get_boolean(json_object_object_get(r, "in_use"));
+		snprintf(macs[i], 18, "%s", jstr(r, "mac") ? jstr(r, "mac") : "");
+	}
+	json_object_put(arr);
+	free(argv);
+	free(ips);
+	return ret;
+}
+
+int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
+                       const struct compose_cidr *net, uint32_t gateway,
+                       const struct compose_cidr *range, size_t need, uint32_t *out,
+                       struct sb_err *err)
+{
+	uint32_t lo, hi, a;
+	size_t got = 0;
+	int dir;
+	int ret;
+
+	if (range) {
+		lo = range->addr;
+		hi = compose_cidr_broadcast(range);
+		a = lo;
+		dir = 1;
+	} else {
+		lo = net->addr;
+		hi = compose_cidr_broadcast(net);
+		a = hi;
+		dir = -1;
+	}
+	while (got < need) {
+		uint32_t cand[32];
+		bool in_use[32] = {false};
+		char macs[32][18];
+		size_t k = 0;
+
+		while (k < ARRAY_SIZE(cand) && k < need - got + 4 && a >= lo && a <= hi) {
+			if (!addr_forbidden(a, net, gateway, hosts, n_hosts, out, got))
+				cand[k++] = a;
+			if ((dir < 0 && a == lo) || (dir > 0 && a == hi))
+				break;
+			a = (uint32_t)((int64_t)a + dir);
+		}
+		if (k == 0) {
+			char c[32];
+			return sb_err_input(err,
+			                    "%s %s has too few free addresses: need %zu, have %zu; "
+			                    "give a larger --ip-range",
+			                    range ? "--ip-range" : "The subnet",
+			                    compose_cidr_format(range ? range : net, c), need, got);
+		}
+		ret = probe(&hosts[0], cand, k, in_use, macs, err);
+		if (ret < 0)
+			return ret;
+		for (size_t i = 0; i < k && got < need; i++) {
+			char ip[16];
+			if (!in_use[i]) {
+				out[got++] = cand[i];
+				continue;
+			}
+			if (range)
+				return sb_err_input(
+				    err,
+				    "--ip-range: %s is already in use on the LAN (by "
+				    "%s); give a range of free addresses",
+				    compose_ipv4_format(cand[i], ip), macs[i]);
+			fprintf(stderr, "slurmbox: %s answers on the LAN (%s): skipped\n",
+			        compose_ipv4_format(cand[i], ip), macs[i]);
+		}
+		if ((dir < 0 && a == lo) || (dir > 0 && a == hi))
+			if (got < need)
+				return sb_err_input(err,
+				                    "Not enough free addresses: need %zu, have %zu",
+				                    need, got);
+	}
+	return 0;
+}
+
+void multi_hosts_free(struct multi_host *hosts, size_t n)
+{
+	for (size_t i = 0; hosts && i < n; i++) {
+		free(hosts[i].path);
+		json_object_put(hosts[i].facts);
+	}
+	free(hosts);
+}
+
+/* A token for the /home marker: 16 random hex digits. */
+void multi_token(char out[17])
+{
+	unsigned char b[8] = {0};
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		memset(b, 0x5a, sizeof(b));
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+int multi_preflight(struct multi_host *hosts, size_t n, struct sb_err *err)
+{
+	_cleanup_buf_ struct sb_buf problems = SB_BUF_INIT;
+
+	if (preflight(hosts, n, &problems) == 0)
+		return 0;
+	return sb_err_set(err, EIO,
+	                  "Preflight found problems; nothing was changed on any host:\n%s",
+	                  problems.data);
+}

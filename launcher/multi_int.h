@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* multi_int.h - what multi.c, multi_up.c and multi_state.c share. */
+#ifndef SLURMBOX_MULTI_INT_H
+#define SLURMBOX_MULTI_INT_H
+
+#include "multi.h"
+#include "image.h"
+#include "spec_json.h"
+
+struct multi_host {
+	const char *dest;          /* as given in --hosts */
+	char *path;                /* slurmbox on that host */
+	struct json_object *facts; /* agent facts */
+	int ret;                   /* < 0: unreachable or failed, see err */
+	struct sb_err err;
+	/* from the facts */
+	const char *ifname;
+	uint32_t addr;
+	uint32_t gateway;
+	uint8_t prefix;
+	bool wireless;
+	struct compose_cidr lan;
+	char lan_text[32];
+};
+
+/* Facts of every host in parallel (binary copied where missing). Returns how many failed. */
+int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, const char *parent,
+                       const struct image_set *images);
+int multi_preflight(struct multi_host *hosts, size_t n, struct sb_err *err);
+/* `need` free addresses: from --ip-range (all must be free) or the top of the subnet (busy ones skipped). */
+int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
+                       const struct compose_cidr *net, uint32_t gateway,
+                       const struct compose_cidr *range, size_t need, uint32_t *out,
+                       struct sb_err *err);
+void multi_hosts_free(struct multi_host *hosts, size_t n);
+void multi_token(char out[17]);
+
+/* The control machine's record: $XDG_STATE_HOME/slurmbox/<cluster>.json. */
+char *multi_state_path(const char *cluster);
+int multi_state_save(const char *cluster, const struct spec_doc *doc, char *const *paths,
+                     struct sb_err *err);
+/* *paths: one per host (caller frees each and the array). */
+int multi_state_load(const char *cluster, struct spec_doc *doc, char ***paths, struct sb_err *err);
+
+#endif

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * multi_state.c - the control machine's record of a cluster that spans
+ * hosts, and the commands that use it: down (every host, partial when one
+ * cannot be reached), exec/shell/logs (on the node's host), status.
+ */
+#include "multi_int.h"
+#include "ssh.h"
+#include "../compose/compose.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+
+char *multi_state_path(const char *cluster)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (xdg && *xdg == '/')
+		return xasprintf("%s/slurmbox/%s.json", xdg, cluster);
+	return xasprintf("%s/.local/state/slurmbox/%s.json", home && *home ? home : "/root",
+	                 cluster);
+}
+
+bool multi_state_exists(const char *cluster)
+{
+	_cleanup_free_ char *p = multi_state_path(cluster);
+
+	return access(p, F_OK) == 0;
+}
+
+int multi_state_save(const char *cluster, const struct spec_doc *doc, char *const *paths,
+                     struct sb_err *err)
+{
+	_cleanup_free_ char *p = multi_state_path(cluster);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", p);
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	const char *text;
+	_cleanup_close_ int fd = -1;
+	int ret = 0;
+
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			ret = sb_err_set(err, errno, "Creating '%s': %s", p, strerror(errno));
+		*s = '/';
+		if (ret < 0)
+			goto out;
+	}
+	json_object_object_add(o, "spec", spec_json_from(doc));
+	for (size_t i = 0; i < doc->spec.n_hosts; i++)
+		json_object_array_add(arr, json_object_new_string(paths[i]));
+	json_object_object_add(o, "paths", arr);
+	arr = NULL;
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0 ||
+	    rename(tmp, p) < 0)
+		ret = sb_err_set(err, errno, "Writing the cluster record '%s': %s", p,
+		                 strerror(errno));
+out:
+	json_object_put(arr);
+	json_object_put(o);
+	return ret;
+}
+
+int multi_state_load(const char *cluster, struct spec_doc *doc, char ***paths, struct sb_err *err)
+{
+	_cleanup_free_ char *p = multi_state_path(cluster);
+	struct json_object *o = json_object_from_file(p), *spec, *arr;
+	int ret;
+
+	if (!o)
+		return sb_err_set(err, ENOENT, "No record of cluster '%s' at '%s'", cluster, p);
+	if (!json_object_object_get_ex(o, "spec", &spec) ||
+	    !json_object_object_get_ex(o, "paths", &arr)) {
+		json_object_put(o);
+		return sb_err_set(err, EINVAL,
+		                  "The cluster record '%s' is damaged; remove it and "
+		                  "run `slurmbox up --hosts ...` to rebuild it from the hosts",
+		                  p);
+	}
+	ret = spec_json_to(spec, doc, err);
+	if (ret == 0) {
+		*paths = xcalloc(doc->spec.n_hosts, sizeof(**paths));
+		for (size_t i = 0; i < doc->spec.n_hosts; i++) {
+			struct json_object *v = json_object_array_get_idx(arr, i);
+			(*paths)[i] = xstrdup(v ? json_object_get_string(v) : "slurmbox");
+		}
+	}
+	json_object_put(o);
+	return ret;
+}
+
+static void paths_free(char **paths, size_t n)
+{
+	for (size_t i = 0; paths && i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+/* ---- down ---- */
+
+struct down_job {
+	const char *dest;
+	const char *path;
+	const char *cluster;
+	bool purge;
+	struct sb_buf out, errb;
+	int status;
+	int ret;
+	struct sb_err err;
+	pthread_t th;
+};
+
+static void *down_run(void *arg)
+{
+	struct down_job *j = arg;
+	const char *argv[] = {
+	    j->path, "--name", j->cluster, "agent", "down", j->purge ? "--purge" : NULL, NULL};
+	struct ssh_run_opts o = {
+	    .in_fd = -1, .out = &j->out, .errbuf = &j->errb, .timeout_ms = 120000};
+
+	j->ret = ssh_run(j->dest, argv, &o, &j->status, &j->err);
+	return NULL;
+}
+
+int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
+{
+	struct spec_doc doc = {0};
+	char **paths = NULL;
+	struct down_job *jobs;
+	_cleanup_buf_ struct sb_buf left = SB_BUF_INIT;
+	size_t n;
+	int ret;
+
+	ret = multi_state_load(ctx->cluster, &doc, &paths, err);
+	if (ret < 0)
+		return ret;
+	n = doc.spec.n_hosts;
+	jobs = xcalloc(n, sizeof(*jobs));
+	for (size_t i = 0; i < n; i++) {
+		jobs[i] = (struct down_job){.dest = doc.spec.hosts[i].name,
+		                            .path = paths[i],
+		                            .cluster = ctx->cluster,
+		                            .purge = purge};
+		if (pthread_create(&jobs[i].th, NULL, down_run, &jobs[i]) != 0) {
+			jobs[i].th = 0;
+			down_run(&jobs[i]);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *r;
+		struct down_counts c = {0};
+
+		if (jobs[i].th)
+			pthread_join(jobs[i].th, NULL);
+		if (jobs[i].ret < 0 || jobs[i].status != 0) {
+			const char *why = jobs[i].ret < 0
+			                      ? jobs[i].err.msg
+			                      : (jobs[i].errb.data ? jobs[i].errb.data : "");
+			sb_buf_printf(&left, "  %s: %s\n", jobs[i].dest, why);
+		} else if ((r = json_tokener_parse(jobs[i].out.data ? jobs[i].out.data : ""))) {
+			c.containers =
+			    (size_t)json_object_get_int(json_object_object_get(r, "containers"));
+			c.networks =
+			    (size_t)json_object_get_int(json_object_object_get(r, "networks"));
+			c.volumes =
+			    (size_t)json_object_get_int(json_object_object_get(r, "volumes"));
+			c.links = (size_t)json_object_get_int(json_object_object_get(r, "links"));
+			json_object_put(r);
+			{
+				_cleanup_free_ char *where = xasprintf("on %s", jobs[i].dest);
+				down_report(where, ctx->cluster, purge, &c);
+			}
+		}
+		sb_buf_free(&jobs[i].out);
+		sb_buf_free(&jobs[i].errb);
+	}
+	free(jobs);
+	if (left.len) {
+		ret = sb_err_set(
+		    err, SB_EPARTIAL,
+		    "Cluster '%s' is only partly removed; these hosts could not be "
+		    "cleaned and keep their part:\n%sRun `slurmbox down` again once they "
+		    "are reachable",
+		    ctx->cluster, left.data);
+	} else {
+		_cleanup_free_ char *p = multi_state_path(ctx->cluster);
+		unlink(p);
+		if (purge)
+			ret = cli_state_remove(ctx->cluster, err);
+	}
+	paths_free(paths, n);
+	spec_doc_free(&doc);
+	return ret;
+}
+
+/* ---- exec, shell, logs: run the same command line on the node's host ---- */
+
+int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, bool tty,
+                   struct sb_err *err)
+{
+	struct spec_doc doc = {0};
+	_cleanup_plan_ struct compose_plan *plan = NULL;
+	const struct compose_node *n;
+	char **paths = NULL;
+	const char **args;
+	size_t argc = 0, k = 0;
+	int status = -1, ret;
+
+	ret = multi_state_load(ctx->cluster, &doc, &paths, err);
+	if (ret == 0)
+		ret = compose_plan_build(&doc.spec, &plan, err);
+	if (ret < 0)
+		goto out;
+	n = compose_plan_node(plan, node);
+	if (!n) {
+		_cleanup_buf_ struct sb_buf names = SB_BUF_INIT;
+		for (size_t i = 0; i < plan->n_nodes; i++)
+			sb_buf_printf(&names, "%s%s", i ? ", " : "", plan->nodes[i].name);
+		ret = sb_err_input(err, "Unknown node '%s' in cluster '%s'; its nodes are: %s",
+		                   node, ctx->cluster, names.data);
+		goto out;
+	}
+	while (argv[argc])
+		argc++;
+	args = xcalloc(argc + 4, sizeof(*args));
+	args[k++] = paths[n->host];
+	args[k++] = "--name";
+	args[k++] = ctx->cluster;
+	for (size_t i = 0; i < argc; i++)
+		args[k++] = argv[i];
+	{
+		struct ssh_run_opts o = {.in_fd = STDIN_FILENO,
+		                         .out_fd = STDOUT_FILENO,
+		                         .err_fd = STDERR_FILENO,
+		                         .tty = tty};
+		ret = ssh_run(doc.spec.hosts[n->host].name, args, &o, &status, err);
+	}
+	free(args);
+	if (ret == 0)
+		cli_exit_status = status;
+out:
+	paths_free(paths, doc.spec.n_hosts);
+	spec_doc_free(&doc);
+	return ret;
+}
+
+/* ---- status: every node, with its host; hosts that cannot be reached are marked ---- */
+
+int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
+{
+	struct spec_doc doc = {0};
+	_cleanup_plan_ struct compose_plan *plan = NULL;
+	char **paths = NULL;
+	struct json_object **facts = NULL, *root = NULL, *arr = NULL;
+	_cleanup_buf_ struct sb_buf sinfo = SB_BUF_INIT;
+	bool healthy = true;
+	int ret;
+
+	ret = multi_state_load(ctx->cluster, &doc, &paths, err);
+	if (ret == 0)
+		ret = compose_plan_build(&doc.spec, &plan, err);
+	if (ret < 0)
+		goto out;
+	facts = xcalloc(doc.spec.n_hosts, sizeof(*facts));
+	for (size_t i = 0; i < doc.spec.n_hosts; i++) {
+		_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
+		const char *argv[] = {paths[i], "--name", ctx->cluster, "agent", "facts", NULL};
+		struct ssh_run_opts o = {
+		    .in_fd = -1, .out = &out, .err_fd = -1, .timeout_ms = 30000};
+		struct sb_err ignored = SB_ERR_INIT;
+		int st = -1;
+
+		if (ssh_run(doc.spec.hosts[i].name, argv, &o, &st, &ignored) == 0 && st == 0)
+			facts[i] = json_tokener_parse(out.data ? out.data : "");
+	}
+	{
+		const char *argv[] = {paths[0], "--name", ctx->cluster, "exec", "-u",
+		                      "root",   "master", "sinfo",      "-h",   "-N",
+		                      "-o",     "%N %t",  NULL};
+		struct ssh_run_opts o = {
+		    .in_fd = -1, .out = &sinfo, .err_fd = -1, .timeout_ms = 30000};
+		struct sb_err ignored = SB_ERR_INIT;
+		int st = -1;
+		if (ssh_run(doc.spec.hosts[0].name, argv, &o, &st, &ignored) < 0 || st != 0)
+			sb_buf_reset(&sinfo);
+	}
+	if (json) {
+		root = json_object_new_object();
+		arr = json_object_new_array();
+		json_object_object_add(root, "cluster", json_object_new_string(ctx->cluster));
+	} else {
+		printf("Cluster '%s'\n%-12s %-7s %-14s %-10s %-16s %s\n", ctx->cluster, "NODE",
+		       "ROLE", "HOST", "STATE", "IP", "SLURM");
+	}
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		const struct compose_node *nd = &plan->nodes[i];
+		struct json_object *nodes = NULL, *f = facts[nd->host], *cl;
+		const char *state = f ? "missing" : "unreachable";
+		char ip[16], st[64] = "";
+
+		if (f && json_object_object_get_ex(f, "cluster", &cl) &&
+		    json_object_object_get_ex(cl, "nodes", &nodes))
+			for (size_t k = 0; k < json_object_array_length(nodes); k++) {
+				struct json_object *x = json_object_array_get_idx(nodes, k);
+				if (strcmp(
+				        json_object_get_string(json_object_object_get(x, "node")),
+				        nd->name) == 0)
+					state = json_object_get_string(
+					    json_object_object_get(x, "state"));
+			}
+		for (const char *p = sinfo.data; p && *p;) {
+			const char *e = strchr(p, '\n');
+			size_t nl = strlen(nd->name);
+			if (strncmp(p, nd->name, nl) == 0 && p[nl] == ' ')
+				snprintf(st, sizeof(st), "%.*s",
+				         (int)((e ? e : p + strlen(p)) - p - nl - 1), p + nl + 1);
+			p = e ? e + 1 : NULL;
+		}
+		if (nd->role == COMPOSE_ROLE_MASTER)
+			snprintf(st, sizeof(st), "%s",
+			         sinfo.len ? "slurmctld up" : "slurmctld down");
+		if (strcmp(state, "running") != 0 ||
+		    (nd->role == COMPOSE_ROLE_WORKER &&
+		     (!*st || strchr(st, '*') || strncmp(st, "down", 4) == 0)))
+			healthy = false;
+		if (json) {
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "node", json_object_new_string(nd->name));
+			json_object_object_add(o, "role",
+			                       json_object_new_string(compose_role_name(nd->role)));
+			json_object_object_add(
+			    o, "host", json_object_new_string(doc.spec.hosts[nd->host].name));
+			json_object_object_add(o, "state", json_object_new_string(state));
+			json_object_object_add(
+			    o, "ip", json_object_new_string(compose_ipv4_format(nd->ip, ip)));
+			json_object_object_add(o, "slurm", json_object_new_string(st));
+			json_object_array_add(arr, o);
+		} else {
+			printf("%-12s %-7s %-14s %-10s %-16s %s\n", nd->name,
+			       compose_role_name(nd->role), doc.spec.hosts[nd->host].name, state,
+			       compose_ipv4_format(nd->ip, ip), *st ? st : "-");
+		}
+	}
+	if (json) {
+		json_object_object_add(root, "nodes", arr);
+		json_object_object_add(root, "healthy", json_object_new_boolean(healthy));
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+		                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	}
+	cli_exit_status = healthy ? 0 : 1;
+out:
+	for (size_t i = 0; facts && i < doc.spec.n_hosts; i++)
+		json_object_put(facts[i]);
+	free(facts);
+	paths_free(paths, doc.spec.n_hosts);
+	spec_doc_free(&doc);
+	return ret;
+}

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * multi_up.c - `slurmbox up --hosts h1,h2,...`: facts, preflight, plan,
+ * images (built once per architecture, streamed to the others), the shared
+ * /home check, then each host's part (the master's host first, the others in
+ * parallel) and the wait for every node to be idle.
+ */
+#include "multi_int.h"
+#include "ssh.h"
+#include "../compose/compose.h"
+
+#include <pthread.h>
+
+#define APPLY_MS (15 * 60 * 1000)
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static struct json_object *jget(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (o)
+		json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+/* The previous `up`'s spec, from the master's label on whichever host has it. */
+static bool prev_find(struct multi_host *hosts, size_t n, struct spec_doc *prev)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *spec = jget(jget(hosts[i].facts, "cluster"), "spec");
+		struct sb_err ignored = SB_ERR_INIT;
+
+		if (spec && spec_json_to(spec, prev, &ignored) == 0)
+			return true;
+		spec_doc_free(prev);
+	}
+	return false;
+}
+
+static bool host_has_image(struct multi_host *h, const char *tag)
+{
+	struct json_object *v = jget(jget(jget(h->facts, "docker"), "images"), tag);
+
+	return v && json_object_get_boolean(v);
+}
+
+/* Build once per architecture, stream to the other hosts of that architecture. */
+static int images_distribute(struct multi_host *hosts, size_t n, const struct image_set *im,
+                             const char *image_base, const struct cli_ctx *ctx, struct sb_err *err)
+{
+	bool *done = xcalloc(n, sizeof(*done));
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		const char *arch = jstr(jget(hosts[i].facts, "docker"), "arch");
+		struct multi_host *src = NULL;
+		struct cli_step step;
+
+		if (done[i])
+			continue;
+		for (size_t k = i; k < n; k++)
+			if (!done[k] && !src &&
+			    strcmp(jstr(jget(hosts[k].facts, "docker"), "arch"), arch) == 0 &&
+			    host_has_image(&hosts[k], im->master) &&
+			    host_has_image(&hosts[k], im->worker))
+				src = &hosts[k];
+		if (!src) {
+			const char *argv[] = {hosts[i].path, "images",
+			                      "build",       image_base ? "--image-base" : NULL,
+			                      image_base,    NULL};
+			struct ssh_run_opts o = {.in_fd = -1,
+			                         .out_fd = -1,
+			                         .err_fd = STDERR_FILENO,
+			                         .timeout_ms = APPLY_MS};
+			int status = -1;
+
+			cli_step_begin(&step, ctx, "Building the images on %s (%s)", hosts[i].dest,
+			               arch);
+			if (ctx->stderr_tty)
+				fputc('\n', stderr);
+			ret = ssh_run(hosts[i].dest, argv, &o, &status, err);
+			if (ret == 0 && status != 0)
+				ret = sb_err_set(err, EIO,
+				                 "Building the images on '%s' failed (exit %d)",
+				                 hosts[i].dest, status);
+			if (ret < 0) {
+				cli_step_fail(&step);
+				break;
+			}
+			cli_step_end(&step, NULL);
+			src = &hosts[i];
+		}
+		for (size_t k = i; k < n && ret == 0; k++) {
+			const char *save[] = {src->path,  "agent",    "image-save",
+			                      im->master, im->worker, NULL};
+			const char *load[] = {hosts[k].path, "agent", "image-load", NULL};
+
+			if (strcmp(jstr(jget(hosts[k].facts, "docker"), "arch"), arch) != 0)
+				continue;
+			done[k] = true;
+			if (&hosts[k] == src || (host_has_image(&hosts[k], im->master) &&
+			                         host_has_image(&hosts[k], im->worker)))
+				continue;
+			cli_step_begin(&step, ctx, "Streaming the images %s → %s", src->dest,
+			               hosts[k].dest);
+			ret = ssh_pipe(src->dest, save, hosts[k].dest, load, APPLY_MS, err);
+			if (ret < 0) {
+				cli_step_fail(&step);
+				break;
+			}
+			cli_step_end(&step, NULL);
+		}
+	}
+	free(done);
+	return ret;
+}
+
+/* --home on several hosts must be one shared filesystem: a marker written on one is read on all. */
+static int home_check_shared(struct multi_host *hosts, size_t n, const char *home,
+                             struct sb_err *err)
+{
+	char token[17];
+	_cleanup_free_ char *marker = NULL;
+	int ret = 0, status = -1;
+
+	multi_token(token);
+	marker = xasprintf("%s/.slurmbox-shared-%s", home, token);
+	{
+		_cleanup_free_ char *script =
+		    xasprintf("umask 077 && printf %%s %s > \"$1\"", token);
+		const char *argv[] = {"sh", "-c", script, "sh", marker, NULL};
+		_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
+		struct ssh_run_opts o = {
+		    .in_fd = -1, .out_fd = -1, .errbuf = &errb, .timeout_ms = 30000};
+
+		ret = ssh_run(hosts[0].dest, argv, &o, &status, err);
+		if (ret == 0 && status != 0)
+			return sb_err_input(err, "--home '%s': cannot write it on '%s': %s", home,
+			                    hosts[0].dest, errb.data ? errb.data : "");
+		if (ret < 0)
+			return ret;
+	}
+	for (size_t i = 1; i < n && ret == 0; i++) {
+		const char *argv[] = {"cat", marker, NULL};
+		_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
+		struct ssh_run_opts o = {
+		    .in_fd = -1, .out = &out, .err_fd = -1, .timeout_ms = 30000};
+
+		ret = ssh_run(hosts[i].dest, argv, &o, &status, err);
+		if (ret == 0 && (status != 0 || !out.data || strcmp(out.data, token) != 0))
+			ret = sb_err_input(
+			    err,
+			    "--home '%s' is not shared: a file written there on '%s' "
+			    "is not there on '%s'. Mount one shared filesystem (NFS, "
+			    "GlusterFS, ...) at '%s' on every host, or leave out --home",
+			    home, hosts[0].dest, hosts[i].dest, home);
+	}
+	{
+		const char *argv[] = {"rm", "-f", marker, NULL};
+		struct ssh_run_opts o = {
+		    .in_fd = -1, .out_fd = -1, .err_fd = -1, .timeout_ms = 30000};
+		struct sb_err ignored = SB_ERR_INIT;
+		ssh_run(hosts[0].dest, argv, &o, &status, &ignored);
+	}
+	return ret;
+}
+
+struct apply_job {
+	struct multi_host *h;
+	size_t index;
+	const char *cluster;
+	const char *input;
+	unsigned timeout;
+	bool keep;
+	struct sb_buf errb;
+	double seconds;
+	int ret;
+	struct sb_err err;
+	pthread_t th;
+};
+
+static void *apply_run(void *arg)
+{
+	struct apply_job *j = arg;
+	char index[16], timeout[16];
+	const char *argv[] = {
+	    j->h->path, "--name", j->cluster,  "agent", "apply",
+	    "--host",   index,    "--timeout", timeout, j->keep ? "--keep-on-failure" : NULL,
+	    NULL};
+	struct ssh_run_opts o = {.in = j->input,
+	                         .in_len = strlen(j->input),
+	                         .in_fd = -1,
+	                         .out_fd = -1,
+	                         .errbuf = &j->errb,
+	                         .timeout_ms = APPLY_MS};
+	double t0 = cli_now();
+	int status = -1;
+
+	snprintf(index, sizeof(index), "%zu", j->index);
+	snprintf(timeout, sizeof(timeout), "%u", j->timeout);
+	j->ret = ssh_run(j->h->dest, argv, &o, &status, &j->err);
+	if (j->ret == 0 && status != 0)
+		j->ret = sb_err_set(&j->err, EIO, "Host '%s' failed:\n%s", j->h->dest,
+		                    j->errb.data ? j->errb.data : "");
+	j->seconds = cli_now() - t0;
+	return NULL;
+}
+
+static int hosts_apply(struct multi_host *hosts, size_t n, const struct cli_ctx *ctx,
+                       const char *input, unsigned timeout, bool keep, struct sb_err *err)
+{
+	struct apply_job *jobs = xcalloc(n, sizeof(*jobs));
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		jobs[i] = (struct apply_job){.h = &hosts[i],
+		                             .index = i,
+		                             .cluster = ctx->cluster,
+		                             .input = input,
+		                             .timeout = timeout,
+		                             .keep = keep};
+	/* the master's host first, so slurmctld's address exists when the workers look */
+	apply_run(&jobs[0]);
+	for (size_t i = 1; i < n && jobs[0].ret == 0; i++)
+		if (pthread_create(&jobs[i].th, NULL, apply_run, &jobs[i]) != 0) {
+			jobs[i].th = 0;
+			apply_run(&jobs[i]);
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].th)
+			pthread_join(jobs[i].th, NULL);
+		if (i > 0 && jobs[0].ret < 0)
+			continue;
+		if (jobs[i].ret < 0 && ret == 0) {
+			*err = jobs[i].err;
+			ret = jobs[i].ret;
+		}
+		if (jobs[i].ret == 0)
+			fprintf(stderr, "%s  %s %s: its nodes started (%.2fs)\n",
+			        ctx->stderr_tty ? "" : "slurmbox:", ctx->stderr_tty ? "✓" : "",
+			        hosts[i].dest, jobs[i].seconds);
+		sb_buf_free(&jobs[i].errb);
+	}
+	free(jobs);
+	return ret;
+}
+
+static char *hex_encode(const unsigned char *b, size_t n)
+{
+	char *s = xmalloc(2 * n + 1);
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(s + 2 * i, 3, "%02x", b[i]);
+	return s;
+}
+
+/* {"spec":…,"key":hex}: the one message every host's agent gets on stdin. */
+static char *apply_input(const struct spec_doc *doc, const char *cluster, struct sb_err *err)
+{
+	_cleanup_free_ char *key_path = NULL;
+	unsigned char key[1024];
+	size_t len = 0;
+	bool created;
+	struct json_object *o;
+	char *hex, *s;
+	int ret;
+
+	ret = cli_key_ensure(cluster, &key_path, &created, err);
+	if (ret == 0)
+		ret = cli_key_read(key_path, key, sizeof(key), &len, err);
+	if (ret < 0)
+		return NULL;
+	hex = hex_encode(key, len);
+	explicit_bzero(key, sizeof(key));
+	o = json_object_new_object();
+	json_object_object_add(o, "spec", spec_json_from(doc));
+	json_object_object_add(o, "key", json_object_new_string(hex));
+	explicit_bzero(hex, strlen(hex));
+	free(hex);
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	/* wipe json-c's copy of the key text too */
+	explicit_bzero((char *)json_object_get_string(json_object_object_get(o, "key")), 2 * len);
+	json_object_put(o);
+	return s;
+}
+
+static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const char *cluster,
+                      unsigned timeout, struct sb_err *err)
+{
+	struct json_object *o = json_object_new_object();
+	_cleanup_free_ char *input = NULL;
+	char t[16];
+	const char *argv[] = {h0->path, "--name", cluster, "agent", "wait", "--timeout", t, NULL};
+	struct ssh_run_opts so = {.in_fd = -1,
+	                          .out_fd = -1,
+	                          .err_fd = STDERR_FILENO,
+	                          .timeout_ms = (int)(timeout + 60) * 1000};
+	int status = -1, ret;
+
+	json_object_object_add(o, "spec", spec_json_from(doc));
+	input = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	so.in = input;
+	so.in_len = strlen(input);
+	snprintf(t, sizeof(t), "%u", timeout);
+	ret = ssh_run(h0->dest, argv, &so, &status, err);
+	if (ret == 0 && status != 0)
+		ret = sb_err_set(err, ETIMEDOUT, "The cluster did not become ready (see above)");
+	return ret;
+}
+
+static bool same_hosts(const struct spec_doc *prev, const struct multi_host *hosts, size_t n)
+{
+	if (prev->spec.n_hosts != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!prev->spec.hosts[i].name ||
+		    strcmp(prev->spec.hosts[i].name, hosts[i].dest) != 0)
+			return false;
+	return true;
+}
+
+static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const struct cli_ctx *ctx,
+                     struct multi_host *hosts, size_t n, const struct spec_doc *prev,
+                     bool have_prev, const struct image_set *im, struct sb_err *err)
+{
+	struct compose_spec *s = &doc->spec;
+	int ret;
+
+	s->cluster = xstrdup(ctx->cluster);
+	s->workers = o->workers_set || !have_prev ? o->workers_per_host : prev->spec.workers;
+	s->no_master_worker = o->no_master_worker;
+	s->home_path = xstrdup(o->home ? o->home : (have_prev ? prev->spec.home_path : NULL));
+	s->key_path = xasprintf("/var/lib/slurmbox/%s/munge.key", ctx->cluster);
+	if (o->user)
+		ret = cli_user_parse(o->user, &s->user, err);
+	else if (have_prev && prev->spec.user.name) {
+		s->user.name = xstrdup(prev->spec.user.name);
+		s->user.uid = prev->spec.user.uid;
+		s->user.gid = prev->spec.user.gid;
+		ret = 0;
+	} else {
+		cli_user_default(&s->user);
+		ret = 0;
+	}
+	if (ret < 0)
+		return ret;
+	s->image_master = xstrdup(im->master);
+	s->image_worker = xstrdup(im->worker);
+	doc->image_base = xstrdup(o->image_base);
+	doc->ip_range = xstrdup(o->ip_range);
+	s->net_mode = COMPOSE_NET_MACVLAN;
+	for (size_t i = 0; i < n; i++)
+		if (hosts[i].wireless)
+			s->net_mode = COMPOSE_NET_IPVLAN; /* macvlan does not work over Wi-Fi */
+	if (o->network && strcmp(o->network, "ipvlan") == 0)
+		s->net_mode = COMPOSE_NET_IPVLAN;
+	if (o->network && strcmp(o->network, "bridge") == 0)
+		s->net_mode = COMPOSE_NET_BRIDGE;
+	if (o->network && strcmp(o->network, "macvlan") == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (hosts[i].wireless)
+				return sb_err_input(
+				    err,
+				    "--network macvlan: '%s' reaches the LAN over Wi-Fi "
+				    "(%s), where macvlan does not work; use --network "
+				    "ipvlan or a wired interface (--parent)",
+				    hosts[i].dest, hosts[i].ifname);
+	}
+	if (o->subnet) {
+		ret = compose_cidr_parse("--subnet", o->subnet, &s->subnet, err);
+		if (ret < 0)
+			return ret;
+	} else {
+		s->subnet = hosts[0].lan;
+	}
+	if (o->gateway) {
+		ret = compose_ipv4_parse("--gateway", o->gateway, &s->gateway, err);
+		if (ret < 0)
+			return ret;
+	} else {
+		for (size_t i = 0; i < n && !s->gateway; i++)
+			s->gateway = hosts[i].gateway;
+		if (!s->gateway)
+			return sb_err_input(err,
+			                    "No host has a default route on %s: give the LAN's "
+			                    "router with --gateway",
+			                    hosts[0].lan_text);
+	}
+	s->n_hosts = n;
+	s->hosts = xcalloc(n, sizeof(*s->hosts));
+	doc->lan = s->net_mode == COMPOSE_NET_BRIDGE ? NULL : xcalloc(n, sizeof(*doc->lan));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *dk = jget(hosts[i].facts, "docker");
+
+		s->hosts[i].name = xstrdup(hosts[i].dest);
+		s->hosts[i].ncpus = (unsigned)json_object_get_int(jget(dk, "ncpus"));
+		s->hosts[i].mem_mb = (uint64_t)json_object_get_int64(jget(dk, "mem_mb"));
+		s->hosts[i].arch = xstrdup(jstr(dk, "arch"));
+		if (doc->lan) {
+			doc->lan[i].parent = xstrdup(hosts[i].ifname);
+			doc->lan[i].addr = hosts[i].addr;
+		}
+	}
+	return 0;
+}
+
+int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *err)
+{
+	struct multi_host *hosts = xcalloc(o->n_hosts, sizeof(*hosts));
+	struct spec_doc doc = {0}, prev = {0};
+	_cleanup_plan_ struct compose_plan *plan = NULL;
+	_cleanup_free_ char *input = NULL;
+	struct image_set im;
+	struct cli_step step;
+	double t0 = cli_now();
+	bool have_prev;
+	size_t n = o->n_hosts, n_nodes;
+	char **paths = NULL;
+	int ret;
+
+	image_set_tags(o->image_base, &im);
+	for (size_t i = 0; i < n; i++)
+		hosts[i].dest = o->hosts[i];
+
+	cli_step_begin(&step, ctx, "Facts from %zu host%s", n, n == 1 ? "" : "s");
+	multi_facts_gather(hosts, n, ctx->cluster, o->parent, &im);
+	ret = multi_preflight(hosts, n, err);
+	if (ret < 0) {
+		cli_step_fail(&step);
+		goto out;
+	}
+	cli_step_end(&step, "one LAN %s", hosts[0].lan_text);
+
+	have_prev = prev_find(hosts, n, &prev);
+	ret = spec_fill(&doc, o, ctx, hosts, n, &prev, have_prev, &im, err);
+	if (ret < 0)
+		goto out;
+	n_nodes = compose_spec_node_count(&doc.spec);
+	doc.node_ips = xcalloc(n_nodes + n, sizeof(*doc.node_ips));
+	if (have_prev && same_hosts(&prev, hosts, n) && prev.spec.n_node_ips == n_nodes &&
+	    prev.lan && doc.lan) {
+		/* the same cluster again: its addresses stay (they answer: they are ours) */
+		memcpy(doc.node_ips, prev.node_ips, n_nodes * sizeof(*doc.node_ips));
+		for (size_t i = 0; i < n; i++)
+			doc.lan[i].shim = prev.lan[i].shim;
+	} else if (doc.lan) {
+		struct compose_cidr range;
+		uint32_t *all = xcalloc(n_nodes + n, sizeof(*all));
+
+		if (o->ip_range) {
+			ret = compose_cidr_parse("--ip-range", o->ip_range, &range, err);
+			if (ret == 0 && !compose_cidr_overlaps(&range, &doc.spec.subnet))
+				ret = sb_err_input(err, "--ip-range %s is outside the subnet %s",
+				                   o->ip_range, hosts[0].lan_text);
+		}
+		if (ret == 0) {
+			cli_step_begin(&step, ctx, "Choosing %zu free addresses", n_nodes + n);
+			ret =
+			    multi_addrs_choose(hosts, n, &doc.spec.subnet, doc.spec.gateway,
+			                       o->ip_range ? &range : NULL, n_nodes + n, all, err);
+			if (ret < 0)
+				cli_step_fail(&step);
+			else
+				cli_step_end(&step, NULL);
+		}
+		if (ret == 0) {
+			memcpy(doc.node_ips, all, n_nodes * sizeof(*all));
+			for (size_t i = 0; i < n; i++)
+				doc.lan[i].shim = all[n_nodes + i];
+		}
+		free(all);
+		if (ret < 0)
+			goto out;
+	}
+	if (doc.lan) {
+		doc.spec.node_ips = doc.node_ips;
+		doc.spec.n_node_ips = n_nodes;
+	}
+	ret = compose_spec_validate(&doc.spec, err);
+	if (ret == 0)
+		ret = compose_plan_build(&doc.spec, &plan, err);
+	if (ret < 0)
+		goto out;
+	if (have_prev) {
+		/* a changed plan needs `down` first (issue: reconcile); same plan is a no-op */
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");
+			for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
+				struct json_object *nd = json_object_array_get_idx(nodes, k);
+				const char *hash = jstr(nd, "hash");
+				if (hash && strcmp(hash, plan->config_hash) != 0 && !o->dry_run) {
+					ret = sb_err_input(
+					    err,
+					    "Cluster '%s' exists with other settings "
+					    "(node '%s' on '%s' differs). Compare with "
+					    "`slurmbox up --dry-run`; run `slurmbox down` "
+					    "first to re-create it",
+					    ctx->cluster, jstr(nd, "node"), hosts[i].dest);
+					goto out;
+				}
+			}
+		}
+	}
+	if (o->dry_run) {
+		_cleanup_free_ char *text = compose_render_plan(plan);
+		fputs(text, stdout);
+		for (size_t i = 0; doc.lan && i < n; i++) {
+			char a[16], b[16];
+			printf("LAN on %s: parent %s, host %s, shim %s\n", hosts[i].dest,
+			       doc.lan[i].parent, compose_ipv4_format(doc.lan[i].addr, a),
+			       compose_ipv4_format(doc.lan[i].shim, b));
+		}
+		goto out;
+	}
+	if (!doc.spec.home_path && n > 1)
+		cli_warn("no --home: each host gets its own /home volume, so /home is NOT shared "
+		         "between hosts; jobs see different files on different hosts. Mount one "
+		         "shared filesystem on every host and pass --home PATH");
+
+	ret = images_distribute(hosts, n, &im, o->image_base, ctx, err);
+	if (ret < 0)
+		goto out;
+	if (doc.spec.home_path && n > 1) {
+		cli_step_begin(&step, ctx, "Checking that --home %s is shared", doc.spec.home_path);
+		ret = home_check_shared(hosts, n, doc.spec.home_path, err);
+		if (ret < 0) {
+			cli_step_fail(&step);
+			goto out;
+		}
+		cli_step_end(&step, NULL);
+	}
+
+	input = apply_input(&doc, ctx->cluster, err);
+	if (!input) {
+		ret = -err->code;
+		goto out;
+	}
+	paths = xcalloc(n, sizeof(*paths));
+	for (size_t i = 0; i < n; i++)
+		paths[i] = hosts[i].path;
+	/* recorded before anything is created, so `down` finds a half-made cluster */
+	ret = multi_state_save(ctx->cluster, &doc, paths, err);
+	if (ret < 0)
+		goto out;
+	ret = hosts_apply(hosts, n, ctx, input, o->timeout, o->keep_on_failure, err);
+	if (ret < 0)
+		goto out;
+	ret = wait_ready(&hosts[0], &doc, ctx->cluster, o->timeout, err);
+	if (ret < 0)
+		goto out;
+	fprintf(stderr,
+	        "\nCluster '%s' is up in %.1fs: %zu nodes on %zu hosts, LAN %s, user %s (uid %u)\n",
+	        ctx->cluster, cli_now() - t0, plan->n_nodes, n, hosts[0].lan_text,
+	        doc.spec.user.name, doc.spec.user.uid);
+out:
+	if (input) {
+		explicit_bzero(input, strlen(input));
+		free(input);
+		input = NULL;
+	}
+	free(paths);
+	spec_doc_free(&doc);
+	spec_doc_free(&prev);
+	multi_hosts_free(hosts, n);
+	return ret;
+}

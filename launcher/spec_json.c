@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+#include "spec_json.h"
+
+static struct json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *jip(uint32_t a)
+{
+	char buf[16];
+
+	return a ? json_object_new_string(compose_ipv4_format(a, buf)) : NULL;
+}
+
+static const char *const net_modes[] = {
+    [COMPOSE_NET_BRIDGE] = "bridge",
+    [COMPOSE_NET_MACVLAN] = "macvlan",
+    [COMPOSE_NET_IPVLAN] = "ipvlan",
+};
+
+struct json_object *spec_json_from(const struct spec_doc *doc)
+{
+	const struct compose_spec *s = &doc->spec;
+	struct json_object *o = json_object_new_object();
+	struct json_object *user = json_object_new_object();
+	struct json_object *hosts = json_object_new_array();
+	struct json_object *ips = json_object_new_array();
+	char cidr[32];
+
+	json_object_object_add(o, "cluster", jstr(s->cluster));
+	json_object_object_add(o, "workers", json_object_new_int((int)s->workers));
+	json_object_object_add(o, "home", jstr(s->home_path));
+	json_object_object_add(o, "key_path", jstr(s->key_path));
+	json_object_object_add(user, "name", jstr(s->user.name));
+	json_object_object_add(user, "uid", json_object_new_int64(s->user.uid));
+	json_object_object_add(user, "gid", json_object_new_int64(s->user.gid));
+	json_object_object_add(o, "user", user);
+	json_object_object_add(o, "image_master", jstr(s->image_master));
+	json_object_object_add(o, "image_worker", jstr(s->image_worker));
+	json_object_object_add(o, "image_base", jstr(doc->image_base));
+	json_object_object_add(o, "network", jstr(net_modes[s->net_mode]));
+	json_object_object_add(o, "subnet", jstr(compose_cidr_format(&s->subnet, cidr)));
+	json_object_object_add(o, "gateway", jip(s->gateway));
+	json_object_object_add(o, "ip_range", jstr(doc->ip_range));
+	json_object_object_add(o, "no_master_worker", json_object_new_boolean(s->no_master_worker));
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		struct json_object *h = json_object_new_object();
+
+		json_object_object_add(h, "name", jstr(s->hosts[i].name));
+		json_object_object_add(h, "ncpus", json_object_new_int((int)s->hosts[i].ncpus));
+		json_object_object_add(h, "mem_mb",
+		                       json_object_new_int64((int64_t)s->hosts[i].mem_mb));
+		json_object_object_add(h, "arch", jstr(s->hosts[i].arch));
+		if (doc->lan) {
+			json_object_object_add(h, "parent", jstr(doc->lan[i].parent));
+			json_object_object_add(h, "shim", jip(doc->lan[i].shim));
+			json_object_object_add(h, "addr", jip(doc->lan[i].addr));
+		}
+		json_object_array_add(hosts, h);
+	}
+	json_object_object_add(o, "hosts", hosts);
+	for (size_t i = 0; i < s->n_node_ips; i++)
+		json_object_array_add(ips, jip(s->node_ips[i]));
+	json_object_object_add(o, "node_ips", ips);
+	return o;
+}
+
+static const char *get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static int64_t get_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	return -1;
+}
+
+static int get_ip(struct json_object *o, const char *key, uint32_t *out, struct sb_err *err)
+{
+	const char *s = get_str(o, key);
+
+	*out = 0;
+	return s ? compose_ipv4_parse(key, s, out, err) : 0;
+}
+
+int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err)
+{
+	struct compose_spec *s = &doc->spec;
+	struct json_object *user, *hosts, *ips, *v;
+	const char *net;
+	int64_t n;
+	int ret;
+
+	memset(doc, 0, sizeof(*doc));
+	if (!json_object_is_type(o, json_type_object) || !get_str(o, "cluster"))
+		return sb_err_set(err, EINVAL, "Cluster spec: not a JSON object with a cluster");
+	s->cluster = xstrdup(get_str(o, "cluster"));
+	n = get_int(o, "workers");
+	s->workers = n < 0 ? 0 : (unsigned)n;
+	s->home_path = xstrdup(get_str(o, "home"));
+	s->key_path = xstrdup(get_str(o, "key_path"));
+	if (json_object_object_get_ex(o, "user", &user)) {
+		s->user.name = xstrdup(get_str(user, "name"));
+		s->user.uid = (uint32_t)get_int(user, "uid");
+		s->user.gid = (uint32_t)get_int(user, "gid");
+	}
+	s->image_master = xstrdup(get_str(o, "image_master"));
+	s->image_worker = xstrdup(get_str(o, "image_worker"));
+	doc->image_base = xstrdup(get_str(o, "image_base"));
+	doc->ip_range = xstrdup(get_str(o, "ip_range"));
+	net = get_str(o, "network");
+	s->net_mode = COMPOSE_NET_BRIDGE;
+	for (size_t i = 0; net && i < ARRAY_SIZE(net_modes); i++)
+		if (strcmp(net, net_modes[i]) == 0)
+			s->net_mode = (enum compose_net_mode)i;
+	if (get_str(o, "subnet")) {
+		ret = compose_cidr_parse("subnet", get_str(o, "subnet"), &s->subnet, err);
+		if (ret < 0)
+			return ret;
+	}
+	ret = get_ip(o, "gateway", &s->gateway, err);
+	if (ret < 0)
+		return ret;
+	s->no_master_worker =
+	    json_object_object_get_ex(o, "no_master_worker", &v) && json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "hosts", &hosts) &&
+	    json_object_is_type(hosts, json_type_array)) {
+		s->n_hosts = json_object_array_length(hosts);
+		s->hosts = xcalloc(s->n_hosts, sizeof(*s->hosts));
+		if (s->net_mode != COMPOSE_NET_BRIDGE)
+			doc->lan = xcalloc(s->n_hosts, sizeof(*doc->lan));
+		for (size_t i = 0; i < s->n_hosts; i++) {
+			struct json_object *h = json_object_array_get_idx(hosts, i);
+
+			s->hosts[i].name = xstrdup(get_str(h, "name"));
+			s->hosts[i].ncpus = (unsigned)get_int(h, "ncpus");
+			s->hosts[i].mem_mb = (uint64_t)get_int(h, "mem_mb");
+			s->hosts[i].arch = xstrdup(get_str(h, "arch"));
+			if (!doc->lan)
+				continue;
+			doc->lan[i].parent = xstrdup(get_str(h, "parent"));
+			ret = get_ip(h, "shim", &doc->lan[i].shim, err);
+			if (ret == 0)
+				ret = get_ip(h, "addr", &doc->lan[i].addr, err);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	if (json_object_object_get_ex(o, "node_ips", &ips) &&
+	    json_object_is_type(ips, json_type_array) && json_object_array_length(ips)) {
+		size_t k = json_object_array_length(ips);
+
+		doc->node_ips = xcalloc(k, sizeof(*doc->node_ips));
+		for (size_t i = 0; i < k; i++) {
+			ret = compose_ipv4_parse(
+			    "node_ips", json_object_get_string(json_object_array_get_idx(ips, i)),
+			    &doc->node_ips[i], err);
+			if (ret < 0)
+				return ret;
+		}
+		s->node_ips = doc->node_ips;
+		s->n_node_ips = k;
+	}
+	return 0;
+}
+
+void spec_doc_free(struct spec_doc *doc)
+{
+	struct compose_spec *s;
+
+	if (!doc)
+		return;
+	s = &doc->spec;
+	free(s->cluster);
+	free(s->home_path);
+	free(s->key_path);
+	free(s->user.name);
+	free(s->image_master);
+	free(s->image_worker);
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		free(s->hosts[i].name);
+		free(s->hosts[i].arch);
+		if (doc->lan)
+			free(doc->lan[i].parent);
+	}
+	free(s->hosts);
+	free(doc->lan);
+	free(doc->node_ips);
+	free(doc->ip_range);
+	free(doc->image_base);
+	memset(doc, 0, sizeof(*doc));
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spec_json - a compose spec as JSON, and back. The control machine sends
+ * the whole spec to every host's agent; since compose is pure, each host
+ * builds the very same plan from it and applies its own part. The master
+ * container keeps it in its io.slurmbox.spec label, so a later `up` (from any
+ * machine) finds the cluster's settings.
+ */
+#ifndef SLURMBOX_SPEC_JSON_H
+#define SLURMBOX_SPEC_JSON_H
+
+#include "../compose/compose.h"
+#include <json-c/json.h>
+
+/* Per-host settings that are not part of the plan: where the LAN is. */
+struct spec_lan {
+	char *parent;  /* the host's LAN interface */
+	uint32_t shim; /* the host's shim address (0: none) */
+	uint32_t addr; /* the host's own address (reserved from Docker) */
+};
+
+struct spec_doc {
+	struct compose_spec spec;
+	uint32_t *node_ips;   /* owned; spec.node_ips points here */
+	struct spec_lan *lan; /* n = spec.n_hosts, or NULL in bridge mode */
+	char *ip_range;       /* --ip-range as given, or NULL */
+	char *image_base;     /* --image-base, or NULL */
+};
+
+struct json_object *spec_json_from(const struct spec_doc *doc);
+int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err);
+void spec_doc_free(struct spec_doc *doc);
+
+#endif
