@@ -477,17 +477,31 @@ static int agent_down(const struct cli_ctx *ctx, int argc, char **argv, struct s
 	_cleanup_docker_ struct docker *d = NULL;
 	struct down_counts counts;
 	struct json_object *r;
-	bool purge = argc > 1 && strcmp(argv[1], "--purge") == 0;
+	bool purge = false, keep_key = false;
 	bool exists = false;
 	char name[16];
 	int ret;
 
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--purge") == 0)
+			purge = true;
+		else if (strcmp(argv[i], "--keep-key") == 0)
+			keep_key = true;
+		else
+			return cli_usage_error("agent down", argv[i], err);
+	}
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
 		return ret;
 	ret = down_local(d, ctx, ctx->cluster, purge, &counts, err);
 	if (ret < 0)
 		return ret;
+	/* a host's copy of the key goes with its part; the control machine keeps the original */
+	if (!purge && !keep_key) {
+		ret = cli_state_remove(ctx->cluster, err);
+		if (ret < 0)
+			return ret;
+	}
 	agent_shim_name(ctx->cluster, name);
 	if (netconf_link_exists(name, &exists, err) == 0 && exists) {
 		ret = netconf_link_del(name, err);

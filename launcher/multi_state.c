@@ -117,7 +117,8 @@ static void *down_run(void *arg)
 {
 	struct down_job *j = arg;
 	const char *argv[] = {
-	    j->path, "--name", j->cluster, "agent", "down", j->purge ? "--purge" : NULL, NULL};
+	    j->path, "--name", j->cluster, "agent", "down",
+	    j->purge ? "--purge" : (ssh_dest_is_local(j->dest) ? "--keep-key" : NULL), NULL};
 	struct ssh_run_opts o = {
 	    .in_fd = -1, .out = &j->out, .errbuf = &j->errb, .timeout_ms = 120000};
 

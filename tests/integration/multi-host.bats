@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# slurmbox across the lab's simulated hosts h1 h2 h3 (tests/lab up 3): each a
+# network namespace with its own eth0 on one bridge (10.77.0.0/24), its own
+# dockerd and sshd. The tests run in order and share the cluster "sbmulti".
+
+bats_require_minimum_version 1.5.0
+
+lab_up() { ssh -o BatchMode=yes -o ConnectTimeout=3 h1 true 2>/dev/null; }
+
+setup_file() {
+	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
+	export SLURMBOX_CLUSTER=sbmulti
+	export LAB=$BATS_TEST_DIRNAME/../lab
+	lab_up || return 0
+	"$SB" down --purge >/dev/null 2>&1 || true
+	mkdir -p /srv/sbmulti-home /srv/sbmulti-private
+}
+
+setup() {
+	lab_up || skip "the lab is not up (tests/lab up 3)"
+}
+
+teardown_file() {
+	lab_up || return 0
+	if [ -z "${SLURMBOX_KEEP:-}" ]; then
+		"$SB" down --purge >/dev/null 2>&1 || true
+	fi
+	for h in h1 h2 h3; do
+		"$LAB" exec "$h" umount /srv/sbmulti-private 2>/dev/null || true
+		"$LAB" exec "$h" ip addr del 10.77.0.254/32 dev eth0 2>/dev/null || true
+	done
+}
+
+on() { # on HOST CMD...: run in a lab host
+	local h=$1
+	shift
+	"$LAB" exec "$h" "$@"
+}
+
+node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"; }
+
+@test "bad --hosts are refused before ssh runs (exit 2)" {
+	run "$SB" up --hosts 'h1,-oProxyCommand=touch /tmp/pwned' --dry-run
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--hosts"* ]]
+	run "$SB" up --hosts 'h1,a;b' --dry-run
+	[ "$status" -eq 2 ]
+	run "$SB" up --hosts h1,h1 --dry-run
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"more than once"* ]]
+	[ ! -e /tmp/pwned ]
+}
+
+@test "an address already taken on the LAN is skipped (auto) and refused (explicit)" {
+	on h3 ip addr add 10.77.0.254/32 dev eth0
+	run "$SB" up --hosts h1,h2,h3 --dry-run
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"10.77.0.254 answers on the LAN"* ]]
+	[[ "$output" != *"10.77.0.254 "*"master"* ]]
+	run "$SB" up --hosts h1,h2,h3 --ip-range 10.77.0.248/29 --dry-run
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"10.77.0.254 is already in use"* ]]
+	mac=$(on h3 cat /sys/class/net/eth0/address)
+	[[ "$output" == *"$mac"* ]]
+	on h3 ip addr del 10.77.0.254/32 dev eth0
+	[ -z "$(ssh h1 docker ps -aq)" ]
+}
+
+@test "a --home that is not one shared filesystem is refused; nothing is created" {
+	for h in h1 h2 h3; do on "$h" mount -t tmpfs tmpfs /srv/sbmulti-private; done
+	run "$SB" up --hosts h1,h2,h3 --home /srv/sbmulti-private
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is not shared"* ]]
+	for h in h1 h2 h3; do
+		[ -z "$(ssh "$h" docker ps -aq --filter label=io.slurmbox.cluster=sbmulti)" ]
+		on "$h" umount /srv/sbmulti-private
+	done
+}
+
+@test "up --hosts h1,h2,h3 brings every node to idle; images built once and streamed" {
+	run "$SB" up --hosts h1,h2,h3 --home /srv/sbmulti-home
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"is up"* ]]
+	if [[ "$output" == *"Building the images"* ]]; then
+		[ "$(grep -c "Building the images" <<<"$output")" -eq 1 ]
+		[[ "$output" == *"Streaming the images h1 → h2"* ]]
+		[[ "$output" == *"Streaming the images h1 → h3"* ]]
+	fi
+	for h in h1 h2 h3; do
+		ssh "$h" docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -q '^slurmbox-worker:'
+	done
+}
+
+@test "srun -N3 hostname prints workers on three different hosts" {
+	run --separate-stderr "$SB" exec master srun -N3 hostname
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(sort <<<"$output" | tr '\n' ' ')" = "worker-1 worker-2 worker-3 " ]
+	hosts=$("$SB" status --json | jq -r '.nodes[] | select(.role=="worker") | .host' | sort -u | wc -l)
+	[ "$hosts" -eq 3 ]
+}
+
+@test "hostnames and IPs match the plan on every node" {
+	"$SB" status --json | jq -r '.nodes[] | "\(.node) \(.ip)"' >"$BATS_TEST_TMPDIR/plan"
+	cat "$BATS_TEST_TMPDIR/plan"
+	while read -r node ip; do
+		[ "$("$SB" exec "$node" hostname)" = "$node" ]
+		"$SB" exec "$node" ip -4 -o addr show | grep -q " $ip/24 "
+		[ "$("$SB" exec worker-1 getent hosts "$node" | awk '{print $1}')" = "$ip" ]
+	done <"$BATS_TEST_TMPDIR/plan"
+}
+
+@test "each lab host reaches its own containers through the shim" {
+	for i in 1 2 3; do
+		ip=$(node_ip "worker-$i")
+		on "h$i" ping -c1 -W2 "$ip"
+	done
+	on h1 ping -c1 -W2 "$(node_ip master)"
+}
+
+@test "a container on h2 answers from h1 and from the bridge address" {
+	ip=$(node_ip worker-2)
+	on h1 ping -c1 -W2 "$ip"
+	ping -c1 -W2 "$ip"
+}
+
+@test "/home is shared: a job's file on worker-3 is read on worker-1 and on the host" {
+	run --separate-stderr "$SB" exec master sbatch --wait -w worker-3 -o /dev/null \
+		--wrap 'hostname > ~/from-worker-3.txt'
+	echo "$output $stderr"
+	[ "$status" -eq 0 ]
+	[ "$("$SB" exec worker-1 cat from-worker-3.txt)" = worker-3 ]
+	[ "$(cat /srv/sbmulti-home/slurmbox/from-worker-3.txt)" = worker-3 ]
+}
+
+@test "exec, status and logs work from the control machine without --hosts" {
+	run --separate-stderr "$SB" exec worker-3 sh -c 'echo out; echo err >&2; exit 5'
+	[ "$status" -eq 5 ]
+	[ "$output" = out ]
+	[ "$stderr" = err ]
+	run "$SB" status
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"h3"* ]]
+	run "$SB" logs worker-2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"slurmd"* ]]
+	run "$SB" exec worker-7 true
+	[ "$status" -eq 2 ]
+}
+
+@test "up again is a no-op" {
+	before=$(for h in h1 h2 h3; do ssh "$h" docker ps -q --filter label=io.slurmbox.cluster=sbmulti; done | sort)
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	after=$(for h in h1 h2 h3; do ssh "$h" docker ps -q --filter label=io.slurmbox.cluster=sbmulti; done | sort)
+	[ "$before" = "$after" ]
+}
+
+@test "down leaves no container, network, shim, route or key file on any host" {
+	ips=$("$SB" status --json | jq -r '.nodes[].ip')
+	run "$SB" down
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for h in h1 h2 h3; do
+		[ -z "$(ssh "$h" docker ps -aq --filter label=io.slurmbox.cluster=sbmulti)" ]
+		[ -z "$(ssh "$h" docker network ls -q --filter label=io.slurmbox.cluster=sbmulti)" ]
+		! on "$h" ip -o link show | grep -q ' sb-'
+		for ip in $ips; do ! on "$h" ip route show "$ip/32" | grep -q .; done
+		! on "$h" test -e /var/lib/slurmbox/sbmulti/munge.key
+	done
+	run "$SB" status
+	[ "$status" -ne 0 ]
+}
