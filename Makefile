@@ -118,7 +118,7 @@ check-deps:
 	@echo "check-deps: layering ok"
 
 shellcheck:
-	shellcheck -x images/*/*.sh images/embed.sh tests/lib/* tests/run-* tests/lint tests/bench/* tests/netns/*.sh tests/netns/capture-neigh-fixtures
+	shellcheck -x images/*/*.sh images/embed.sh tests/lib/* tests/run-* tests/lint tests/lab tests/bench/* tests/netns/*.sh tests/netns/capture-neigh-fixtures
 
 clean:
 	rm -rf build build-san slurmbox
