@@ -1,0 +1,889 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ssh - the system ssh client as the transport to the other hosts (ssh.h).
+ *
+ * Children are started with posix_spawn, which is safe in a threaded
+ * process (no code runs in a forked copy of it), resets SIGPIPE to its
+ * default, clears the signal mask and closes every fd above 2 in the child.
+ * Every fd made here is O_CLOEXEC, so parallel runs in other threads never
+ * inherit each other's pipes. One poll loop feeds stdin bytes and drains stdout and stderr, so a
+ * large input never deadlocks against output.
+ *
+ * SLURMBOX_SELF=<path>: the slurmbox binary to copy to hosts (and to run
+ * locally) instead of /proc/self/exe; the unit tests point it at
+ * build/slurmbox.
+ */
+#include "ssh.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define SSH_FD_NULL  (-1) /* the child's fd is /dev/null */
+#define SSH_FD_PIPE  (-2) /* a pipe to us */
+#define SSH_GRACE_MS 2000 /* SIGTERM, then this long before SIGKILL */
+#define SSH_TAIL     1200 /* bytes of stderr quoted in an error */
+#define SSH_ERR_KEEP (64 * 1024)
+#define SSH_CHUNK    (64 * 1024)
+#define SSH_PROBE_MS (60 * 1000)
+#define SSH_COPY_MS  (600 * 1000)
+#define SSH_CLOSE_MS 5000
+#define SSH_CTL_MAX  46 /* sun_path 108 - "/cm-" - 40 (%C) - ssh's 17-byte temp suffix */
+
+extern char **environ;
+
+static pthread_mutex_t ssh_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t ssh_sigpipe_once = PTHREAD_ONCE_INIT;
+static char ssh_ctl_dir[64]; /* under ssh_lock */
+static char **ssh_used;      /* remote dests that may have a master; under ssh_lock */
+static size_t ssh_n_used;
+static struct ssh_cached {
+	char *dest, *path;
+} * ssh_cache; /* ssh_slurmbox_ensure's answers; under ssh_lock */
+static size_t ssh_n_cache;
+
+/* ---- destinations and quoting ---- */
+
+static bool ssh_char_plain(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+/* The value for a message: control characters shown as '?'. */
+static void ssh_printable(const char *s, char *out, size_t size)
+{
+	size_t i = 0;
+
+	for (; *s && i + 1 < size; s++, i++)
+		out[i] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	out[i] = '\0';
+}
+
+int ssh_dest_check(const char *field, const char *dest, struct sb_err *err)
+{
+	const char *hint = "use [user@]host with letters, digits, '.', '_' and '-' "
+	                   "(anything else goes in ~/.ssh/config as an alias)";
+	const char *at, *host;
+	char v[300];
+
+	if (!dest || !*dest)
+		return sb_err_input(err, "%s: empty host: %s", field, hint);
+	ssh_printable(dest, v, sizeof(v));
+	if (strlen(dest) > 255)
+		return sb_err_input(err, "%s: '%.40s...' is longer than 255 characters: %s", field,
+		                    v, hint);
+	if (dest[0] == '-')
+		return sb_err_input(
+		    err, "%s: '%s' starts with '-', which ssh would take as an option: %s", field,
+		    v, hint);
+	for (const char *p = dest; *p; p++) {
+		if (*p == ':' && !strchr(p + 1, ':'))
+			return sb_err_input(
+			    err,
+			    "%s: '%s' has a port, which is not ssh syntax: put "
+			    "\"Host %.*s\" with \"Port %s\" in ~/.ssh/config and use '%.*s'",
+			    field, v, (int)(p - dest), v, v + (p - dest) + 1, (int)(p - dest), v);
+		if (*p == ':')
+			return sb_err_input(
+			    err,
+			    "%s: '%s' is not a host name (IPv6 addresses and ports "
+			    "are not allowed): give it an alias in ~/.ssh/config (HostName)",
+			    field, v);
+		if (*p != '@' && !ssh_char_plain(*p)) {
+			char c[32];
+
+			if (*p == ' ')
+				snprintf(c, sizeof(c), "a space");
+			else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				snprintf(c, sizeof(c), "a control character");
+			else
+				snprintf(c, sizeof(c), "'%c'", *p);
+			return sb_err_input(err,
+			                    "%s: '%s' holds %s, which is not allowed in a host: %s",
+			                    field, v, c, hint);
+		}
+	}
+	at = strchr(dest, '@');
+	host = at ? at + 1 : dest;
+	if (at == dest || (at && strchr(host, '@')) || !*host || host[0] == '-' || host[0] == '.')
+		return sb_err_input(err, "%s: '%s' is not [user@]host: %s", field, v, hint);
+	return 0;
+}
+
+bool ssh_dest_is_local(const char *dest)
+{
+	return dest && strcasecmp(dest, "localhost") == 0;
+}
+
+char *ssh_quote(const char *word)
+{
+	struct sb_buf b = SB_BUF_INIT;
+	bool plain = *word != '\0';
+
+	for (const char *p = word; *p && plain; p++)
+		plain = ssh_char_plain(*p) || strchr("/:@+,", *p);
+	if (plain)
+		return xstrdup(word);
+	sb_buf_puts(&b, "'");
+	for (const char *p = word; *p; p++) {
+		if (*p == '\'')
+			sb_buf_puts(&b, "'\\''");
+		else
+			sb_buf_add(&b, p, 1);
+	}
+	sb_buf_puts(&b, "'");
+	return sb_buf_steal(&b);
+}
+
+/* "host 'h1'" or "localhost", for messages. */
+static const char *ssh_where(const char *dest, char *buf, size_t size)
+{
+	if (ssh_dest_is_local(dest))
+		return "localhost";
+	snprintf(buf, size, "host '%s'", dest ? dest : "(none)");
+	return buf;
+}
+
+/* The command's first words, for messages. */
+static const char *ssh_what(const char *const *argv, char *buf, size_t size)
+{
+	size_t used = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; argv[i] && i < 4; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i ? " " : "", argv[i]);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	if (argv[i] && used + 4 < size)
+		strcpy(buf + used, " ...");
+	return buf;
+}
+
+/* The last bytes of a stderr buffer, trimmed, for an error message. */
+static const char *ssh_tail(struct sb_buf *b)
+{
+	const char *s, *e;
+
+	if (!b->len)
+		return "(no message)";
+	s = b->data + (b->len > SSH_TAIL ? b->len - SSH_TAIL : 0);
+	e = b->data + b->len;
+	while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '))
+		e--;
+	b->data[e - b->data] = '\0';
+	while (*s == '\n' || *s == ' ')
+		s++;
+	return *s ? s : "(no message)";
+}
+
+/* ---- the ControlMaster directory ---- */
+
+static int ssh_ctl_dir_make(const char *dir, struct sb_err *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return sb_err_set(err, errno, "Cannot create the ssh control directory %s: %s", dir,
+		                  strerror(errno));
+	if (lstat(dir, &st) < 0)
+		return sb_err_set(err, errno, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return sb_err_set(
+		    err, EPERM,
+		    "The ssh control directory %s is not a private directory of yours "
+		    "(mode %03o, owner %u): remove it and run again",
+		    dir, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid);
+	return 0;
+}
+
+static int ssh_ctl_dir_get(char *out, size_t size, struct sb_err *err)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char dir[sizeof(ssh_ctl_dir)];
+	int r = 0;
+
+	pthread_mutex_lock(&ssh_lock);
+	if (!ssh_ctl_dir[0]) {
+		struct sb_err ignored = SB_ERR_INIT;
+
+		if (xdg && xdg[0] == '/' && strlen(xdg) + strlen("/slurmbox") <= SSH_CTL_MAX &&
+		    snprintf(dir, sizeof(dir), "%s/slurmbox", xdg) > 0 &&
+		    ssh_ctl_dir_make(dir, &ignored) == 0) {
+			strcpy(ssh_ctl_dir, dir);
+		} else {
+			snprintf(dir, sizeof(dir), "/tmp/slurmbox-%u", (unsigned)geteuid());
+			r = ssh_ctl_dir_make(dir, err);
+			if (r == 0)
+				strcpy(ssh_ctl_dir, dir);
+		}
+	}
+	snprintf(out, size, "%s", ssh_ctl_dir);
+	pthread_mutex_unlock(&ssh_lock);
+	return r;
+}
+
+static void ssh_used_add(const char *dest)
+{
+	pthread_mutex_lock(&ssh_lock);
+	for (size_t i = 0; i < ssh_n_used; i++) {
+		if (!strcmp(ssh_used[i], dest)) {
+			pthread_mutex_unlock(&ssh_lock);
+			return;
+		}
+	}
+	ssh_used = xreallocarray(ssh_used, ssh_n_used + 1, sizeof(*ssh_used));
+	ssh_used[ssh_n_used++] = xstrdup(dest);
+	pthread_mutex_unlock(&ssh_lock);
+}
+
+/* ---- processes ---- */
+
+struct ssh_proc {
+	const char *dest;
+	const char *const *argv; /* the command as the caller gave it */
+	pid_t pid;
+	int in_w, out_r, err_r; /* our ends of its pipes, -1: none */
+	const char *in;
+	size_t in_len, in_off;
+	struct sb_buf *out, *errb;
+	bool err_bounded; /* keep only the last SSH_ERR_KEEP bytes of stderr */
+	int wstatus;
+	bool reaped;
+};
+
+static void ssh_sigpipe_ignore(void)
+{
+	struct sigaction sa;
+
+	/* A child that exits early must give us EPIPE, not kill us. */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
+static int64_t ssh_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void ssh_fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * Start exec_argv (searched in PATH) with fds 0, 1, 2 each from `fds`: a
+ * caller's fd, SSH_FD_NULL or SSH_FD_PIPE (a non-blocking pipe end in p).
+ */
+static int ssh_proc_start(struct ssh_proc *p, char *const *exec_argv, const int fds[3],
+                          struct sb_err *err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int child[3] = {-1, -1, -1}, *ours[3] = {&p->in_w, &p->out_r, &p->err_r};
+	char where[300], what[200];
+	sigset_t none, dfl;
+	int r = 0;
+
+	p->in_w = p->out_r = p->err_r = -1;
+	p->reaped = false;
+	pthread_once(&ssh_sigpipe_once, ssh_sigpipe_ignore);
+	for (int i = 0; i < 3; i++) {
+		int pfd[2];
+
+		if (fds[i] != SSH_FD_PIPE)
+			continue;
+		if (pipe2(pfd, O_CLOEXEC) < 0) {
+			r = -errno;
+			break;
+		}
+		child[i] = i == 0 ? pfd[0] : pfd[1];
+		*ours[i] = i == 0 ? pfd[1] : pfd[0];
+		fcntl(*ours[i], F_SETFL, O_NONBLOCK);
+	}
+	if (r == 0) {
+		posix_spawn_file_actions_init(&fa);
+		for (int i = 0; i < 3; i++) {
+			if (fds[i] == SSH_FD_PIPE)
+				posix_spawn_file_actions_adddup2(&fa, child[i], i);
+			else if (fds[i] >= 0)
+				posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+			else
+				posix_spawn_file_actions_addopen(&fa, i, "/dev/null",
+				                                 i ? O_WRONLY : O_RDONLY, 0);
+		}
+		/* Nothing else: ssh's ControlPersist master outlives us by 60 s and
+		 * must not hold a caller's fd (a lock, a socket) that lacks O_CLOEXEC. */
+		posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+		sigemptyset(&none);
+		sigemptyset(&dfl);
+		sigaddset(&dfl, SIGPIPE);
+		posix_spawnattr_init(&attr);
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setsigdefault(&attr, &dfl);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+		r = -posix_spawnp(&p->pid, exec_argv[0], &fa, &attr, exec_argv, environ);
+		posix_spawnattr_destroy(&attr);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	for (int i = 0; i < 3; i++)
+		ssh_fd_close(&child[i]);
+	if (r == 0)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		ssh_fd_close(ours[i]);
+	p->reaped = true;
+	if (ssh_dest_is_local(p->dest))
+		return sb_err_set(err, -r, "Cannot run '%s' on localhost: %s",
+		                  ssh_what(p->argv, what, sizeof(what)), strerror(-r));
+	return sb_err_set(
+	    err, -r, "Cannot run ssh to reach %s: %s%s", ssh_where(p->dest, where, sizeof(where)),
+	    strerror(-r),
+	    r == -ENOENT ? ": install the OpenSSH client (apt-get install openssh-client)" : "");
+}
+
+static void ssh_proc_read(int *fd, struct sb_buf *b, bool bounded)
+{
+	ssize_t n;
+
+	sb_buf_reserve(b, SSH_CHUNK);
+	n = read(*fd, b->data + b->len, SSH_CHUNK);
+	if (n > 0)
+		b->len += (size_t)n;
+	b->data[b->len] = '\0';
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		ssh_fd_close(fd);
+	if (bounded && b->len > 2 * SSH_ERR_KEEP) {
+		memmove(b->data, b->data + b->len - SSH_ERR_KEEP, SSH_ERR_KEEP);
+		b->len = SSH_ERR_KEEP;
+		b->data[b->len] = '\0';
+	}
+}
+
+static void ssh_proc_write(struct ssh_proc *p)
+{
+	size_t left = p->in_len - p->in_off;
+	ssize_t n = write(p->in_w, p->in + p->in_off, left < SSH_CHUNK ? left : SSH_CHUNK);
+
+	if (n > 0)
+		p->in_off += (size_t)n;
+	if (p->in_off == p->in_len || (n < 0 && errno != EAGAIN && errno != EINTR))
+		ssh_fd_close(&p->in_w); /* done, or the child stopped reading (EPIPE) */
+}
+
+/* Feed and drain every pipe until all are closed (true) or the deadline (false). */
+static bool ssh_procs_pump(struct ssh_proc *ps, size_t n, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd[6];
+		int *which[6];
+		struct ssh_proc *owner[6];
+		nfds_t k = 0;
+		int wait = -1;
+
+		for (size_t i = 0; i < n && i < 2; i++) {
+			int *fds[3] = {&ps[i].in_w, &ps[i].out_r, &ps[i].err_r};
+
+			for (int j = 0; j < 3; j++) {
+				if (*fds[j] < 0)
+					continue;
+				pfd[k] = (struct pollfd){*fds[j], j ? POLLIN : POLLOUT, 0};
+				which[k] = fds[j];
+				owner[k++] = &ps[i];
+			}
+		}
+		if (!k)
+			return true;
+		if (deadline) {
+			int64_t left = deadline - ssh_now_ms();
+
+			if (left <= 0)
+				return false;
+			wait = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		if (poll(pfd, k, wait) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return true; /* cannot happen; the caller closes and reaps */
+		}
+		for (nfds_t i = 0; i < k; i++) {
+			struct ssh_proc *p = owner[i];
+
+			if (!pfd[i].revents)
+				continue;
+			if (which[i] == &p->in_w)
+				ssh_proc_write(p);
+			else if (which[i] == &p->out_r)
+				ssh_proc_read(&p->out_r, p->out, false);
+			else
+				ssh_proc_read(&p->err_r, p->errb, p->err_bounded);
+		}
+	}
+}
+
+/*
+ * Close our pipe ends and reap every child: kill_now (a timeout) sends
+ * SIGTERM at once; a child still running at `deadline` gets SIGTERM, and
+ * SIGKILL SSH_GRACE_MS later. Returns true when something had to be killed.
+ */
+static bool ssh_procs_reap(struct ssh_proc *ps, size_t n, int64_t deadline, bool kill_now)
+{
+	bool termed = false, killed = false;
+	int64_t nap_us = 100;
+
+	for (size_t i = 0; i < n; i++) {
+		ssh_fd_close(&ps[i].in_w);
+		ssh_fd_close(&ps[i].out_r);
+		ssh_fd_close(&ps[i].err_r);
+	}
+	for (;;) {
+		bool all = true;
+		int64_t now;
+
+		for (size_t i = 0; i < n; i++) {
+			struct ssh_proc *p = &ps[i];
+			pid_t r;
+
+			if (p->reaped)
+				continue;
+			do
+				r = waitpid(p->pid, &p->wstatus,
+				            !deadline && !kill_now ? 0 : WNOHANG);
+			while (r < 0 && errno == EINTR);
+			if (r == p->pid || r < 0) {
+				if (r < 0)
+					p->wstatus = 255
+					             << 8; /* not ours to reap any more (ECHILD) */
+				p->reaped = true;
+			} else {
+				all = false;
+			}
+		}
+		if (all)
+			return killed || termed;
+		now = ssh_now_ms();
+		if (kill_now || (deadline && now >= deadline)) {
+			int sig = termed ? SIGKILL : SIGTERM;
+
+			for (size_t i = 0; i < n; i++)
+				if (!ps[i].reaped)
+					kill(ps[i].pid, sig);
+			killed = termed;
+			termed = true;
+			kill_now = false;
+			deadline = now + (killed ? 60 * 1000 : SSH_GRACE_MS);
+		}
+		usleep((useconds_t)nap_us);
+		nap_us = nap_us * 2 > 10000 ? 10000 : nap_us * 2;
+	}
+}
+
+static int ssh_exit_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 255;
+}
+
+/* The argv to exec for running argv on dest; *keep holds what to free. */
+static int ssh_exec_argv(const char *dest, const char *const *argv, bool tty, char ***out,
+                         struct sb_buf *keep, struct sb_err *err)
+{
+	static const char *const opts[] = {"BatchMode=yes",         "ConnectTimeout=10",
+	                                   "ServerAliveInterval=5", "ServerAliveCountMax=3",
+	                                   "ControlMaster=auto",    "ControlPersist=60"};
+	char dir[sizeof(ssh_ctl_dir)], **v;
+	size_t k = 0, cmd_at;
+	int r;
+
+	if (ssh_dest_is_local(dest)) {
+		*out = (char **)argv;
+		return 0;
+	}
+	r = ssh_ctl_dir_get(dir, sizeof(dir), err);
+	if (r < 0)
+		return r;
+	/* keep: "ControlPath=...\0quoted command\0" */
+	sb_buf_printf(keep, "ControlPath=%s/cm-%%C", dir);
+	sb_buf_add(keep, "", 1);
+	cmd_at = keep->len;
+	for (size_t i = 0; argv[i]; i++) {
+		_cleanup_free_ char *q = ssh_quote(argv[i]);
+
+		sb_buf_printf(keep, "%s%s", i ? " " : "", q);
+	}
+	v = xcalloc(2 * ARRAY_SIZE(opts) + 8, sizeof(*v));
+	v[k++] = "ssh";
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		v[k++] = "-o";
+		v[k++] = (char *)opts[i];
+	}
+	v[k++] = "-o";
+	v[k++] = keep->data; /* ControlPath= */
+	v[k++] = tty ? "-t" : "-T";
+	v[k++] = "--";
+	v[k++] = (char *)dest;
+	v[k++] = keep->data + cmd_at;
+	v[k] = NULL;
+	*out = v;
+	ssh_used_add(dest);
+	return 0;
+}
+
+static int ssh_timeout_error(const struct ssh_proc *p, int timeout_ms, struct sb_err *err)
+{
+	char where[300], what[200];
+
+	return sb_err_set(
+	    err, ETIMEDOUT, "Timed out after %d.%d s waiting for '%s' on %s (stopped it)",
+	    timeout_ms / 1000, timeout_ms % 1000 / 100, ssh_what(p->argv, what, sizeof(what)),
+	    ssh_where(p->dest, where, sizeof(where)));
+}
+
+/* Start argv on dest with the given fds (see ssh_proc_start). */
+static int ssh_start(struct ssh_proc *p, const char *dest, const char *const *argv, bool tty,
+                     const int fds[3], struct sb_err *err)
+{
+	struct sb_buf keep = SB_BUF_INIT;
+	char **v = NULL;
+	int r;
+
+	p->dest = dest;
+	p->argv = argv;
+	r = ssh_dest_check("host", dest, err);
+	if (r < 0)
+		return r;
+	if (!argv || !argv[0])
+		return sb_err_set(err, EINVAL, "Nothing to run on %s", dest);
+	r = ssh_exec_argv(dest, argv, tty, &v, &keep, err);
+	if (r == 0)
+		r = ssh_proc_start(p, v, fds, err);
+	if (v != (char **)argv)
+		free(v);
+	sb_buf_free(&keep);
+	return r;
+}
+
+int ssh_run(const char *dest, const char *const *argv, const struct ssh_run_opts *o, int *status,
+            struct sb_err *err)
+{
+	static const struct ssh_run_opts none = {.in_fd = -1, .out_fd = -1, .err_fd = -1};
+	struct ssh_proc p = {0};
+	int fds[3], r;
+	int64_t deadline;
+	bool done;
+
+	if (!o)
+		o = &none;
+	*status = 255;
+	fds[0] = o->in && o->in_len && !o->tty ? SSH_FD_PIPE
+	         : o->in_fd >= 0               ? o->in_fd
+	                                       : SSH_FD_NULL;
+	/* an output fd 0 is a zeroed field, not a wish to write to stdin */
+	fds[1] = o->out ? SSH_FD_PIPE : o->out_fd > 0 ? o->out_fd : SSH_FD_NULL;
+	fds[2] = o->errbuf ? SSH_FD_PIPE : o->err_fd > 0 ? o->err_fd : SSH_FD_NULL;
+	p.in = o->in;
+	p.in_len = o->in_len;
+	p.out = o->out;
+	p.errb = o->errbuf;
+	r = ssh_start(&p, dest, argv, o->tty, fds, err);
+	if (r < 0)
+		return r;
+	deadline = o->timeout_ms > 0 ? ssh_now_ms() + o->timeout_ms : 0;
+	done = ssh_procs_pump(&p, 1, deadline);
+	if (ssh_procs_reap(&p, 1, deadline, !done))
+		return ssh_timeout_error(&p, o->timeout_ms, err);
+	*status = ssh_exit_status(p.wstatus);
+	return 0;
+}
+
+/* ---- ssh_pipe ---- */
+
+static void ssh_pipe_describe(struct sb_buf *m, struct ssh_proc *p)
+{
+	char where[300], what[200];
+	int st = ssh_exit_status(p->wstatus);
+
+	sb_buf_printf(m, "%s'%s' on %s %s %d: %s", m->len ? "; " : "",
+	              ssh_what(p->argv, what, sizeof(what)),
+	              ssh_where(p->dest, where, sizeof(where)),
+	              WIFSIGNALED(p->wstatus) ? "was killed by signal" : "exited with status",
+	              WIFSIGNALED(p->wstatus) ? WTERMSIG(p->wstatus) : st, ssh_tail(p->errb));
+}
+
+int ssh_pipe(const char *src, const char *const *src_argv, const char *dst,
+             const char *const *dst_argv, int timeout_ms, struct sb_err *err)
+{
+	struct sb_buf e0 = SB_BUF_INIT, e1 = SB_BUF_INIT, m = SB_BUF_INIT;
+	struct ssh_proc ps[2] = {{.errb = &e0, .err_bounded = true},
+	                         {.errb = &e1, .err_bounded = true}};
+	char wsrc[300], wdst[300];
+	int pfd[2], r;
+	int64_t deadline;
+	bool done, killed, src_first;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return sb_err_set(err, errno, "pipe: %s", strerror(errno));
+	r = ssh_start(&ps[0], src, src_argv, false, (int[3]){SSH_FD_NULL, pfd[1], SSH_FD_PIPE},
+	              err);
+	if (r == 0) {
+		r = ssh_start(&ps[1], dst, dst_argv, false,
+		              (int[3]){pfd[0], SSH_FD_NULL, SSH_FD_PIPE}, err);
+		if (r < 0)
+			ssh_procs_reap(&ps[0], 1, 0, true);
+	}
+	close(pfd[0]);
+	close(pfd[1]);
+	if (r < 0) {
+		sb_buf_free(&e0);
+		sb_buf_free(&e1);
+		return r;
+	}
+	deadline = timeout_ms > 0 ? ssh_now_ms() + timeout_ms : 0;
+	done = ssh_procs_pump(ps, 2, deadline);
+	killed = ssh_procs_reap(ps, 2, deadline, !done);
+	/* The cause first: a source killed by SIGPIPE only saw its reader go. */
+	src_first = !(WIFSIGNALED(ps[0].wstatus) && WTERMSIG(ps[0].wstatus) == SIGPIPE);
+	for (int k = 0; k < 2; k++) {
+		struct ssh_proc *p = &ps[src_first ? k : 1 - k];
+
+		if (p->wstatus != 0 && !killed)
+			ssh_pipe_describe(&m, p);
+	}
+	if (killed)
+		r = ssh_timeout_error(&ps[0], timeout_ms, err);
+	else if (m.len)
+		r = sb_err_set(err, EIO, "Streaming from %s to %s failed: %s",
+		               ssh_where(src, wsrc, sizeof(wsrc)),
+		               ssh_where(dst, wdst, sizeof(wdst)), m.data);
+	sb_buf_free(&m);
+	sb_buf_free(&e0);
+	sb_buf_free(&e1);
+	return r;
+}
+
+/* ---- the slurmbox binary on a host ---- */
+
+static int ssh_self_path(char **out, struct sb_err *err)
+{
+	const char *env = getenv("SLURMBOX_SELF");
+	char buf[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		if (!realpath(env, buf) || access(buf, X_OK) < 0)
+			return sb_err_input(err, "SLURMBOX_SELF: '%s' is not an executable: %s",
+			                    env, strerror(errno));
+		*out = xstrdup(buf);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n < 0)
+		return sb_err_set(err, errno,
+		                  "Cannot find this slurmbox binary (/proc/self/exe): %s",
+		                  strerror(errno));
+	buf[n] = '\0';
+	*out = xstrdup(buf);
+	return 0;
+}
+
+static char *ssh_cache_get(const char *dest)
+{
+	char *r = NULL;
+
+	pthread_mutex_lock(&ssh_lock);
+	for (size_t i = 0; i < ssh_n_cache && !r; i++)
+		if (!strcmp(ssh_cache[i].dest, dest))
+			r = xstrdup(ssh_cache[i].path);
+	pthread_mutex_unlock(&ssh_lock);
+	return r;
+}
+
+static void ssh_cache_put(const char *dest, const char *path)
+{
+	pthread_mutex_lock(&ssh_lock);
+	for (size_t i = 0; i < ssh_n_cache; i++) {
+		if (!strcmp(ssh_cache[i].dest, dest)) {
+			pthread_mutex_unlock(&ssh_lock);
+			return;
+		}
+	}
+	ssh_cache = xreallocarray(ssh_cache, ssh_n_cache + 1, sizeof(*ssh_cache));
+	ssh_cache[ssh_n_cache].dest = xstrdup(dest);
+	ssh_cache[ssh_n_cache++].path = xstrdup(path);
+	pthread_mutex_unlock(&ssh_lock);
+}
+
+/* The path after "ok " on a line of out, or NULL. */
+static char *ssh_answer(const char *out, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = out; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (!strncmp(l, key, kl) && l[kl] == ' ')
+			return xstrndup(l + kl + 1, strcspn(l + kl + 1, "\n"));
+	}
+	return NULL;
+}
+
+/* A one-line POSIX sh script (run as `sh -c` so the login shell only sees quoted words). */
+static const char ssh_probe_sh[] =
+    "V=$1; for p in \"$HOME/.cache/slurmbox/slurmbox-$V\" \"$(command -v slurmbox)\"; do "
+    "if [ -n \"$p\" ] && [ -x \"$p\" ] && [ \"$(\"$p\" version --short 2>/dev/null)\" = \"$V\" ]; "
+    "then echo \"ok $p\"; exit 0; fi; done; echo \"arch $(uname -m)\"";
+
+static const char ssh_copy_sh[] =
+    "V=$1; d=\"$HOME/.cache/slurmbox\"; f=\"$d/slurmbox-$V\"; t=\"$d/.slurmbox-$V.tmp.$$\"; "
+    "mkdir -p \"$d\" && cat > \"$t\" && s=$(wc -c < \"$t\") && [ $s = \"$2\" ] && "
+    "chmod 755 \"$t\" && mv -f \"$t\" \"$f\" || { rm -f \"$t\"; echo \"copy failed\" >&2; exit 1; "
+    "}; "
+    "echo \"copied $f\"; v=$(\"$f\" version --short) && [ \"$v\" = \"$V\" ] && echo \"ok $f\"";
+
+static int ssh_copy_self(const char *dest, const char *where, char **path, struct sb_err *err)
+{
+	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, eb = SB_BUF_INIT;
+	_cleanup_free_ char *self = NULL, *size = NULL, *copied = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *argv[] = {"sh", "-c", ssh_copy_sh, "sh", SLURMBOX_VERSION, NULL, NULL};
+	struct ssh_run_opts o = {
+	    .in_fd = -1, .out = &out, .errbuf = &eb, .err_fd = -1, .timeout_ms = SSH_COPY_MS};
+	struct stat st;
+	int r, status;
+
+	r = ssh_self_path(&self, err);
+	if (r < 0)
+		return r;
+	fd = open(self, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return sb_err_set(err, errno, "Cannot read %s: %s", self, strerror(errno));
+	size = xasprintf("%lld", (long long)st.st_size);
+	argv[5] = size;
+	o.in_fd = fd;
+
+	r = ssh_run(dest, argv, &o, &status, err);
+	if (r < 0)
+		return sb_err_wrap(err, "Copying slurmbox to %s", where);
+	*path = ssh_answer(out.data ? out.data : "", "ok");
+	if (*path)
+		return 0;
+	copied = ssh_answer(out.data ? out.data : "", "copied");
+	if (copied)
+		return sb_err_set(
+		    err, ENOEXEC,
+		    "The slurmbox copied to %s as %s does not run there: %s: install its "
+		    "libraries there (make deps) or install slurmbox %s on it",
+		    where, copied, ssh_tail(&eb), SLURMBOX_VERSION);
+	return sb_err_set(err, EIO, "Copying slurmbox to %s failed (status %d): %s", where, status,
+	                  ssh_tail(&eb));
+}
+
+int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err)
+{
+	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, eb = SB_BUF_INIT;
+	_cleanup_free_ char *p = NULL, *arch = NULL;
+	const char *argv[] = {"sh", "-c", ssh_probe_sh, "sh", SLURMBOX_VERSION, NULL};
+	struct ssh_run_opts o = {
+	    .in_fd = -1, .out = &out, .errbuf = &eb, .err_fd = -1, .timeout_ms = SSH_PROBE_MS};
+	char where[300];
+	struct utsname u;
+	int r, status;
+
+	*path = NULL;
+	r = ssh_dest_check("host", dest, err);
+	if (r < 0)
+		return r;
+	p = ssh_cache_get(dest);
+	if (p) {
+		*path = steal_ptr(&p);
+		return 0;
+	}
+	ssh_where(dest, where, sizeof(where));
+	if (ssh_dest_is_local(dest)) {
+		r = ssh_self_path(&p, err);
+	} else {
+		r = ssh_run(dest, argv, &o, &status, err);
+		if (r < 0)
+			return r;
+		if (status == 255)
+			return sb_err_set(
+			    err, EHOSTUNREACH,
+			    "Cannot reach %s over ssh: %s: check that `ssh %s true` works "
+			    "without a password (a key, and its host key in known_hosts)",
+			    where, ssh_tail(&eb), dest);
+		p = ssh_answer(out.data ? out.data : "", "ok");
+		arch = ssh_answer(out.data ? out.data : "", "arch");
+		uname(&u);
+		if (!p && !arch)
+			return sb_err_set(err, EPROTO, "Unexpected answer from %s (status %d): %s",
+			                  where, status, out.len ? out.data : ssh_tail(&eb));
+		if (!p && strcmp(arch, u.machine))
+			return sb_err_set(
+			    err, ENOEXEC,
+			    "Host '%s' is %s and this slurmbox is %s: install slurmbox %s "
+			    "on %s (make && sudo make install) or run from an %s machine",
+			    dest, arch, u.machine, SLURMBOX_VERSION, dest, arch);
+		if (!p)
+			r = ssh_copy_self(dest, where, &p, err);
+	}
+	if (r < 0)
+		return r;
+	ssh_cache_put(dest, p);
+	*path = steal_ptr(&p);
+	return 0;
+}
+
+void ssh_close_all(void)
+{
+	char **used, dir[sizeof(ssh_ctl_dir)];
+	size_t n;
+
+	pthread_mutex_lock(&ssh_lock);
+	used = ssh_used;
+	n = ssh_n_used;
+	ssh_used = NULL;
+	ssh_n_used = 0;
+	for (size_t i = 0; i < ssh_n_cache; i++) {
+		free(ssh_cache[i].dest);
+		free(ssh_cache[i].path);
+	}
+	free(ssh_cache);
+	ssh_cache = NULL;
+	ssh_n_cache = 0;
+	snprintf(dir, sizeof(dir), "%s", ssh_ctl_dir);
+	pthread_mutex_unlock(&ssh_lock);
+
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *ctl = xasprintf("ControlPath=%s/cm-%%C", dir);
+		char *v[] = {"ssh", "-O", "exit", "-o",    "BatchMode=yes",
+		             "-o",  ctl,  "--",   used[i], NULL};
+		const char *argv[] = {"ssh", "-O", "exit", NULL};
+		struct ssh_proc p = {.dest = "localhost", .argv = argv};
+		struct sb_err ignored = SB_ERR_INIT;
+
+		if (dir[0] && ssh_proc_start(&p, v, (int[3]){SSH_FD_NULL, SSH_FD_NULL, SSH_FD_NULL},
+		                             &ignored) == 0)
+			ssh_procs_reap(&p, 1, ssh_now_ms() + SSH_CLOSE_MS, false);
+		free(used[i]);
+	}
+	free(used);
+}
