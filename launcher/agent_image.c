@@ -135,7 +135,8 @@ int agent_image_load(int argc, char **argv, struct sb_err *err)
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "loaded", l.tags);
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return fflush(stdout) == 0 ? 0 : sb_err_set(err, errno, "stdout: %s", strerror(errno));
 }
