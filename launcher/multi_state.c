@@ -99,6 +99,24 @@ static void paths_free(char **paths, size_t n)
 	free(paths);
 }
 
+/*
+ * The slurmbox to run on host i: checked (and copied if it went missing or
+ * is another version) rather than trusted from the record. If the host
+ * cannot be reached the recorded path stays, and the command's own ssh
+ * reports why.
+ */
+static const char *host_path(char **paths, const struct spec_doc *doc, size_t i)
+{
+	struct sb_err ignored = SB_ERR_INIT;
+	char *p = NULL;
+
+	if (ssh_slurmbox_ensure(doc->spec.hosts[i].name, &p, &ignored) == 0) {
+		free(paths[i]);
+		paths[i] = p;
+	}
+	return paths[i];
+}
+
 /* ---- down ---- */
 
 struct down_job {
@@ -117,8 +135,10 @@ static void *down_run(void *arg)
 {
 	struct down_job *j = arg;
 	const char *argv[] = {
-	    j->path, "--name", j->cluster, "agent", "down",
-	    j->purge ? "--purge" : (ssh_dest_is_local(j->dest) ? "--keep-key" : NULL), NULL};
+	    j->path,    "--name",
+	    j->cluster, "agent",
+	    "down",     j->purge ? "--purge" : (ssh_dest_is_local(j->dest) ? "--keep-key" : NULL),
+	    NULL};
 	struct ssh_run_opts o = {
 	    .in_fd = -1, .out = &j->out, .errbuf = &j->errb, .timeout_ms = 120000};
 
@@ -142,7 +162,7 @@ int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
 	jobs = xcalloc(n, sizeof(*jobs));
 	for (size_t i = 0; i < n; i++) {
 		jobs[i] = (struct down_job){.dest = doc.spec.hosts[i].name,
-		                            .path = paths[i],
+		                            .path = host_path(paths, &doc, i),
 		                            .cluster = ctx->cluster,
 		                            .purge = purge};
 		if (pthread_create(&jobs[i].th, NULL, down_run, &jobs[i]) != 0) {
@@ -227,7 +247,7 @@ int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, boo
 	while (argv[argc])
 		argc++;
 	args = xcalloc(argc + 4, sizeof(*args));
-	args[k++] = paths[n->host];
+	args[k++] = host_path(paths, &doc, n->host);
 	args[k++] = "--name";
 	args[k++] = ctx->cluster;
 	for (size_t i = 0; i < argc; i++)
@@ -268,7 +288,8 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 	facts = xcalloc(doc.spec.n_hosts, sizeof(*facts));
 	for (size_t i = 0; i < doc.spec.n_hosts; i++) {
 		_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
-		const char *argv[] = {paths[i], "--name", ctx->cluster, "agent", "facts", NULL};
+		const char *argv[] = {
+		    host_path(paths, &doc, i), "--name", ctx->cluster, "agent", "facts", NULL};
 		struct ssh_run_opts o = {
 		    .in_fd = -1, .out = &out, .err_fd = -1, .timeout_ms = 30000};
 		struct sb_err ignored = SB_ERR_INIT;
@@ -278,9 +299,19 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 			facts[i] = json_tokener_parse(out.data ? out.data : "");
 	}
 	{
-		const char *argv[] = {paths[0], "--name", ctx->cluster, "exec", "-u",
-		                      "root",   "master", "sinfo",      "-h",   "-N",
-		                      "-o",     "%N %t",  NULL};
+		const char *argv[] = {host_path(paths, &doc, 0),
+		                      "--name",
+		                      ctx->cluster,
+		                      "exec",
+		                      "-u",
+		                      "root",
+		                      "master",
+		                      "sinfo",
+		                      "-h",
+		                      "-N",
+		                      "-o",
+		                      "%N %t",
+		                      NULL};
 		struct ssh_run_opts o = {
 		    .in_fd = -1, .out = &sinfo, .err_fd = -1, .timeout_ms = 30000};
 		struct sb_err ignored = SB_ERR_INIT;
