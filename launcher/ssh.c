@@ -755,14 +755,14 @@ static const char ssh_probe_sh[] =
 static const char ssh_copy_sh[] =
     "V=$1; d=\"$HOME/.cache/slurmbox\"; f=\"$d/slurmbox-$V\"; t=\"$d/.slurmbox-$V.tmp.$$\"; "
     "mkdir -p \"$d\" && cat > \"$t\" && s=$(wc -c < \"$t\") && [ $s = \"$2\" ] && "
-    "chmod 755 \"$t\" && mv -f \"$t\" \"$f\" || { rm -f \"$t\"; echo \"copy failed\" >&2; exit 1; "
-    "}; "
-    "echo \"copied $f\"; v=$(\"$f\" version --short) && [ \"$v\" = \"$V\" ] && echo \"ok $f\"";
+    "chmod 755 \"$t\" && mv -f \"$t\" \"$f\" || { rm -f \"$t\"; exit 1; }; "
+    "echo \"copied $f\"; v=$(\"$f\" version --short); echo \"version $v\"; "
+    "[ \"$v\" = \"$V\" ] && echo \"ok $f\"";
 
 static int ssh_copy_self(const char *dest, const char *where, char **path, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, eb = SB_BUF_INIT;
-	_cleanup_free_ char *self = NULL, *size = NULL, *copied = NULL;
+	_cleanup_free_ char *self = NULL, *size = NULL, *copied = NULL, *version = NULL;
 	_cleanup_close_ int fd = -1;
 	const char *argv[] = {"sh", "-c", ssh_copy_sh, "sh", SLURMBOX_VERSION, NULL, NULL};
 	struct ssh_run_opts o = {
@@ -787,12 +787,18 @@ static int ssh_copy_self(const char *dest, const char *where, char **path, struc
 	if (*path)
 		return 0;
 	copied = ssh_answer(out.data ? out.data : "", "copied");
-	if (copied)
+	version = ssh_answer(out.data ? out.data : "", "version");
+	if (copied && eb.len)
 		return sb_err_set(
 		    err, ENOEXEC,
 		    "The slurmbox copied to %s as %s does not run there: %s: install its "
 		    "libraries there (make deps) or install slurmbox %s on it",
 		    where, copied, ssh_tail(&eb), SLURMBOX_VERSION);
+	if (copied)
+		return sb_err_set(err, ENOEXEC,
+		                  "The slurmbox copied to %s as %s does not run there: `version "
+		                  "--short` printed '%s', not '%s' (is SLURMBOX_SELF a slurmbox?)",
+		                  where, copied, version ? version : "", SLURMBOX_VERSION);
 	return sb_err_set(err, EIO, "Copying slurmbox to %s failed (status %d): %s", where, status,
 	                  ssh_tail(&eb));
 }
@@ -874,9 +880,11 @@ void ssh_close_all(void)
 
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *ctl = xasprintf("ControlPath=%s/cm-%%C", dir);
-		char *v[] = {"ssh", "-O", "exit", "-o",    "BatchMode=yes",
+		/* stop, not exit: exit would cut the sessions another slurmbox
+		 * process has on the same master (an interactive exec) */
+		char *v[] = {"ssh", "-O", "stop", "-o",    "BatchMode=yes",
 		             "-o",  ctl,  "--",   used[i], NULL};
-		const char *argv[] = {"ssh", "-O", "exit", NULL};
+		const char *argv[] = {"ssh", "-O", "stop", NULL};
 		struct ssh_proc p = {.dest = "localhost", .argv = argv};
 		struct sb_err ignored = SB_ERR_INIT;
 

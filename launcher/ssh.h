@@ -31,9 +31,9 @@ struct ssh_run_opts {
 	size_t in_len;
 	int in_fd; /* ... or a fd to copy to stdin; -1 none. Otherwise stdin is /dev/null */
 	struct sb_buf *out;    /* collect stdout here, or */
-	int out_fd;            /* pass it to this fd (-1: discard) */
+	int out_fd;            /* pass it to this fd (-1 or 0: discard) */
 	struct sb_buf *errbuf; /* collect stderr here, or */
-	int err_fd;            /* pass it to this fd (-1: discard) */
+	int err_fd;            /* pass it to this fd (-1 or 0: discard) */
 	int timeout_ms;        /* 0: none; else the command is killed and -ETIMEDOUT returned */
 	bool tty;              /* ssh -t (interactive exec); in/out are then the caller's fds */
 };
@@ -54,7 +54,9 @@ int ssh_run(const char *dest, const char *const *argv, const struct ssh_run_opts
  * print our version. Otherwise copy /proc/self/exe there over ssh stdin
  * (mkdir -p, write to a temp name, chmod 755, rename) when `uname -m`
  * matches ours; else fail with what to install. *path (caller frees) is what
- * to run on dest. For localhost it is /proc/self/exe's target.
+ * to run on dest. For localhost it is /proc/self/exe's target. Answers are
+ * cached per dest; thread-safe. SLURMBOX_SELF=<path> names the binary to
+ * copy (and to run locally) instead of /proc/self/exe (for the tests).
  */
 int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err);
 
@@ -66,7 +68,12 @@ int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err);
 int ssh_pipe(const char *src, const char *const *src_argv, const char *dst,
              const char *const *dst_argv, int timeout_ms, struct sb_err *err);
 
-/* Close the ControlMaster connections this process opened (ssh -O exit). */
+/*
+ * Close the ControlMaster connections this process used (ssh -O stop: the
+ * master takes no new sessions and exits when its open ones end, so another
+ * slurmbox process's exec on the same master is not cut). Also forgets
+ * ssh_slurmbox_ensure's answers.
+ */
 void ssh_close_all(void);
 
 #endif

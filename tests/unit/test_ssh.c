@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -235,6 +236,19 @@ static void test_run_fds(void)
 	close(out);
 	unlink(in_path);
 	unlink(out_path);
+}
+
+/* The child gets fds 0, 1, 2 only, even of fds without O_CLOEXEC. */
+static void test_run_no_inherited_fds(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+	char script[80];
+
+	CHECK(fd >= 0 && dup2(fd, 77) == 77);
+	snprintf(script, sizeof(script), "[ -e /proc/$$/fd/2 ] && [ ! -e /proc/$$/fd/77 ]");
+	CHECK_INT(run("localhost", (const char *[]){"sh", "-c", script, NULL}, NULL, NULL), 0);
+	close(77);
+	close(fd);
 }
 
 static void check_timeout(const char *dest)
@@ -491,6 +505,41 @@ static void test_remote_ensure(void)
 	sb_buf_free(&out);
 }
 
+/* A copy that does not answer `version --short` with our version is an error. */
+static void test_remote_ensure_broken_copy(void)
+{
+	const char *rm[] = {
+	    "sh", "-c", "rm -f \"$HOME/.cache/slurmbox/slurmbox-$1\"", "sh", SLURMBOX_VERSION,
+	    NULL};
+	char *old = getenv("SLURMBOX_SELF") ? xstrdup(getenv("SLURMBOX_SELF")) : NULL;
+	struct sb_err err = SB_ERR_INIT;
+	char *p = NULL;
+	int r;
+
+	NEED_REMOTE();
+	CHECK_INT(run(remote(), rm, NULL, NULL), 0);
+	ssh_close_all(); /* forgets the cached answers too */
+	setenv("SLURMBOX_SELF", "/nonexistent/slurmbox", 1);
+	CHECK_INT(ssh_slurmbox_ensure("localhost", &p, &err), -SB_EINPUT);
+	CHECK_CONTAINS(err.msg, "SLURMBOX_SELF");
+	setenv("SLURMBOX_SELF", "/bin/true", 1);
+	r = ssh_slurmbox_ensure(remote(), &p, &err);
+	if (r == 0) {
+		TAP_SKIP("%s has slurmbox %s on its PATH", remote(), SLURMBOX_VERSION);
+	} else {
+		CHECK_INT(r, -ENOEXEC);
+		CHECK_CONTAINS(err.msg, "does not run there");
+		CHECK_CONTAINS(err.msg, remote());
+	}
+	free(p);
+	if (old)
+		setenv("SLURMBOX_SELF", old, 1);
+	else
+		unsetenv("SLURMBOX_SELF");
+	free(old);
+	CHECK_INT(run(remote(), rm, NULL, NULL), 0);
+}
+
 static void test_remote_pipe(void)
 {
 	const char *h2 = getenv("SLURMBOX_TEST_SSH_HOST2");
@@ -507,6 +556,32 @@ static void test_remote_threads(void)
 	check_threads(remote());
 }
 
+/* ssh_close_all stops the ControlMaster it used: `ssh -O check` finds none. */
+static void test_remote_close(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char ctl[256], dir[128];
+	struct sb_buf eb = SB_BUF_INIT;
+	struct stat st;
+
+	NEED_REMOTE();
+	CHECK_INT(run(remote(), (const char *[]){"true", NULL}, NULL, NULL), 0);
+	snprintf(dir, sizeof(dir), "%s/slurmbox", xdg ? xdg : "");
+	if (!xdg || stat(dir, &st) < 0)
+		snprintf(dir, sizeof(dir), "/tmp/slurmbox-%u", (unsigned)geteuid());
+	snprintf(ctl, sizeof(ctl), "ControlPath=%s/cm-%%C", dir);
+	CHECK_INT(run("localhost",
+	              (const char *[]){"ssh", "-O", "check", "-o", ctl, remote(), NULL}, NULL,
+	              NULL),
+	          0);
+	ssh_close_all();
+	usleep(200 * 1000);
+	CHECK_INT(run("localhost",
+	              (const char *[]){"ssh", "-O", "check", "-o", ctl, remote(), NULL}, NULL, &eb),
+	          255);
+	sb_buf_free(&eb);
+}
+
 /* Last: every child was reaped, and ssh_close_all frees what it kept. */
 static void test_no_zombies(void)
 {
@@ -521,8 +596,9 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	TAP_RUN(test_dest_bad, test_dest_port, test_dest_good, test_quote_forms,
 	        test_quote_roundtrip_sh, test_run_cat_1mib, test_run_status_stderr, test_run_fds,
-	        test_run_timeout, test_run_timeout_unread_stdin, test_run_errors, test_pipe_local,
-	        test_pipe_failures, test_ensure_local, test_threads_local, test_remote_run,
-	        test_remote_quoting, test_remote_bad_host, test_remote_timeout, test_remote_ensure,
-	        test_remote_pipe, test_remote_threads, test_no_zombies);
+	        test_run_no_inherited_fds, test_run_timeout, test_run_timeout_unread_stdin,
+	        test_run_errors, test_pipe_local, test_pipe_failures, test_ensure_local,
+	        test_threads_local, test_remote_run, test_remote_quoting, test_remote_bad_host,
+	        test_remote_timeout, test_remote_ensure_broken_copy, test_remote_ensure,
+	        test_remote_pipe, test_remote_threads, test_remote_close, test_no_zombies);
 }
