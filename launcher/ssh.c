@@ -532,7 +532,8 @@ static int ssh_exec_argv(const char *dest, const char *const *argv, bool tty, ch
 
 		sb_buf_printf(keep, "%s%s", i ? " " : "", q);
 	}
-	v = xcalloc(2 * ARRAY_SIZE(opts) + 8, sizeof(*v));
+	v = xcalloc(2 * ARRAY_SIZE(opts) + 12,
+	            sizeof(*v)); /* + ssh -o CP LogLevel -t -- dest cmd NULL */
 	v[k++] = "ssh";
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
 		v[k++] = "-o";
@@ -540,6 +541,8 @@ static int ssh_exec_argv(const char *dest, const char *const *argv, bool tty, ch
 	}
 	v[k++] = "-o";
 	v[k++] = keep->data; /* ControlPath= */
+	if (tty)             /* no "Shared connection to h1 closed." after an interactive exec */
+		v[k++] = "-oLogLevel=ERROR";
 	v[k++] = tty ? "-t" : "-T";
 	v[k++] = "--";
 	v[k++] = (char *)dest;

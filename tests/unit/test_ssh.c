@@ -11,6 +11,7 @@
 #include "../launcher/ssh.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -251,6 +252,34 @@ static void test_run_no_inherited_fds(void)
 	close(fd);
 }
 
+/* tty: the command sees a terminal (ssh -t for a remote host). */
+static void check_tty(const char *dest)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), sl = -1, status = -1;
+	const char *argv[] = {"sh", "-c", "tty; exit 7", NULL};
+	struct sb_err err = SB_ERR_INIT;
+	char buf[256] = {0};
+	ssize_t n;
+
+	CHECK(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0);
+	sl = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	CHECK(sl >= 0);
+	struct ssh_run_opts o = {
+	    .in_fd = sl, .out_fd = sl, .err_fd = sl, .tty = true, .timeout_ms = 30000};
+	CHECK_INT(ssh_run(dest, argv, &o, &status, &err), 0);
+	CHECK_INT(status, 7);
+	n = read(m, buf, sizeof(buf) - 1);
+	CHECK(n > 0);
+	CHECK_CONTAINS(buf, "/dev/pts/");
+	close(sl);
+	close(m);
+}
+
+static void test_run_tty(void)
+{
+	check_tty("localhost");
+}
+
 static void check_timeout(const char *dest)
 {
 	const char *argv[] = {"sleep", "10", NULL};
@@ -472,6 +501,12 @@ static void test_remote_timeout(void)
 	check_timeout(remote());
 }
 
+static void test_remote_tty(void)
+{
+	NEED_REMOTE();
+	check_tty(remote());
+}
+
 static void test_remote_ensure(void)
 {
 	struct sb_buf out = SB_BUF_INIT;
@@ -596,9 +631,10 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	TAP_RUN(test_dest_bad, test_dest_port, test_dest_good, test_quote_forms,
 	        test_quote_roundtrip_sh, test_run_cat_1mib, test_run_status_stderr, test_run_fds,
-	        test_run_no_inherited_fds, test_run_timeout, test_run_timeout_unread_stdin,
-	        test_run_errors, test_pipe_local, test_pipe_failures, test_ensure_local,
-	        test_threads_local, test_remote_run, test_remote_quoting, test_remote_bad_host,
-	        test_remote_timeout, test_remote_ensure_broken_copy, test_remote_ensure,
-	        test_remote_pipe, test_remote_threads, test_remote_close, test_no_zombies);
+	        test_run_no_inherited_fds, test_run_tty, test_run_timeout,
+	        test_run_timeout_unread_stdin, test_run_errors, test_pipe_local, test_pipe_failures,
+	        test_ensure_local, test_threads_local, test_remote_run, test_remote_quoting,
+	        test_remote_bad_host, test_remote_timeout, test_remote_tty,
+	        test_remote_ensure_broken_copy, test_remote_ensure, test_remote_pipe,
+	        test_remote_threads, test_remote_close, test_no_zombies);
 }
