@@ -18,7 +18,12 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSLURMBOX_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+# The version carries a hash of the sources, so a host runs exactly this
+# build (slurmbox copies itself to hosts whose version differs).
+SRC_HASH := $(shell cat $(sort $(wildcard compose/*.[ch] netconf/*.[ch] launcher/*.[ch] images/*/*)) \
+	2>/dev/null | sha256sum | cut -c1-10)
+FULL_VERSION := $(VERSION)+$(SRC_HASH)
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSLURMBOX_VERSION='"$(FULL_VERSION)"' $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lpthread
 
 ifneq ($(SANITIZE),)
@@ -42,7 +47,7 @@ LIB_OBJ      := $(LAUNCHER_OBJ) $(NETCONF_OBJ) $(COMPOSE_OBJ)
 UNIT_SRC     := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all unit unit-bins test check up deps format format-check check-deps shellcheck clean bench
+.PHONY: FORCE all unit unit-bins test check up deps format format-check check-deps shellcheck clean bench
 
 all: slurmbox
 
@@ -57,6 +62,13 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Only these use SLURMBOX_VERSION; they rebuild when it changes.
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(FULL_VERSION)" | cmp -s - $@ || echo "$(FULL_VERSION)" > $@
+$(addprefix $(BUILD)/launcher/,agent.o cmd_images.o docker.o ssh.o): $(BUILD)/version.stamp
+FORCE:
 
 # The recipes in images/ become bytes in the binary, with a content hash.
 $(BUILD)/images_embed.c: images/embed.sh $(IMAGE_FILES)

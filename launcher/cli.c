@@ -5,11 +5,17 @@
  */
 #include "cli.h"
 #include "docker_api.h"
+#include "multi.h"
 #include "../compose/compose.h"
 
 #include <time.h>
 
 int cli_exit_status = -1;
+
+bool cli_routed(const struct cli_ctx *ctx)
+{
+	return !ctx->local && multi_state_exists(ctx->cluster);
+}
 
 int cli_set_cluster(struct cli_ctx *ctx, const char *name, struct sb_err *err)
 {

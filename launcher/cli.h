@@ -16,7 +16,15 @@ struct cli_ctx {
 	bool name_given;     /* --name seen (or env) */
 	bool stderr_tty;     /* progress with ✓ lines when true */
 	const char *argv0;
+	bool local; /* --local: this engine only, never routed to the hosts of a record */
 };
+
+/*
+ * Does this command go to the hosts of a multi-host cluster? Yes when the
+ * control machine has a record of it, unless --local: what the control
+ * machine itself runs on a host, which may share its home (localhost).
+ */
+bool cli_routed(const struct cli_ctx *ctx);
 
 /* A subcommand: argv[0] is its name. Returns 0 or negative with *err set. */
 typedef int (*cli_cmd_fn)(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);

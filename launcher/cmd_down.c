@@ -204,7 +204,7 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		                    "down: unexpected argument '%s'; see `slurmbox down --help`",
 		                    argv[optind]);
 
-	if (multi_state_exists(ctx->cluster))
+	if (cli_routed(ctx))
 		return multi_down(ctx, purge, err);
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)

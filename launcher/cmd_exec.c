@@ -53,7 +53,7 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 	int status = -1, ret;
 
 	tty = r->tty >= 0 ? r->tty : (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
-	if (multi_state_exists(ctx->cluster)) {
+	if (cli_routed(ctx)) {
 		/* on the node's host, as the same command line */
 		const char *v[64];
 		size_t k = 0;

@@ -92,7 +92,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	}
 	if (optind < argc)
 		return sb_err_input(err, "status: unexpected argument '%s'", argv[optind]);
-	if (multi_state_exists(ctx->cluster))
+	if (cli_routed(ctx))
 		return multi_status(ctx, json, err);
 
 	ret = docker_open(NULL, &d, err);
@@ -221,7 +221,7 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	if (argc - optind != 1)
 		return sb_err_input(err, "logs: give one node, e.g. `slurmbox logs master`");
 
-	if (multi_state_exists(ctx->cluster)) {
+	if (cli_routed(ctx)) {
 		char tail_s[16];
 		const char *v[] = {"logs", follow ? "-f" : "--tail", follow ? argv[optind] : tail_s,
 		                   follow ? NULL : argv[optind], NULL};

@@ -536,7 +536,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	ret = up_parse(ctx, argc, argv, &o, err);
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
-	if (o.hosts || multi_state_exists(ctx->cluster))
+	if (o.hosts || cli_routed(ctx))
 		return up_multi(ctx, &o, err);
 
 	/* Everything the user typed is checked before the daemon is even asked. */

@@ -58,6 +58,7 @@ static int run(int argc, char **argv, struct sb_err *err)
 	    {"name", required_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
+	    {"local", no_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cli_ctx ctx = {
@@ -82,6 +83,9 @@ static int run(int argc, char **argv, struct sb_err *err)
 			ret = cli_set_cluster(&ctx, optarg, err);
 			if (ret < 0)
 				return ret;
+			break;
+		case 'L':
+			ctx.local = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -246,8 +246,9 @@ int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, boo
 	}
 	while (argv[argc])
 		argc++;
-	args = xcalloc(argc + 4, sizeof(*args));
+	args = xcalloc(argc + 5, sizeof(*args));
 	args[k++] = host_path(paths, &doc, n->host);
+	args[k++] = "--local";
 	args[k++] = "--name";
 	args[k++] = ctx->cluster;
 	for (size_t i = 0; i < argc; i++)
@@ -300,6 +301,7 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 	}
 	{
 		const char *argv[] = {host_path(paths, &doc, 0),
+		                      "--local",
 		                      "--name",
 		                      ctx->cluster,
 		                      "exec",
