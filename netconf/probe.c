@@ -82,6 +82,39 @@ static int netconf_probe_dump(struct mnl_socket *nl, unsigned seq, struct netcon
 	}
 }
 
+/*
+ * Forget what the neighbour table remembers about (ifindex, addr), so the
+ * answer we wait for is fresh: a STALE entry may name a machine (or one of
+ * our own containers) that left minutes ago, and the kernel would not even
+ * ask again for 5 s (delay_first_probe_time). Absent is fine.
+ */
+static int netconf_probe_forget(struct mnl_socket *nl, unsigned seq, int ifindex, uint32_t addr)
+{
+	char buf[8192];
+	unsigned portid = mnl_socket_get_portid(nl);
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	uint32_t dst = htonl(addr);
+	ssize_t n;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_DELNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = ifindex;
+	mnl_attr_put(nlh, NDA_DST, sizeof(dst), &dst);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return errno ? -errno : -EIO;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return errno ? -errno : -EIO;
+	if (mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL) < 0 && errno != ENOENT)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
 /* Send one byte to addr:9 out of ifname, so that the kernel resolves addr there. */
 static int netconf_probe_kick(const char *ifname, uint32_t addr, struct sb_err *err)
 {
@@ -203,11 +236,30 @@ int netconf_neigh_probe(const char *ifname, uint32_t addr, int timeout_ms, bool 
 		return sb_err_set(err, errno, "Binding a NETLINK_ROUTE socket: %s",
 		                  strerror(errno));
 
+	seq = (unsigned)time(NULL);
+	r = netconf_probe_dump(nl, seq++, &seen);
+	if (r < 0)
+		return sb_err_set(err, -r, "Probing %s on '%s': reading the neighbour table: %s",
+		                  ip, ifname, strerror(-r));
+	/* A configured (permanent) entry is someone's; anything else is asked afresh. */
+	if (seen.found && (seen.neigh.state & NUD_PERMANENT) && seen.neigh.has_mac) {
+		*in_use = true;
+		memcpy(mac, seen.neigh.mac, 6);
+		return 0;
+	}
+	if (seen.found) {
+		r = netconf_probe_forget(nl, seq++, seen.ifindex, addr);
+		if (r < 0)
+			return sb_err_set(err, -r,
+			                  "Probing %s on '%s': forgetting its old neighbour "
+			                  "entry: %s",
+			                  ip, ifname, strerror(-r));
+	}
 	deadline = netconf_now_ms() + timeout_ms;
 	r = netconf_probe_kick(ifname, addr, err);
 	if (r < 0)
 		return r;
-	for (seq = (unsigned)time(NULL);; seq++) {
+	for (;; seq++) {
 		r = netconf_probe_dump(nl, seq, &seen);
 		if (r < 0)
 			return sb_err_set(err, -r,

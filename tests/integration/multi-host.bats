@@ -58,7 +58,8 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"10.77.0.254 answers on the LAN"* ]]
-	[[ "$output" != *"10.77.0.254 "*"master"* ]]
+	# no node got it: the IP column is followed by the image column
+	! grep -qE '10\.77\.0\.254 +slurmbox-' <<<"$output"
 	run "$SB" up --hosts h1,h2,h3 --ip-range 10.77.0.248/29 --dry-run
 	echo "$output"
 	[ "$status" -eq 2 ]
