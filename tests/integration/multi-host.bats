@@ -64,7 +64,9 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 	echo "$output"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"10.77.0.254 is already in use"* ]]
-	mac=$(on h3 cat /sys/class/net/eth0/address)
+	# (not /sys/class/net: a lab host shares the root namespace's /sys)
+	mac=$(on h3 ip -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	[ -n "$mac" ]
 	[[ "$output" == *"$mac"* ]]
 	on h3 ip addr del 10.77.0.254/32 dev eth0
 	[ -z "$(ssh h1 docker ps -aq)" ]
