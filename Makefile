@@ -79,7 +79,7 @@ $(BUILD)/images_embed.o: $(BUILD)/images_embed.c
 	@echo "  CC      $@"
 	@$(CC) $(CFLAGS) -Ilauncher -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB_OBJ) $(BUILD)/version.stamp
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
