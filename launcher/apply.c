@@ -257,6 +257,40 @@ static void network_aux_add(struct json_object *body, const struct apply_opts *o
 	}
 }
 
+/*
+ * The cluster's existing network is reused only with the settings the plan
+ * wants (driver, subnet, parent); anything else needs `down` first.
+ */
+static int network_same(struct json_object *net, const struct compose_plan *plan,
+                        const struct apply_opts *o, struct sb_err *err)
+{
+	struct json_object *v, *ipam, *cfg, *opts, *parent;
+	const char *driver = "", *subnet = "", *have_parent = "";
+	const char *want_driver = compose_net_mode_name(plan->network.mode);
+	char want_subnet[32];
+
+	compose_cidr_format(&plan->network.subnet, want_subnet);
+	if (json_object_object_get_ex(net, "Driver", &v))
+		driver = json_object_get_string(v);
+	if (json_object_object_get_ex(net, "IPAM", &ipam) &&
+	    json_object_object_get_ex(ipam, "Config", &cfg) &&
+	    json_object_is_type(cfg, json_type_array) && json_object_array_length(cfg) &&
+	    json_object_object_get_ex(json_object_array_get_idx(cfg, 0), "Subnet", &v))
+		subnet = json_object_get_string(v);
+	if (json_object_object_get_ex(net, "Options", &opts) &&
+	    json_object_object_get_ex(opts, "parent", &parent))
+		have_parent = json_object_get_string(parent);
+	if (strcmp(driver, want_driver) != 0 || strcmp(subnet, want_subnet) != 0 ||
+	    (o->parent && strcmp(have_parent, o->parent) != 0))
+		return sb_err_input(
+		    err,
+		    "Network '%s' exists with other settings (%s %s%s%s, the plan wants "
+		    "%s %s%s%s); run `slurmbox down` first",
+		    plan->network.name, driver, subnet, *have_parent ? " on " : "", have_parent,
+		    want_driver, want_subnet, o->parent ? " on " : "", o->parent ? o->parent : "");
+	return 0;
+}
+
 static int network_ensure(struct docker *d, const struct compose_plan *plan,
                           const struct apply_opts *o, struct undo_list *u, struct sb_err *err)
 {
@@ -275,8 +309,9 @@ static int network_ensure(struct docker *d, const struct compose_plan *plan,
 		struct json_object *net = json_object_array_get_idx(list, i), *name;
 		if (json_object_object_get_ex(net, "Name", &name) &&
 		    strcmp(json_object_get_string(name), plan->network.name) == 0) {
+			ret = network_same(net, plan, o, err);
 			json_object_put(list);
-			return 0;
+			return ret;
 		}
 	}
 	json_object_put(list);
