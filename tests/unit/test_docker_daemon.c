@@ -9,6 +9,7 @@
 #include "../../launcher/docker_api.h"
 #include "../../launcher/docker_body.h"
 #include "tap.h"
+#include "../../launcher/tarball.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -127,6 +128,50 @@ static char *fd_slurp(int fd)
 
 /* ---- tests ---- */
 
+/*
+ * No test image yet: make one from the static busybox (Debian's
+ * busybox-static, which the test runner installs), so the container and
+ * exec tests run on a fresh machine too. Each command is a copy of busybox,
+ * which picks the applet from argv[0]. Never pulled.
+ */
+static void testbox_import(void)
+{
+	static const char *const applets[] = {"busybox", "sh",   "cat",  "printf", "sleep", "true",
+	                                      "wc",      "echo", "head", "pwd",    "id",    "env"};
+	static const char *const changes[] = {"LABEL " TEST_LABEL "=docker-client",
+	                                      "ENV PATH=/bin"};
+	struct tarball_entry e[ARRAY_SIZE(applets) + 1];
+	char paths[ARRAY_SIZE(applets)][32];
+	struct sb_buf bb = SB_BUF_INIT, tar = SB_BUF_INIT;
+	struct sb_err err = SB_ERR_INIT;
+	struct memsrc src;
+	FILE *f = fopen("/bin/busybox", "rb");
+	char buf[65536];
+	size_t n;
+
+	if (!f)
+		return; /* the tests that need it say so */
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_buf_add(&bb, buf, n);
+	fclose(f);
+	for (size_t i = 0; i < ARRAY_SIZE(applets); i++) {
+		snprintf(paths[i], sizeof(paths[i]), "bin/%s", applets[i]);
+		e[i] = (struct tarball_entry){paths[i], bb.data, bb.len, 0755, 0, 0};
+	}
+	/* the exec tests use /tmp as a working directory */
+	e[ARRAY_SIZE(applets)] = (struct tarball_entry){"tmp/.keep", "", 0, 0644, 0, 0};
+	if (tarball_build(e, ARRAY_SIZE(e), &tar, &err) == 0) {
+		src = (struct memsrc){tar.data, tar.len, 0};
+		if (docker_image_import(d, "slurmbox-testbox", "latest", changes,
+		                        ARRAY_SIZE(changes), memsrc_read, &src, &err) == 0)
+			have_image = true;
+		else
+			printf("# importing %s: %s\n", TEST_IMAGE, err.msg);
+	}
+	sb_buf_free(&bb);
+	sb_buf_free(&tar);
+}
+
 static void test_open(void)
 {
 	struct sb_err err = SB_ERR_INIT;
@@ -163,6 +208,8 @@ static void test_open(void)
 	docker_free(dup);
 
 	CHECK_INT(docker_image_exists(d, TEST_IMAGE, &have_image, &err), 0);
+	if (!have_image)
+		testbox_import();
 }
 
 static void test_errors(void)
