@@ -8,16 +8,14 @@
  * to the existing cluster's (kept in the master's io.slurmbox.spec label).
  */
 #include "apply.h"
+#include "bridge.h"
 #include "multi.h"
 #include "multi_int.h"
 #include "docker_api.h"
 #include "image.h"
 #include "../compose/compose.h"
-#include "../netconf/netconf.h"
 
 #include <getopt.h>
-#include <pwd.h>
-#include <grp.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -190,71 +188,6 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 	return 0;
 }
 
-/* --user NAME[:UID[:GID]]; a NAME known here without UID takes its local ids. */
-int cli_user_parse(const char *text, struct compose_user *u, struct sb_err *err)
-{
-	_cleanup_free_ char *copy = xstrdup(text);
-	char *name = copy, *uid_s = NULL, *gid_s = NULL;
-	unsigned uid = 1000, gid;
-	struct passwd *pw;
-	int ret;
-
-	uid_s = strchr(name, ':');
-	if (uid_s) {
-		*uid_s++ = '\0';
-		gid_s = strchr(uid_s, ':');
-		if (gid_s)
-			*gid_s++ = '\0';
-	}
-	ret = compose_user_name_check(name, err);
-	if (ret < 0)
-		return ret;
-	pw = uid_s ? NULL : getpwnam(name);
-	if (pw && pw->pw_uid != 0) {
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-	} else {
-		if (uid_s) {
-			ret = cli_parse_uint("--user UID", uid_s, 1, 65533, &uid, err);
-			if (ret < 0)
-				return ret;
-		}
-		gid = uid;
-		if (gid_s) {
-			ret = cli_parse_uint("--user GID", gid_s, 1, 65533, &gid, err);
-			if (ret < 0)
-				return ret;
-		}
-	}
-	u->name = xstrdup(name);
-	u->uid = uid;
-	u->gid = gid;
-	return 0;
-}
-
-/* The invoking user (sudo-aware); root becomes slurmbox:1000:1000. */
-void cli_user_default(struct compose_user *u)
-{
-	const char *sudo = getenv("SUDO_USER");
-	struct passwd *pw = NULL;
-	struct sb_err ignored = SB_ERR_INIT;
-
-	if (geteuid() == 0 && sudo && *sudo)
-		pw = getpwnam(sudo);
-	else if (getuid() != 0)
-		pw = getpwuid(getuid());
-	if (pw && pw->pw_uid != 0 && pw->pw_uid <= 65533 && pw->pw_gid != 0 &&
-	    compose_user_name_check(pw->pw_name, &ignored) == 0) {
-		u->name = xstrdup(pw->pw_name);
-		u->uid = pw->pw_uid;
-		u->gid = pw->pw_gid;
-		return;
-	}
-	u->name = xstrdup("slurmbox");
-	u->uid = 1000;
-	u->gid = 1000;
-}
-
 /* The settings a previous `up` stored on the master: defaults for this one. */
 struct up_prev {
 	unsigned workers;
@@ -316,86 +249,6 @@ static char *up_spec_label(const struct compose_spec *spec, const char *image_ba
 	                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
-}
-
-/* The subnets in use here: the host's routes and every Docker network's. */
-static int subnets_used(struct docker *d, struct compose_cidr **out, size_t *n, struct sb_err *err)
-{
-	struct netconf_route4 *routes = NULL;
-	struct json_object *nets = NULL;
-	size_t n_routes = 0, k = 0;
-	int ret;
-
-	ret = netconf_routes_list(&routes, &n_routes, err);
-	if (ret < 0)
-		return ret;
-	ret = docker_network_list(d, NULL, 0, &nets, err);
-	if (ret < 0) {
-		free(routes);
-		return ret;
-	}
-	*out = xcalloc(n_routes + json_object_array_length(nets) * 2 + 1, sizeof(**out));
-	for (size_t i = 0; i < n_routes; i++) {
-		if (routes[i].prefix == 0)
-			continue; /* the default route overlaps everything */
-		(*out)[k].addr = routes[i].dst;
-		(*out)[k].prefix = routes[i].prefix;
-		k++;
-	}
-	for (size_t i = 0; i < json_object_array_length(nets); i++) {
-		struct json_object *ipam, *cfg;
-		struct json_object *net = json_object_array_get_idx(nets, i);
-
-		if (!json_object_object_get_ex(net, "IPAM", &ipam) ||
-		    !json_object_object_get_ex(ipam, "Config", &cfg) ||
-		    !json_object_is_type(cfg, json_type_array))
-			continue;
-		for (size_t j = 0; j < json_object_array_length(cfg); j++) {
-			struct json_object *sub;
-			struct sb_err ignored = SB_ERR_INIT;
-			struct compose_cidr c;
-
-			if (!json_object_object_get_ex(json_object_array_get_idx(cfg, j), "Subnet",
-			                               &sub))
-				continue;
-			if (compose_cidr_parse("Subnet", json_object_get_string(sub), &c,
-			                       &ignored) == 0)
-				(*out)[k++] = c;
-		}
-	}
-	*n = k;
-	free(routes);
-	json_object_put(nets);
-	return 0;
-}
-
-/* The subnet of the cluster's existing network, if there is one. */
-static int subnet_existing(struct docker *d, const char *cluster, struct compose_cidr *out,
-                           bool *found, struct sb_err *err)
-{
-	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, cluster);
-	const char *labels[] = {label};
-	struct json_object *nets = NULL;
-	int ret;
-
-	*found = false;
-	ret = docker_network_list(d, labels, 1, &nets, err);
-	if (ret < 0)
-		return ret;
-	for (size_t i = 0; i < json_object_array_length(nets) && !*found; i++) {
-		struct json_object *ipam, *cfg, *sub;
-		struct json_object *net = json_object_array_get_idx(nets, i);
-		struct sb_err ignored = SB_ERR_INIT;
-
-		if (json_object_object_get_ex(net, "IPAM", &ipam) &&
-		    json_object_object_get_ex(ipam, "Config", &cfg) &&
-		    json_object_is_type(cfg, json_type_array) && json_object_array_length(cfg) &&
-		    json_object_object_get_ex(json_object_array_get_idx(cfg, 0), "Subnet", &sub) &&
-		    compose_cidr_parse("Subnet", json_object_get_string(sub), out, &ignored) == 0)
-			*found = true;
-	}
-	json_object_put(nets);
-	return 0;
 }
 
 static void image_progress(const char *line, void *arg)
@@ -591,7 +444,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	{
 		struct compose_cidr existing;
 
-		ret = subnet_existing(d, ctx->cluster, &existing, &found, err);
+		ret = bridge_subnet_existing(d, ctx->cluster, &existing, &found, err);
 		if (ret < 0)
 			goto out;
 		if (found && o.subnet &&
@@ -613,7 +466,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		struct sb_err ignored = SB_ERR_INIT;
 
 		compose_cidr_parse("pool", SUBNET_POOL, &pool, &ignored);
-		ret = subnets_used(d, &used, &n_used, err);
+		ret = bridge_subnets_used(d, &used, &n_used, err);
 		if (ret == 0)
 			ret = compose_subnet_choose(&pool, SUBNET_PREFIX, used, n_used,
 			                            &spec.subnet, err);
