@@ -2,46 +2,32 @@
 /*
  * ssh - the system ssh client as the transport to the other hosts (ssh.h).
  *
- * Children are started with posix_spawn, which is safe in a threaded
- * process (no code runs in a forked copy of it), resets SIGPIPE to its
- * default, clears the signal mask and closes every fd above 2 in the child.
- * Every fd made here is O_CLOEXEC, so parallel runs in other threads never
- * inherit each other's pipes. One poll loop feeds stdin bytes and drains stdout and stderr, so a
- * large input never deadlocks against output.
+ * The processes themselves (spawning, feeding and draining their pipes,
+ * timeouts, reaping) are ssh_proc.c's.
  *
  * SLURMBOX_SELF=<path>: the slurmbox binary to copy to hosts (and to run
  * locally) instead of /proc/self/exe; the unit tests point it at
  * build/slurmbox.
  */
 #include "ssh.h"
+#include "ssh_proc.h"
 
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 
-#define SSH_FD_NULL  (-1) /* the child's fd is /dev/null */
-#define SSH_FD_PIPE  (-2) /* a pipe to us */
-#define SSH_GRACE_MS 2000 /* SIGTERM, then this long before SIGKILL */
 #define SSH_TAIL     1200 /* bytes of stderr quoted in an error */
-#define SSH_ERR_KEEP (64 * 1024)
-#define SSH_CHUNK    (64 * 1024)
 #define SSH_PROBE_MS (60 * 1000)
 #define SSH_COPY_MS  (600 * 1000)
 #define SSH_CLOSE_MS 5000
 #define SSH_CTL_MAX  46 /* sun_path 108 - "/cm-" - 40 (%C) - ssh's 17-byte temp suffix */
 
-extern char **environ;
-
 static pthread_mutex_t ssh_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t ssh_sigpipe_once = PTHREAD_ONCE_INIT;
 static char ssh_ctl_dir[64]; /* under ssh_lock */
 static char **ssh_used;      /* remote dests that may have a master; under ssh_lock */
 static size_t ssh_n_used;
@@ -144,33 +130,6 @@ char *ssh_quote(const char *word)
 	return sb_buf_steal(&b);
 }
 
-/* "host 'h1'" or "localhost", for messages. */
-static const char *ssh_where(const char *dest, char *buf, size_t size)
-{
-	if (ssh_dest_is_local(dest))
-		return "localhost";
-	snprintf(buf, size, "host '%s'", dest ? dest : "(none)");
-	return buf;
-}
-
-/* The command's first words, for messages. */
-static const char *ssh_what(const char *const *argv, char *buf, size_t size)
-{
-	size_t used = 0;
-	int i;
-
-	buf[0] = '\0';
-	for (i = 0; argv[i] && i < 4; i++) {
-		int n = snprintf(buf + used, size - used, "%s%s", i ? " " : "", argv[i]);
-		if (n < 0 || (size_t)n >= size - used)
-			break;
-		used += (size_t)n;
-	}
-	if (argv[i] && used + 4 < size)
-		strcpy(buf + used, " ...");
-	return buf;
-}
-
 /* The last bytes of a stderr buffer, trimmed, for an error message. */
 static const char *ssh_tail(struct sb_buf *b)
 {
@@ -248,253 +207,7 @@ static void ssh_used_add(const char *dest)
 	pthread_mutex_unlock(&ssh_lock);
 }
 
-/* ---- processes ---- */
-
-struct ssh_proc {
-	const char *dest;
-	const char *const *argv; /* the command as the caller gave it */
-	pid_t pid;
-	int in_w, out_r, err_r; /* our ends of its pipes, -1: none */
-	const char *in;
-	size_t in_len, in_off;
-	struct sb_buf *out, *errb;
-	bool err_bounded; /* keep only the last SSH_ERR_KEEP bytes of stderr */
-	int wstatus;
-	bool reaped;
-};
-
-static void ssh_sigpipe_ignore(void)
-{
-	struct sigaction sa;
-
-	/* A child that exits early must give us EPIPE, not kill us. */
-	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
-		sa.sa_handler = SIG_IGN;
-		sigaction(SIGPIPE, &sa, NULL);
-	}
-}
-
-static int64_t ssh_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void ssh_fd_close(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-/*
- * Start exec_argv (searched in PATH) with fds 0, 1, 2 each from `fds`: a
- * caller's fd, SSH_FD_NULL or SSH_FD_PIPE (a non-blocking pipe end in p).
- */
-static int ssh_proc_start(struct ssh_proc *p, char *const *exec_argv, const int fds[3],
-                          struct sb_err *err)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	int child[3] = {-1, -1, -1}, *ours[3] = {&p->in_w, &p->out_r, &p->err_r};
-	char where[300], what[200];
-	sigset_t none, dfl;
-	int r = 0;
-
-	p->in_w = p->out_r = p->err_r = -1;
-	p->reaped = false;
-	pthread_once(&ssh_sigpipe_once, ssh_sigpipe_ignore);
-	for (int i = 0; i < 3; i++) {
-		int pfd[2];
-
-		if (fds[i] != SSH_FD_PIPE)
-			continue;
-		if (pipe2(pfd, O_CLOEXEC) < 0) {
-			r = -errno;
-			break;
-		}
-		child[i] = i == 0 ? pfd[0] : pfd[1];
-		*ours[i] = i == 0 ? pfd[1] : pfd[0];
-		fcntl(*ours[i], F_SETFL, O_NONBLOCK);
-	}
-	if (r == 0) {
-		posix_spawn_file_actions_init(&fa);
-		for (int i = 0; i < 3; i++) {
-			if (fds[i] == SSH_FD_PIPE)
-				posix_spawn_file_actions_adddup2(&fa, child[i], i);
-			else if (fds[i] >= 0)
-				posix_spawn_file_actions_adddup2(&fa, fds[i], i);
-			else
-				posix_spawn_file_actions_addopen(&fa, i, "/dev/null",
-				                                 i ? O_WRONLY : O_RDONLY, 0);
-		}
-		/* Nothing else: ssh's ControlPersist master outlives us by 60 s and
-		 * must not hold a caller's fd (a lock, a socket) that lacks O_CLOEXEC. */
-		posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-		sigemptyset(&none);
-		sigemptyset(&dfl);
-		sigaddset(&dfl, SIGPIPE);
-		posix_spawnattr_init(&attr);
-		posix_spawnattr_setsigmask(&attr, &none);
-		posix_spawnattr_setsigdefault(&attr, &dfl);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-		r = -posix_spawnp(&p->pid, exec_argv[0], &fa, &attr, exec_argv, environ);
-		posix_spawnattr_destroy(&attr);
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	for (int i = 0; i < 3; i++)
-		ssh_fd_close(&child[i]);
-	if (r == 0)
-		return 0;
-	for (int i = 0; i < 3; i++)
-		ssh_fd_close(ours[i]);
-	p->reaped = true;
-	if (ssh_dest_is_local(p->dest))
-		return sb_err_set(err, -r, "Cannot run '%s' on localhost: %s",
-		                  ssh_what(p->argv, what, sizeof(what)), strerror(-r));
-	return sb_err_set(
-	    err, -r, "Cannot run ssh to reach %s: %s%s", ssh_where(p->dest, where, sizeof(where)),
-	    strerror(-r),
-	    r == -ENOENT ? ": install the OpenSSH client (apt-get install openssh-client)" : "");
-}
-
-static void ssh_proc_read(int *fd, struct sb_buf *b, bool bounded)
-{
-	ssize_t n;
-
-	sb_buf_reserve(b, SSH_CHUNK);
-	n = read(*fd, b->data + b->len, SSH_CHUNK);
-	if (n > 0)
-		b->len += (size_t)n;
-	b->data[b->len] = '\0';
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-		ssh_fd_close(fd);
-	if (bounded && b->len > 2 * SSH_ERR_KEEP) {
-		memmove(b->data, b->data + b->len - SSH_ERR_KEEP, SSH_ERR_KEEP);
-		b->len = SSH_ERR_KEEP;
-		b->data[b->len] = '\0';
-	}
-}
-
-static void ssh_proc_write(struct ssh_proc *p)
-{
-	size_t left = p->in_len - p->in_off;
-	ssize_t n = write(p->in_w, p->in + p->in_off, left < SSH_CHUNK ? left : SSH_CHUNK);
-
-	if (n > 0)
-		p->in_off += (size_t)n;
-	if (p->in_off == p->in_len || (n < 0 && errno != EAGAIN && errno != EINTR))
-		ssh_fd_close(&p->in_w); /* done, or the child stopped reading (EPIPE) */
-}
-
-/* Feed and drain every pipe until all are closed (true) or the deadline (false). */
-static bool ssh_procs_pump(struct ssh_proc *ps, size_t n, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd pfd[6];
-		int *which[6];
-		struct ssh_proc *owner[6];
-		nfds_t k = 0;
-		int wait = -1;
-
-		for (size_t i = 0; i < n && i < 2; i++) {
-			int *fds[3] = {&ps[i].in_w, &ps[i].out_r, &ps[i].err_r};
-
-			for (int j = 0; j < 3; j++) {
-				if (*fds[j] < 0)
-					continue;
-				pfd[k] = (struct pollfd){*fds[j], j ? POLLIN : POLLOUT, 0};
-				which[k] = fds[j];
-				owner[k++] = &ps[i];
-			}
-		}
-		if (!k)
-			return true;
-		if (deadline) {
-			int64_t left = deadline - ssh_now_ms();
-
-			if (left <= 0)
-				return false;
-			wait = left > INT_MAX ? INT_MAX : (int)left;
-		}
-		if (poll(pfd, k, wait) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return true; /* cannot happen; the caller closes and reaps */
-		}
-		for (nfds_t i = 0; i < k; i++) {
-			struct ssh_proc *p = owner[i];
-
-			if (!pfd[i].revents)
-				continue;
-			if (which[i] == &p->in_w)
-				ssh_proc_write(p);
-			else if (which[i] == &p->out_r)
-				ssh_proc_read(&p->out_r, p->out, false);
-			else
-				ssh_proc_read(&p->err_r, p->errb, p->err_bounded);
-		}
-	}
-}
-
-/*
- * Close our pipe ends and reap every child: kill_now (a timeout) sends
- * SIGTERM at once; a child still running at `deadline` gets SIGTERM, and
- * SIGKILL SSH_GRACE_MS later. Returns true when something had to be killed.
- */
-static bool ssh_procs_reap(struct ssh_proc *ps, size_t n, int64_t deadline, bool kill_now)
-{
-	bool termed = false, killed = false;
-	int64_t nap_us = 100;
-
-	for (size_t i = 0; i < n; i++) {
-		ssh_fd_close(&ps[i].in_w);
-		ssh_fd_close(&ps[i].out_r);
-		ssh_fd_close(&ps[i].err_r);
-	}
-	for (;;) {
-		bool all = true;
-		int64_t now;
-
-		for (size_t i = 0; i < n; i++) {
-			struct ssh_proc *p = &ps[i];
-			pid_t r;
-
-			if (p->reaped)
-				continue;
-			do
-				r = waitpid(p->pid, &p->wstatus,
-				            !deadline && !kill_now ? 0 : WNOHANG);
-			while (r < 0 && errno == EINTR);
-			if (r == p->pid || r < 0) {
-				if (r < 0)
-					p->wstatus = 255
-					             << 8; /* not ours to reap any more (ECHILD) */
-				p->reaped = true;
-			} else {
-				all = false;
-			}
-		}
-		if (all)
-			return killed || termed;
-		now = ssh_now_ms();
-		if (kill_now || (deadline && now >= deadline)) {
-			int sig = termed ? SIGKILL : SIGTERM;
-
-			for (size_t i = 0; i < n; i++)
-				if (!ps[i].reaped)
-					kill(ps[i].pid, sig);
-			killed = termed;
-			termed = true;
-			kill_now = false;
-			deadline = now + (killed ? 60 * 1000 : SSH_GRACE_MS);
-		}
-		usleep((useconds_t)nap_us);
-		nap_us = nap_us * 2 > 10000 ? 10000 : nap_us * 2;
-	}
-}
+/* ---- ssh_run ---- */
 
 static int ssh_exit_status(int wstatus)
 {
@@ -553,17 +266,7 @@ static int ssh_exec_argv(const char *dest, const char *const *argv, bool tty, ch
 	return 0;
 }
 
-static int ssh_timeout_error(const struct ssh_proc *p, int timeout_ms, struct sb_err *err)
-{
-	char where[300], what[200];
-
-	return sb_err_set(
-	    err, ETIMEDOUT, "Timed out after %d.%d s waiting for '%s' on %s (stopped it)",
-	    timeout_ms / 1000, timeout_ms % 1000 / 100, ssh_what(p->argv, what, sizeof(what)),
-	    ssh_where(p->dest, where, sizeof(where)));
-}
-
-/* Start argv on dest with the given fds (see ssh_proc_start). */
+/* Start argv on dest with the given fds (see ssh_proc_spawn). */
 static int ssh_start(struct ssh_proc *p, const char *dest, const char *const *argv, bool tty,
                      const int fds[3], struct sb_err *err)
 {
@@ -580,7 +283,7 @@ static int ssh_start(struct ssh_proc *p, const char *dest, const char *const *ar
 		return sb_err_set(err, EINVAL, "Nothing to run on %s", dest);
 	r = ssh_exec_argv(dest, argv, tty, &v, &keep, err);
 	if (r == 0)
-		r = ssh_proc_start(p, v, fds, err);
+		r = ssh_proc_spawn(p, v, fds, err);
 	if (v != (char **)argv)
 		free(v);
 	sb_buf_free(&keep);
@@ -593,8 +296,6 @@ int ssh_run(const char *dest, const char *const *argv, const struct ssh_run_opts
 	static const struct ssh_run_opts none = {.in_fd = -1, .out_fd = -1, .err_fd = -1};
 	struct ssh_proc p = {0};
 	int fds[3], r;
-	int64_t deadline;
-	bool done;
 
 	if (!o)
 		o = &none;
@@ -612,10 +313,9 @@ int ssh_run(const char *dest, const char *const *argv, const struct ssh_run_opts
 	r = ssh_start(&p, dest, argv, o->tty, fds, err);
 	if (r < 0)
 		return r;
-	deadline = o->timeout_ms > 0 ? ssh_now_ms() + o->timeout_ms : 0;
-	done = ssh_procs_pump(&p, 1, deadline);
-	if (ssh_procs_reap(&p, 1, deadline, !done))
-		return ssh_timeout_error(&p, o->timeout_ms, err);
+	r = ssh_proc_wait(&p, 1, o->timeout_ms, err);
+	if (r < 0)
+		return r;
 	*status = ssh_exit_status(p.wstatus);
 	return 0;
 }
@@ -628,8 +328,8 @@ static void ssh_pipe_describe(struct sb_buf *m, struct ssh_proc *p)
 	int st = ssh_exit_status(p->wstatus);
 
 	sb_buf_printf(m, "%s'%s' on %s %s %d: %s", m->len ? "; " : "",
-	              ssh_what(p->argv, what, sizeof(what)),
-	              ssh_where(p->dest, where, sizeof(where)),
+	              ssh_argv_describe(p->argv, what, sizeof(what)),
+	              ssh_dest_describe(p->dest, where, sizeof(where)),
 	              WIFSIGNALED(p->wstatus) ? "was killed by signal" : "exited with status",
 	              WIFSIGNALED(p->wstatus) ? WTERMSIG(p->wstatus) : st, ssh_tail(p->errb));
 }
@@ -642,8 +342,7 @@ int ssh_pipe(const char *src, const char *const *src_argv, const char *dst,
 	                         {.errb = &e1, .err_bounded = true}};
 	char wsrc[300], wdst[300];
 	int pfd[2], r;
-	int64_t deadline;
-	bool done, killed, src_first;
+	bool src_first;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return sb_err_set(err, errno, "pipe: %s", strerror(errno));
@@ -653,7 +352,7 @@ int ssh_pipe(const char *src, const char *const *src_argv, const char *dst,
 		r = ssh_start(&ps[1], dst, dst_argv, false,
 		              (int[3]){pfd[0], SSH_FD_NULL, SSH_FD_PIPE}, err);
 		if (r < 0)
-			ssh_procs_reap(&ps[0], 1, 0, true);
+			ssh_proc_kill(&ps[0]);
 	}
 	close(pfd[0]);
 	close(pfd[1]);
@@ -662,23 +361,19 @@ int ssh_pipe(const char *src, const char *const *src_argv, const char *dst,
 		sb_buf_free(&e1);
 		return r;
 	}
-	deadline = timeout_ms > 0 ? ssh_now_ms() + timeout_ms : 0;
-	done = ssh_procs_pump(ps, 2, deadline);
-	killed = ssh_procs_reap(ps, 2, deadline, !done);
+	r = ssh_proc_wait(ps, 2, timeout_ms, err); /* < 0: timed out */
 	/* The cause first: a source killed by SIGPIPE only saw its reader go. */
 	src_first = !(WIFSIGNALED(ps[0].wstatus) && WTERMSIG(ps[0].wstatus) == SIGPIPE);
 	for (int k = 0; k < 2; k++) {
 		struct ssh_proc *p = &ps[src_first ? k : 1 - k];
 
-		if (p->wstatus != 0 && !killed)
+		if (p->wstatus != 0 && r == 0)
 			ssh_pipe_describe(&m, p);
 	}
-	if (killed)
-		r = ssh_timeout_error(&ps[0], timeout_ms, err);
-	else if (m.len)
+	if (r == 0 && m.len)
 		r = sb_err_set(err, EIO, "Streaming from %s to %s failed: %s",
-		               ssh_where(src, wsrc, sizeof(wsrc)),
-		               ssh_where(dst, wdst, sizeof(wdst)), m.data);
+		               ssh_dest_describe(src, wsrc, sizeof(wsrc)),
+		               ssh_dest_describe(dst, wdst, sizeof(wdst)), m.data);
 	sb_buf_free(&m);
 	sb_buf_free(&e0);
 	sb_buf_free(&e1);
@@ -826,7 +521,7 @@ int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err)
 		*path = steal_ptr(&p);
 		return 0;
 	}
-	ssh_where(dest, where, sizeof(where));
+	ssh_dest_describe(dest, where, sizeof(where));
 	if (ssh_dest_is_local(dest)) {
 		r = ssh_self_path(&p, err);
 	} else {
@@ -891,9 +586,9 @@ void ssh_close_all(void)
 		struct ssh_proc p = {.dest = "localhost", .argv = argv};
 		struct sb_err ignored = SB_ERR_INIT;
 
-		if (dir[0] && ssh_proc_start(&p, v, (int[3]){SSH_FD_NULL, SSH_FD_NULL, SSH_FD_NULL},
+		if (dir[0] && ssh_proc_spawn(&p, v, (int[3]){SSH_FD_NULL, SSH_FD_NULL, SSH_FD_NULL},
 		                             &ignored) == 0)
-			ssh_procs_reap(&p, 1, ssh_now_ms() + SSH_CLOSE_MS, false);
+			ssh_proc_wait(&p, 1, SSH_CLOSE_MS, &ignored);
 		free(used[i]);
 	}
 	free(used);
