@@ -67,7 +67,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/version.stamp: FORCE
 	@mkdir -p $(BUILD)
 	@echo "$(FULL_VERSION)" | cmp -s - $@ || echo "$(FULL_VERSION)" > $@
-$(addprefix $(BUILD)/launcher/,agent.o cmd_images.o docker.o ssh.o): $(BUILD)/version.stamp
+$(addprefix $(BUILD)/launcher/,agent.o cmd_images.o docker.o multi.o ssh.o): $(BUILD)/version.stamp
 FORCE:
 
 # The recipes in images/ become bytes in the binary, with a content hash.

@@ -22,6 +22,7 @@
 #include "../netconf/netconf.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -171,6 +172,14 @@ static int agent_facts(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	}
 	uname(&u);
 	json_object_object_add(o, "version", json_object_new_string(SLURMBOX_VERSION));
+	{
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n > 0) {
+			self[n] = '\0';
+			json_object_object_add(o, "self", json_object_new_string(self));
+		}
+	}
 	json_object_object_add(o, "arch", json_object_new_string(u.machine));
 	json_object_object_add(o, "hostname", json_object_new_string(u.nodename));
 	json_object_object_add(o, "euid", json_object_new_int((int)geteuid()));
@@ -337,6 +346,7 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	    {"host", required_argument, NULL, 'H'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"keep-on-failure", no_argument, NULL, 'k'},
+	    {"wait-master", no_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct spec_doc doc = {0};
@@ -358,6 +368,8 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 			ret = cli_parse_uint("--host", optarg, 0, 255, &host, err);
 		else if (c == 't')
 			ret = cli_parse_uint("--timeout", optarg, 1, 86400, &ao.timeout_sec, err);
+		else if (c == 'w')
+			ao.wait_master = true, ret = 0;
 		else if (c == 'k')
 			ao.keep_on_failure = true, ret = 0;
 		else

@@ -9,6 +9,7 @@
 #include "docker_api.h"
 #include "docker_body.h"
 #include "tarball.h"
+#include "../netconf/netconf.h"
 
 #include <pthread.h>
 
@@ -122,6 +123,53 @@ static bool gate_wait(struct master_gate *g)
 	failed = g->failed;
 	pthread_mutex_unlock(&g->lock);
 	return !failed;
+}
+
+/*
+ * A host without the master, applied at the same time as the master's host:
+ * its containers are created at once but start only when the master's
+ * address answers on the LAN, for the same reason as above.
+ */
+struct gate_waiter {
+	struct master_gate *gate;
+	const char *parent;
+	uint32_t ip;
+	double deadline;
+	pthread_t th;
+};
+
+static void *gate_waiter_run(void *arg)
+{
+	struct gate_waiter *w = arg;
+
+	while (cli_now() < w->deadline) {
+		struct sb_err err = SB_ERR_INIT;
+		uint8_t mac[6];
+		bool in_use = false;
+
+		if (netconf_neigh_probe(w->parent, w->ip, 200, &in_use, mac, &err) < 0 || in_use)
+			break; /* answered, or we cannot tell: start anyway (slurmd copes) */
+	}
+	gate_set(w->gate, false);
+	return NULL;
+}
+
+static struct gate_waiter *gate_open_when_master_answers(struct master_gate *gate,
+                                                         const struct compose_plan *plan,
+                                                         const struct apply_opts *o)
+{
+	struct gate_waiter *w = xzalloc(sizeof(*w));
+
+	w->gate = gate;
+	w->parent = o->parent;
+	w->ip = plan->nodes[0].ip;
+	w->deadline = cli_now() + (o->timeout_sec < 60 ? o->timeout_sec : 60);
+	if (pthread_create(&w->th, NULL, gate_waiter_run, w) != 0) {
+		gate_set(gate, false);
+		free(w);
+		return NULL;
+	}
+	return w;
 }
 
 struct job {
@@ -393,6 +441,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	struct job *jobs = xcalloc(plan->n_nodes, sizeof(*jobs));
 	struct master_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false,
 	                           false};
+	struct gate_waiter *gate_thread = NULL;
 	size_t n_jobs = 0, n_create = 0;
 	const struct compose_node *master = &plan->nodes[0];
 	struct cli_step step;
@@ -432,8 +481,12 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		n_create += h ? 0 : 1;
 		n_jobs++;
 	}
-	if (n_jobs && jobs[0].node->role != COMPOSE_ROLE_MASTER)
-		gate_set(&gate, false); /* the master runs already */
+	if (n_jobs && jobs[0].node->role != COMPOSE_ROLE_MASTER) {
+		if (o->wait_master && o->parent)
+			gate_thread = gate_open_when_master_answers(&gate, plan, o);
+		else
+			gate_set(&gate, false); /* the master runs already */
+	}
 	if (n_jobs) {
 		cli_step_begin(
 		    &step, o->cli, "Starting %zu container%s%s", n_jobs, n_jobs == 1 ? "" : "s",
@@ -475,6 +528,10 @@ fail:
 		undo_run(d, &undo);
 	}
 out:
+	if (gate_thread) {
+		pthread_join(gate_thread->th, NULL);
+		free(gate_thread);
+	}
 	for (size_t i = 0; i < n_jobs; i++)
 		free(jobs[i].id);
 	free(jobs);

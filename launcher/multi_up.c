@@ -191,10 +191,9 @@ static void *apply_run(void *arg)
 {
 	struct apply_job *j = arg;
 	char index[16], timeout[16];
-	const char *argv[] = {
-	    j->h->path, "--name", j->cluster,  "agent", "apply",
-	    "--host",   index,    "--timeout", timeout, j->keep ? "--keep-on-failure" : NULL,
-	    NULL};
+	const char *argv[8 + 6] = {j->h->path, "--local", "--name", j->cluster,  "agent",
+	                           "apply",    "--host",  index,    "--timeout", timeout};
+	size_t k = 10;
 	struct ssh_run_opts o = {.in = j->input,
 	                         .in_len = strlen(j->input),
 	                         .in_fd = -1,
@@ -204,6 +203,11 @@ static void *apply_run(void *arg)
 	double t0 = cli_now();
 	int status = -1;
 
+	if (j->index > 0)
+		argv[k++] = "--wait-master"; /* its workers start once the master answers */
+	if (j->keep)
+		argv[k++] = "--keep-on-failure";
+	argv[k] = NULL;
 	snprintf(index, sizeof(index), "%zu", j->index);
 	snprintf(timeout, sizeof(timeout), "%u", j->timeout);
 	j->ret = ssh_run(j->h->dest, argv, &o, &status, &j->err);
@@ -227,9 +231,12 @@ static int hosts_apply(struct multi_host *hosts, size_t n, const struct cli_ctx 
 		                             .input = input,
 		                             .timeout = timeout,
 		                             .keep = keep};
-	/* the master's host first, so slurmctld's address exists when the workers look */
-	apply_run(&jobs[0]);
-	for (size_t i = 1; i < n && jobs[0].ret == 0; i++)
+	/*
+	 * Every host at once; the others start their containers only when the
+	 * master's address answers on the LAN (agent apply --wait-master), so
+	 * slurmctld's address exists when their workers first look for it.
+	 */
+	for (size_t i = 0; i < n; i++)
 		if (pthread_create(&jobs[i].th, NULL, apply_run, &jobs[i]) != 0) {
 			jobs[i].th = 0;
 			apply_run(&jobs[i]);
@@ -237,8 +244,6 @@ static int hosts_apply(struct multi_host *hosts, size_t n, const struct cli_ctx 
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].th)
 			pthread_join(jobs[i].th, NULL);
-		if (i > 0 && jobs[0].ret < 0)
-			continue;
 		if (jobs[i].ret < 0 && ret == 0) {
 			*err = jobs[i].err;
 			ret = jobs[i].ret;
