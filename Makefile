@@ -47,7 +47,7 @@ LIB_OBJ      := $(LAUNCHER_OBJ) $(NETCONF_OBJ) $(COMPOSE_OBJ)
 UNIT_SRC     := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: FORCE all unit unit-bins test check up deps format format-check check-deps shellcheck clean bench
+.PHONY: FORCE all unit unit-bins test check up deps format format-check check-deps shellcheck clean bench bench-multi
 
 all: slurmbox
 
@@ -110,6 +110,9 @@ deps:
 
 bench: slurmbox
 	tests/bench/bench-up
+
+bench-multi: slurmbox
+	tests/bench/bench-multi
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
