@@ -13,6 +13,7 @@
 #include "multi_int.h"
 #include "docker_api.h"
 #include "image.h"
+#include "spec_json.h"
 #include "../compose/compose.h"
 
 #include <getopt.h>
@@ -188,65 +189,35 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 	return 0;
 }
 
-/* The settings a previous `up` stored on the master: defaults for this one. */
-struct up_prev {
-	unsigned workers;
-	char *home;
-	char *user;
-	char *subnet;
-	char *image_base;
-};
-
-static void up_prev_free(struct up_prev *p)
-{
-	free(p->home);
-	free(p->user);
-	free(p->subnet);
-	free(p->image_base);
-}
-
-static void up_prev_load(const struct cli_cluster *have, struct up_prev *p)
+/*
+ * The settings a previous `up` stored on the master (the spec, as JSON in
+ * its io.slurmbox.spec label): the defaults for this one. False if none.
+ */
+static bool up_prev_load(const struct cli_cluster *have, struct spec_doc *prev)
 {
 	const struct cli_node *m = cli_cluster_node(have, "master");
-	struct json_object *spec, *v;
+	struct sb_err ignored = SB_ERR_INIT;
+	struct json_object *o;
+	bool ok;
 
-	memset(p, 0, sizeof(*p));
-	if (!m || !*m->spec)
-		return;
-	spec = json_tokener_parse(m->spec);
-	if (!spec)
-		return;
-	if (json_object_object_get_ex(spec, "workers", &v))
-		p->workers = (unsigned)json_object_get_int(v);
-	if (json_object_object_get_ex(spec, "home", &v) && json_object_is_type(v, json_type_string))
-		p->home = xstrdup(json_object_get_string(v));
-	if (json_object_object_get_ex(spec, "user", &v))
-		p->user = xstrdup(json_object_get_string(v));
-	if (json_object_object_get_ex(spec, "subnet", &v))
-		p->subnet = xstrdup(json_object_get_string(v));
-	if (json_object_object_get_ex(spec, "image_base", &v) &&
-	    json_object_is_type(v, json_type_string))
-		p->image_base = xstrdup(json_object_get_string(v));
-	json_object_put(spec);
+	memset(prev, 0, sizeof(*prev));
+	if (!m || !*m->spec || !(o = json_tokener_parse(m->spec)))
+		return false;
+	ok = spec_json_to(o, prev, &ignored) == 0;
+	json_object_put(o);
+	if (!ok)
+		spec_doc_free(prev);
+	return ok;
 }
 
 static char *up_spec_label(const struct compose_spec *spec, const char *image_base)
 {
-	struct json_object *o = json_object_new_object();
-	char cidr[32], user[96];
-	char *s;
+	struct spec_doc doc = {.spec = *spec, .image_base = (char *)image_base};
+	struct json_object *o = spec_json_from(&doc);
+	char *s = xasprintf("%s=%s", LABEL_SPEC,
+	                    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
 
-	json_object_object_add(o, "workers", json_object_new_int((int)spec->workers));
-	json_object_object_add(o, "home",
-	                       spec->home_path ? json_object_new_string(spec->home_path) : NULL);
-	snprintf(user, sizeof(user), "%s:%u:%u", spec->user.name, spec->user.uid, spec->user.gid);
-	json_object_object_add(o, "user", json_object_new_string(user));
-	json_object_object_add(o, "subnet",
-	                       json_object_new_string(compose_cidr_format(&spec->subnet, cidr)));
-	json_object_object_add(o, "image_base",
-	                       image_base ? json_object_new_string(image_base) : NULL);
-	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }
@@ -371,7 +342,8 @@ static int up_multi(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
 int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	struct up_opts o = {0};
-	struct up_prev prev = {0};
+	struct spec_doc prev = {0};
+	bool have_prev;
 	struct compose_spec spec = {0};
 	struct cli_cluster have = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
@@ -425,17 +397,17 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	ret = cli_cluster_load(d, ctx->cluster, &have, err);
 	if (ret < 0)
 		goto out;
-	up_prev_load(&have, &prev);
+	have_prev = up_prev_load(&have, &prev);
 
 	/* Settings not given fall back to the existing cluster's, then to defaults. */
 	spec.cluster = (char *)ctx->cluster;
-	spec.workers = o.workers_set || !prev.workers ? o.workers : prev.workers;
-	if (!o.home && prev.home)
-		spec.home_path = xstrdup(prev.home);
-	if (!o.user && prev.user) {
-		ret = cli_user_parse(prev.user, &spec.user, err);
-		if (ret < 0)
-			goto out;
+	spec.workers = o.workers_set || !have_prev ? o.workers : prev.spec.workers;
+	if (!o.home && have_prev && prev.spec.home_path)
+		spec.home_path = xstrdup(prev.spec.home_path);
+	if (!o.user && have_prev && prev.spec.user.name) {
+		spec.user.name = xstrdup(prev.spec.user.name);
+		spec.user.uid = prev.spec.user.uid;
+		spec.user.gid = prev.spec.user.gid;
 	}
 	if (!spec.user.name)
 		cli_user_default(&spec.user);
@@ -538,10 +510,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		cli_info(ctx, "  %s munge key (%s, 0400)", created ? "Created" : "Reusing the",
 		         key);
 
-		{
-			_cleanup_free_ char *json = up_spec_label(&spec, image_base);
-			spec_label = xasprintf("%s=%s", LABEL_SPEC, json);
-		}
+		spec_label = up_spec_label(&spec, image_base);
 		user_label = xasprintf("%s=%s", LABEL_USER, spec.user.name);
 		ao.extra_labels[ao.n_extra_labels++] = user_label;
 		ao.extra_labels[ao.n_extra_labels++] = spec_label;
@@ -568,7 +537,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	ret = 0;
 out:
 	cli_cluster_free(&have);
-	up_prev_free(&prev);
+	spec_doc_free(&prev);
 	spec.cluster = NULL;
 	spec_free(&spec);
 	return ret;
