@@ -358,6 +358,7 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	unsigned char key[1024];
 	size_t key_len = 0;
 	unsigned host = 0;
+	int lock_fd = -1; /* held until we exit */
 	bool created;
 	int c, ret;
 
@@ -378,6 +379,8 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 			return ret;
 	}
 	ret = stdin_spec(&doc, key, &key_len, err);
+	if (ret == 0)
+		ret = cli_lock_take(doc.spec.cluster, "host", &lock_fd, err);
 	if (ret < 0)
 		goto out;
 	if (host >= doc.spec.n_hosts) {
@@ -491,6 +494,7 @@ static int agent_down(const struct cli_ctx *ctx, int argc, char **argv, struct s
 	struct json_object *r;
 	bool purge = false, keep_key = false;
 	bool exists = false;
+	int lock_fd = -1; /* held until we exit */
 	char name[16];
 	int ret;
 
@@ -502,6 +506,9 @@ static int agent_down(const struct cli_ctx *ctx, int argc, char **argv, struct s
 		else
 			return cli_usage_error("agent down", argv[i], err);
 	}
+	ret = cli_lock_take(ctx->cluster, "host", &lock_fd, err);
+	if (ret < 0)
+		return ret;
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
 		return ret;

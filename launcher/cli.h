@@ -134,6 +134,12 @@ int cli_key_ensure(const char *cluster, char **path, bool *created, struct sb_er
 /* Write a key received from the control machine (same checks and modes). */
 int cli_key_write(const char *cluster, const unsigned char *key, size_t len, struct sb_err *err);
 int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, struct sb_err *err);
+/*
+ * Only one slurmbox changes a cluster at a time: an exclusive, non-blocking
+ * lock ("control" on the control machine, "host" for an agent), held until
+ * the process exits. -EBUSY with a clear message when another holds it.
+ */
+int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err *err);
 /* Remove the state directory (key and all). Absent is fine. */
 int cli_state_remove(const char *cluster, struct sb_err *err);
 

@@ -204,6 +204,12 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		                    "down: unexpected argument '%s'; see `slurmbox down --help`",
 		                    argv[optind]);
 
+	{
+		int lock_fd = -1; /* held until we exit */
+		ret = cli_lock_take(ctx->cluster, "control", &lock_fd, err);
+		if (ret < 0)
+			return ret;
+	}
 	if (cli_routed(ctx))
 		return multi_down(ctx, purge, err);
 	ret = docker_open(NULL, &d, err);

@@ -332,7 +332,12 @@ static int up_multi(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
 	m->timeout = o->timeout;
 	m->dry_run = o->dry_run;
 	m->keep_on_failure = o->keep_on_failure;
-	ret = multi_up(ctx, m, err);
+	if (!m->dry_run) {
+		int lock_fd = -1; /* held until we exit */
+		ret = cli_lock_take(ctx->cluster, "control", &lock_fd, err);
+	}
+	if (ret == 0)
+		ret = multi_up(ctx, m, err);
 	for (size_t i = 0; i < m->n_hosts; i++)
 		free(m->hosts[i]);
 	free(m->hosts);
@@ -381,6 +386,12 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			goto out;
 	}
 
+	if (!o.dry_run) {
+		int lock_fd = -1; /* held until we exit */
+		ret = cli_lock_take(ctx->cluster, "control", &lock_fd, err);
+		if (ret < 0)
+			goto out;
+	}
 	cli_step_begin(&step, ctx, "Docker engine");
 	ret = docker_open(NULL, &d, err);
 	if (ret == 0)

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/random.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #define KEY_BYTES 1024
@@ -180,6 +181,13 @@ int cli_state_remove(const char *cluster, struct sb_err *err)
 {
 	_cleanup_free_ char *dir = cli_state_dir(cluster);
 
+	/* the lock files beside it go too (their holders are done with them) */
+	for (const char *const *what = (const char *const[]){"control", "host", NULL}; *what;
+	     what++) {
+		_cleanup_free_ char *lock = xasprintf(
+		    "%.*s/.%s.%s.lock", (int)(strrchr(dir, '/') - dir), dir, cluster, *what);
+		unlink(lock);
+	}
 	if (access(dir, F_OK) < 0 && errno == ENOENT)
 		return 0;
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
@@ -252,5 +260,36 @@ int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, 
 	if (n < 32)
 		return sb_err_set(err, EIO, "Reading munge key '%s': too short", path);
 	*len = (size_t)n;
+	return 0;
+}
+
+int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err *err)
+{
+	_cleanup_free_ char *dir = cli_state_dir(cluster);
+	_cleanup_free_ char *parent = NULL, *path = NULL;
+	char *slash;
+	int ret;
+
+	/* next to the state directory, which `down --purge` removes */
+	slash = strrchr(dir, '/');
+	parent = xstrndup(dir, (size_t)(slash - dir));
+	path = xasprintf("%s/.%s.%s.lock", parent, cluster, what);
+	ret = mkdir_p(parent, 0755, err);
+	if (ret < 0)
+		return ret;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0)
+		return sb_err_set(err, errno, "Opening lock '%s': %s", path, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(steal_fd(fd));
+		if (e == EWOULDBLOCK)
+			return sb_err_set(
+			    err, EBUSY,
+			    "Another slurmbox is changing cluster '%s' right now (lock "
+			    "'%s'); wait for it to finish",
+			    cluster, path);
+		return sb_err_set(err, e, "Locking '%s': %s", path, strerror(e));
+	}
 	return 0;
 }

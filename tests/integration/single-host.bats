@@ -15,6 +15,7 @@ teardown_file() {
 	if [ -z "${SLURMBOX_KEEP:-}" ]; then
 		"$SB" down --purge >/dev/null 2>&1 || true
 		"$SB" --name sbtest2 down --purge >/dev/null 2>&1 || true
+		"$SB" --name sblock down --purge >/dev/null 2>&1 || true
 	fi
 }
 
@@ -198,6 +199,25 @@ labelled() { # labelled KIND CLUSTER: ids of labelled objects
 	[ "$status" -eq 0 ]
 	[ -z "$(labelled container sbtest2)$(labelled network sbtest2)$(labelled volume sbtest2)" ]
 	[ "$(labelled container sbtest | wc -l)" -eq 3 ]
+}
+
+@test "two concurrent up runs of one cluster: one fails fast, exactly one slurmctld" {
+	"$SB" --name sblock up --workers 1 >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	"$SB" --name sblock up --workers 1 >"$BATS_TEST_TMPDIR/b" 2>&1 &
+	b=$!
+	sa=0 sb=0
+	wait $a || sa=$?
+	wait $b || sb=$?
+	cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	[ $((sa == 0 ? 1 : 0)) -eq 1 ] || [ $((sb == 0 ? 1 : 0)) -eq 1 ]
+	[ "$sa" -ne 0 ] || [ "$sb" -ne 0 ]
+	grep -q "Another slurmbox is changing cluster 'sblock'" "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	[ "$(docker ps -q --filter label=io.slurmbox.cluster=sblock --filter label=io.slurmbox.role=master | wc -l)" -eq 1 ]
+	run "$SB" --name sblock down --purge
+	[ "$status" -eq 0 ]
+	[ -z "$(labelled container sblock)$(labelled volume sblock)" ]
+	[ ! -e /var/lib/slurmbox/.sblock.control.lock ]
 }
 
 @test "down leaves no labelled container or network; /home and the key stay; foreign objects stay" {
