@@ -140,8 +140,15 @@ static void *facts_run(void *arg)
 			return NULL;
 	}
 	if (status != 0 || !(h->facts = json_tokener_parse(out.data ? out.data : ""))) {
-		h->ret = sb_err_set(&h->err, EIO, "Host '%s': slurmbox agent failed (exit %d): %s",
-		                    h->dest, status, errb.data ? errb.data : "");
+		if (status == 255)
+			h->ret = sb_err_set(&h->err, EHOSTUNREACH,
+			                    "cannot reach it over ssh (check `ssh %s true` works "
+			                    "without a password): %s",
+			                    h->dest, errb.data ? errb.data : "");
+		else
+			h->ret =
+			    sb_err_set(&h->err, EIO, "slurmbox agent failed there (exit %d): %s",
+			               status, errb.data ? errb.data : "");
 		return NULL;
 	}
 	if (!h->path) {
