@@ -232,20 +232,6 @@ static void image_progress(const char *line, void *arg)
 		fprintf(stderr, "    %s\n", line);
 }
 
-static void spec_free(struct compose_spec *s)
-{
-	free(s->home_path);
-	free(s->key_path);
-	free(s->user.name);
-	free(s->image_master);
-	free(s->image_worker);
-	for (size_t i = 0; i < s->n_hosts; i++) {
-		free(s->hosts[i].name);
-		free(s->hosts[i].arch);
-	}
-	free(s->hosts);
-}
-
 static int home_check(const char *path, char **out, struct sb_err *err)
 {
 	char real[PATH_MAX];
@@ -550,6 +536,6 @@ out:
 	cli_cluster_free(&have);
 	spec_doc_free(&prev);
 	spec.cluster = NULL;
-	spec_free(&spec);
+	spec_fields_free(&spec);
 	return ret;
 }

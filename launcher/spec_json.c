@@ -173,13 +173,8 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 	return 0;
 }
 
-void spec_doc_free(struct spec_doc *doc)
+void spec_fields_free(struct compose_spec *s)
 {
-	struct compose_spec *s;
-
-	if (!doc)
-		return;
-	s = &doc->spec;
 	free(s->cluster);
 	free(s->home_path);
 	free(s->key_path);
@@ -189,10 +184,17 @@ void spec_doc_free(struct spec_doc *doc)
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		free(s->hosts[i].name);
 		free(s->hosts[i].arch);
-		if (doc->lan)
-			free(doc->lan[i].parent);
 	}
 	free(s->hosts);
+}
+
+void spec_doc_free(struct spec_doc *doc)
+{
+	if (!doc)
+		return;
+	for (size_t i = 0; doc->lan && i < doc->spec.n_hosts; i++)
+		free(doc->lan[i].parent);
+	spec_fields_free(&doc->spec);
 	free(doc->lan);
 	free(doc->node_ips);
 	free(doc->ip_range);

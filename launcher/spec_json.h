@@ -30,5 +30,7 @@ struct spec_doc {
 struct json_object *spec_json_from(const struct spec_doc *doc);
 int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err);
 void spec_doc_free(struct spec_doc *doc);
+/* Free the strings and hosts a spec owns (not node_ips, which spec_doc owns). */
+void spec_fields_free(struct compose_spec *s);
 
 #endif
