@@ -166,8 +166,28 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 	[ "$before" = "$after" ]
 }
 
-@test "down leaves no container, network, shim, route or key file on any host" {
+@test "down with a host offline cleans the others, lists what is left (exit 3); a later down finishes" {
 	ips=$("$SB" status --json | jq -r '.nodes[].ip')
+	echo "$ips" >"$BATS_FILE_TMPDIR/ips"
+	# h3 goes offline: its sshd refuses, and our shared ssh connection to it is closed
+	on h3 iptables -I INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset
+	ssh -o ControlPath="/tmp/slurmbox-$(id -u)/cm-%C" -O exit h3 2>/dev/null || true
+	run "$SB" status
+	echo "$output"
+	[ "$status" -ne 0 ]
+	grep -E '^worker-3 +worker +h3 +unreachable' <<<"$output"
+	run "$SB" down
+	on h3 iptables -D INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"only partly removed"* ]]
+	[[ "$output" == *"h3:"* ]]
+	[ -z "$(ssh h1 docker ps -aq --filter label=io.slurmbox.cluster=sbmulti)" ]
+	[ -n "$(ssh h3 docker ps -aq --filter label=io.slurmbox.cluster=sbmulti)" ]
+}
+
+@test "down leaves no container, network, shim, route or key file on any host" {
+	ips=$(cat "$BATS_FILE_TMPDIR/ips")
 	run "$SB" down
 	echo "$output"
 	[ "$status" -eq 0 ]
