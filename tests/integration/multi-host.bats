@@ -166,6 +166,21 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 	[ "$before" = "$after" ]
 }
 
+@test "with the control machine's record lost, --hosts rebuilds the picture from the labels" {
+	before=$(for h in h1 h2 h3; do ssh "$h" docker ps -q --filter label=io.slurmbox.cluster=sbmulti; done | sort)
+	rm "$HOME/.local/state/slurmbox/sbmulti.json"
+	run "$SB" status
+	[ "$status" -ne 0 ]
+	run "$SB" up --hosts h1,h2,h3
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -f "$HOME/.local/state/slurmbox/sbmulti.json" ]
+	after=$(for h in h1 h2 h3; do ssh "$h" docker ps -q --filter label=io.slurmbox.cluster=sbmulti; done | sort)
+	[ "$before" = "$after" ]
+	run "$SB" status
+	[ "$status" -eq 0 ]
+}
+
 @test "down with a host offline cleans the others, lists what is left (exit 3); a later down finishes" {
 	ips=$("$SB" status --json | jq -r '.nodes[].ip')
 	echo "$ips" >"$BATS_FILE_TMPDIR/ips"
