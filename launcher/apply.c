@@ -49,6 +49,8 @@ static void undo_free(struct undo_list *u)
 /* Remove this run's objects, newest first. Errors are reported, not fatal. */
 static void undo_run(struct docker *d, struct undo_list *u)
 {
+	/* an interrupt asked for this: the removals themselves must go through */
+	docker_abort_watch(NULL);
 	for (size_t i = u->n; i-- > 0;) {
 		struct sb_err err = SB_ERR_INIT;
 		int ret = 0;
@@ -142,7 +144,7 @@ static void *gate_waiter_run(void *arg)
 {
 	struct gate_waiter *w = arg;
 
-	while (cli_now() < w->deadline) {
+	while (cli_now() < w->deadline && !docker_aborted()) {
 		struct sb_err err = SB_ERR_INIT;
 		uint8_t mac[6];
 		bool in_use = false;
@@ -170,6 +172,14 @@ static struct gate_waiter *gate_open_when_master_answers(struct master_gate *gat
 		return NULL;
 	}
 	return w;
+}
+
+/* SLURMBOX_FAULT=<name>: a test-only fault point, read only by the apply loop. */
+static bool fault_point(const char *name)
+{
+	const char *f = getenv("SLURMBOX_FAULT");
+
+	return f && strcmp(f, name) == 0;
 }
 
 struct job {
@@ -224,6 +234,14 @@ static void *job_bring_up(void *arg)
 		if (j->ret < 0)
 			goto out;
 		id = j->id;
+		/* test-only fault point: stop here until interrupted (bounded) */
+		if (fault_point("stall-after-create")) {
+			for (int i = 0; i < 600 && !docker_aborted(); i++)
+				usleep(100 * 1000);
+			j->ret = sb_err_set(&j->err, EINTR, "Interrupted after creating '%s'",
+			                    j->node->container);
+			goto out;
+		}
 	}
 	if (!master && !gate_wait(j->gate)) {
 		j->ret = -ECANCELED;
@@ -506,16 +524,25 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		ret = 0;
 		goto out;
 	}
-	/* A timeout from here on keeps the containers, for debugging. */
+	/* A timeout from here on keeps the containers, for debugging; an interrupt does not. */
 	cli_step_begin(&step, o->cli, "Waiting for slurmctld on %s", master->name);
 	ret = apply_wait_controller(d, plan, o->timeout_sec, err);
 	if (ret < 0) {
 		cli_step_fail(&step);
-		goto out;
+		goto interrupted_or_out;
 	}
 	cli_step_end(&step, NULL);
+	if (o->wait_ready) {
+		ret = apply_wait_ready(d, plan, o->timeout_sec, o->cli, err);
+		if (ret < 0)
+			goto interrupted_or_out;
+	}
 	ret = 0;
 	goto out;
+
+interrupted_or_out:
+	if (ret != -EINTR)
+		goto out;
 
 fail:
 	if (o->keep_on_failure) {

@@ -21,6 +21,7 @@ struct apply_opts {
 	const char *parent;   /* macvlan/ipvlan parent interface */
 	const char *ip_range; /* Docker's IPRange, or NULL */
 	uint32_t aux[2];      /* addresses Docker must never hand out (shim, host); 0: none */
+	bool wait_ready;      /* also wait for every node to be idle (an interrupt rolls back) */
 	bool wait_master;     /* a worker-only host applied beside the master's: start its
 	                       * containers once the master's address answers on parent */
 };

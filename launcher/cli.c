@@ -8,9 +8,28 @@
 #include "multi.h"
 #include "../compose/compose.h"
 
+#include <signal.h>
 #include <time.h>
 
 int cli_exit_status = -1;
+volatile sig_atomic_t cli_interrupted;
+
+static void cli_on_signal(int sig)
+{
+	cli_interrupted = sig;
+}
+
+void cli_interrupt_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cli_on_signal; /* no SA_RESTART: blocking calls return EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	docker_abort_watch(&cli_interrupted);
+}
 
 bool cli_routed(const struct cli_ctx *ctx)
 {

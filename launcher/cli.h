@@ -44,6 +44,14 @@ int cmd_version(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
  */
 extern int cli_exit_status;
 
+/*
+ * SIGINT and SIGTERM set cli_interrupted (the signal) instead of killing us,
+ * so `up` can roll back what it created; Docker requests then fail with
+ * -EINTR (docker_abort_watch). main exits 128 + the signal.
+ */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_interrupt_catch(void);
+
 /* --name NAME inside a subcommand: validate and set ctx->cluster. */
 int cli_set_cluster(struct cli_ctx *ctx, const char *name, struct sb_err *err);
 /* Exit-2 error for an unknown option or missing argument, pointing at --help. */

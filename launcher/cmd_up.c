@@ -491,6 +491,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		    .cli = ctx,
 		    .keep_on_failure = o.keep_on_failure,
 		    .timeout_sec = o.timeout,
+		    .wait_ready = true,
 		};
 
 		cli_step_begin(&step, ctx, "Images");
@@ -501,6 +502,8 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		}
 		cli_step_end(&step, "%s, %s", images.master, images.worker);
 
+		/* from here on, Ctrl-C rolls back what this run creates */
+		cli_interrupt_catch();
 		ret = cli_key_ensure(ctx->cluster, &key, &created, err);
 		if (ret < 0)
 			goto out;
@@ -512,13 +515,21 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		ao.extra_labels[ao.n_extra_labels++] = user_label;
 		ao.extra_labels[ao.n_extra_labels++] = spec_label;
 		ret = apply_plan(d, plan, &have, &ao, err);
+		if (ret == -EINTR && !o.keep_on_failure) {
+			struct sb_err ignored = SB_ERR_INIT;
+			if (created) /* the key was this run's too */
+				cli_state_remove(ctx->cluster, &ignored);
+			sb_err_set(err, EINTR,
+			           "Interrupted: removed what this run had created; nothing else "
+			           "was touched");
+		}
+		if (ret < 0)
+			goto out;
+	} else {
+		ret = apply_wait_ready(d, plan, o.timeout, ctx, err);
 		if (ret < 0)
 			goto out;
 	}
-
-	ret = apply_wait_ready(d, plan, o.timeout, ctx, err);
-	if (ret < 0)
-		goto out;
 
 	{
 		char cidr[32];

@@ -381,6 +381,33 @@ static int docker_http_error(long status, const char *method, const char *path, 
 }
 
 /* Perform one request; versioned: prefix the path with /v<version>. */
+
+static volatile sig_atomic_t *docker_abort_flag;
+
+void docker_abort_watch(volatile sig_atomic_t *flag)
+{
+	docker_abort_flag = flag;
+}
+
+bool docker_aborted(void)
+{
+	volatile sig_atomic_t *f = docker_abort_flag;
+
+	return f && *f;
+}
+
+/* libcurl calls this about once a second, and on every chunk: a way out. */
+static int xfer_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                         curl_off_t ulnow)
+{
+	(void)arg;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return docker_aborted() ? 1 : 0;
+}
+
 static int docker_perform(struct docker *d, const struct docker_req *req, bool versioned,
                           struct sb_buf *resp, char *api_version, struct sb_err *err)
 {
@@ -408,6 +435,8 @@ static int docker_perform(struct docker *d, const struct docker_req *req, bool v
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)d->idle_timeout_s);
 	}
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xfer_progress);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, xfer_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, xfer_header);
@@ -439,6 +468,10 @@ static int docker_perform(struct docker *d, const struct docker_req *req, bool v
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 
 	d->errbuf[0] = '\0';
+	if (docker_aborted()) {
+		curl_slist_free_all(hdr);
+		return sb_err_set(err, EINTR, "Interrupted");
+	}
 	rc = curl_easy_perform(c);
 	curl_slist_free_all(hdr);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d->last_status);
@@ -447,6 +480,9 @@ static int docker_perform(struct docker *d, const struct docker_req *req, bool v
 	if (rc == CURLE_WRITE_ERROR && x.data_ret < 0)
 		r = sb_err_set(err, -x.data_ret, "Docker %s %s: reading the reply failed: %s",
 		               req->method, req->path, strerror(-x.data_ret));
+	else if (rc == CURLE_ABORTED_BY_CALLBACK && x.body_ret >= 0 && docker_aborted())
+		r = sb_err_set(err, EINTR, "Interrupted during Docker %s %s", req->method,
+		               req->path);
 	else if (rc == CURLE_ABORTED_BY_CALLBACK && x.body_ret < 0)
 		r = sb_err_set(err, -x.body_ret,
 		               "Docker %s %s: reading the request body failed: %s", req->method,

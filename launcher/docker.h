@@ -15,6 +15,7 @@
 
 #include "../compose/base.h"
 #include <json-c/json.h>
+#include <signal.h>
 #include <sys/types.h>
 
 /* The newest API version slurmbox speaks; negotiated down to the daemon's. */
@@ -45,6 +46,13 @@ static inline void docker_freep(struct docker **d)
 	docker_free(*d);
 }
 #define _cleanup_docker_ _cleanup_(docker_freep)
+
+/*
+ * Interruption (process-wide): while *flag is non-zero, every request fails
+ * at once, and transfers and execs under way stop, with -EINTR. NULL: never.
+ */
+void docker_abort_watch(volatile sig_atomic_t *flag);
+bool docker_aborted(void);
 
 const char *docker_api_version(const struct docker *d);
 const char *docker_socket_path(const struct docker *d);

@@ -459,6 +459,8 @@ static int exec_pump(struct exec_session *s, struct docker *d, const char *id, s
 			return sb_err_set(err, ETIMEDOUT,
 			                  "The command \"%s\" did not finish within %d ms",
 			                  o->argv[0], o->timeout_ms);
+		if (docker_aborted())
+			return sb_err_set(err, EINTR, "Interrupted while \"%s\" ran", o->argv[0]);
 		n = poll(p, 3, timeout);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -128,6 +128,8 @@ int main(int argc, char **argv)
 	}
 	if (ret < 0) {
 		fprintf(stderr, "slurmbox: %s\n", err.msg);
+		if (err.code == EINTR && cli_interrupted)
+			return 128 + cli_interrupted;
 		return sb_err_exit_status(&err);
 	}
 	if (cli_exit_status >= 0)

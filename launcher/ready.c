@@ -73,6 +73,9 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
 		_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
 		int status = -1;
 
+		if (docker_aborted())
+			return sb_err_set(err, EINTR, "Interrupted while waiting for slurmctld");
+
 		ret = apply_master_run(d, master->container, argv, &out, &status, EXEC_MS, err);
 		if (ret == 0 && status == 0 && out.data && strstr(out.data, "is UP"))
 			return 0;
@@ -147,6 +150,11 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 		_cleanup_buf_ struct sb_buf late = SB_BUF_INIT;
 		int status = -1;
 		size_t n_late = 0;
+
+		if (docker_aborted()) {
+			cli_step_fail(&step);
+			return sb_err_set(err, EINTR, "Interrupted while waiting for the nodes");
+		}
 
 		ret = apply_master_run(d, plan->nodes[0].container, argv, &out, &status, EXEC_MS,
 		                       err);

@@ -16,6 +16,7 @@ teardown_file() {
 		"$SB" down --purge >/dev/null 2>&1 || true
 		"$SB" --name sbtest2 down --purge >/dev/null 2>&1 || true
 		"$SB" --name sblock down --purge >/dev/null 2>&1 || true
+		"$SB" --name sbint down --purge >/dev/null 2>&1 || true
 	fi
 }
 
@@ -233,6 +234,30 @@ labelled() { # labelled KIND CLUSTER: ids of labelled objects
 	[ "$status" -eq 0 ]
 	[ -z "$(labelled container sblock)$(labelled volume sblock)" ]
 	[ ! -e /var/lib/slurmbox/.sblock.control.lock ]
+}
+
+@test "SIGINT or SIGTERM during up removes exactly what that run created" {
+	for sig in INT TERM; do
+		# a test-only fault point holds up after creating the containers
+		SLURMBOX_FAULT=stall-after-create "$SB" --name sbint up --workers 1 \
+			>"$BATS_TEST_TMPDIR/out" 2>&1 &
+		pid=$!
+		for _ in $(seq 200); do
+			[ "$(labelled container sbint | wc -l)" -ge 2 ] && break
+			sleep 0.05
+		done
+		[ "$(labelled container sbint | wc -l)" -eq 2 ]
+		kill -"$sig" $pid
+		st=0
+		wait $pid || st=$?
+		cat "$BATS_TEST_TMPDIR/out"
+		[ "$st" -eq $((128 + $(kill -l "$sig"))) ]
+		grep -q "Interrupted: removed what this run had created" "$BATS_TEST_TMPDIR/out"
+		[ -z "$(labelled container sbint)$(labelled network sbint)$(labelled volume sbint)" ]
+		[ ! -e /var/lib/slurmbox/sbint ]
+	done
+	# the other cluster was not touched
+	[ "$(labelled container sbtest | wc -l)" -eq 3 ]
 }
 
 @test "down leaves no labelled container or network; /home and the key stay; foreign objects stay" {
