@@ -65,6 +65,9 @@ static inline void netconf_nl_addr_putp(struct nl_addr **p)
 
 /* A connected NETLINK_ROUTE socket in the caller's network namespace. */
 int netconf_nl_open(struct nl_sock **out, struct sb_err *err);
+/* A connected socket and the link, IPv4 route and address caches (all the caller's). */
+int netconf_caches_load(struct nl_sock **sk, struct nl_cache **links, struct nl_cache **routes,
+                        struct nl_cache **addrs, struct sb_err *err);
 
 /* A negative (or positive) NLE_* code as a positive errno value. */
 int netconf_nl_errno(int nle);

@@ -96,3 +96,23 @@ bool netconf_ip4_is_unicast(uint32_t addr)
 {
 	return addr != 0 && addr >> 24 != 127 && addr < 0xe0000000u;
 }
+
+int netconf_caches_load(struct nl_sock **sk, struct nl_cache **links, struct nl_cache **routes,
+                        struct nl_cache **addrs, struct sb_err *err)
+{
+	int r;
+
+	r = netconf_nl_open(sk, err);
+	if (r < 0)
+		return r;
+	r = rtnl_link_alloc_cache(*sk, AF_UNSPEC, links);
+	if (r < 0)
+		return netconf_nl_fail(err, r, "Listing network interfaces");
+	r = rtnl_route_alloc_cache(*sk, AF_INET, 0, routes);
+	if (r < 0)
+		return netconf_nl_fail(err, r, "Listing IPv4 routes");
+	r = rtnl_addr_alloc_cache(*sk, addrs);
+	if (r < 0)
+		return netconf_nl_fail(err, r, "Listing interface addresses");
+	return 0;
+}

@@ -99,18 +99,9 @@ int netconf_routes_list(struct netconf_route4 **out, size_t *n, struct sb_err *e
 
 	*out = NULL;
 	*n = 0;
-	r = netconf_nl_open(&sk, err);
+	r = netconf_caches_load(&sk, &links, &routes, &addrs, err);
 	if (r < 0)
 		return r;
-	r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
-	if (r < 0)
-		return netconf_nl_fail(err, r, "Listing network interfaces");
-	r = rtnl_route_alloc_cache(sk, AF_INET, 0, &routes);
-	if (r < 0)
-		return netconf_nl_fail(err, r, "Listing IPv4 routes");
-	r = rtnl_addr_alloc_cache(sk, &addrs);
-	if (r < 0)
-		return netconf_nl_fail(err, r, "Listing interface addresses");
 
 	for (o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
 		struct netconf_route4 rt;

@@ -100,18 +100,9 @@ int netconf_uplink_find(const char *ifname, struct netconf_uplink *out, struct s
 
 	if (ifname && (!*ifname || strlen(ifname) >= IF_NAMESIZE))
 		return sb_err_input(err, "--parent '%s': not a valid interface name", ifname);
-	r = netconf_nl_open(&sk, err);
+	r = netconf_caches_load(&sk, &links, &routes, &addrs, err);
 	if (r < 0)
 		return r;
-	r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
-	if (r < 0)
-		return netconf_nl_fail(err, r, "Listing network interfaces");
-	r = rtnl_route_alloc_cache(sk, AF_INET, 0, &routes);
-	if (r < 0)
-		return netconf_nl_fail(err, r, "Listing IPv4 routes");
-	r = rtnl_addr_alloc_cache(sk, &addrs);
-	if (r < 0)
-		return netconf_nl_fail(err, r, "Listing interface addresses");
 
 	if (ifname) {
 		link = rtnl_link_get_by_name(links, ifname);
