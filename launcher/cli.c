@@ -150,13 +150,40 @@ void cli_warn(const char *fmt, ...)
 
 /* ---- cluster look-up ---- */
 
-static const char *json_str(struct json_object *o, const char *key)
+const char *cli_json_str(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
 	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
 		return json_object_get_string(v);
-	return "";
+	return NULL;
+}
+
+/* Members that may be missing read as "" in the look-ups below. */
+#define json_str(o, key) (cli_json_str((o), (key)) ?: "")
+
+void cli_sinfo_state(const char *sinfo, const char *node, char *st, size_t len)
+{
+	size_t nl = strlen(node);
+
+	*st = '\0';
+	for (const char *p = sinfo; p && *p;) {
+		const char *e = strchr(p, '\n');
+		size_t ll = e ? (size_t)(e - p) : strlen(p);
+
+		if (ll > nl + 1 && strncmp(p, node, nl) == 0 && p[nl] == ' ') {
+			snprintf(st, len, "%.*s", (int)(ll - nl - 1), p + nl + 1);
+			return;
+		}
+		p = e ? e + 1 : NULL;
+	}
+}
+
+bool cli_slurm_state_ok(const char *st)
+{
+	return *st && !strchr(st, '*') && strncmp(st, "down", 4) != 0 &&
+	       strncmp(st, "drain", 5) != 0 && strncmp(st, "fail", 4) != 0 &&
+	       strncmp(st, "unk", 3) != 0;
 }
 
 static int node_order(const void *a, const void *b)

@@ -82,6 +82,18 @@ void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- Slurm's view, read with `sinfo` in the master ---- */
+
+/* The command line whose output cli_sinfo_state reads: one "NODE STATE" line per node. */
+#define CLI_SINFO_ARGV "sinfo", "-h", "-N", "-o", "%N %t"
+/* The state of `node` in that output, into st[len]; "" if it is not listed. */
+void cli_sinfo_state(const char *sinfo, const char *node, char *st, size_t len);
+/* A worker state `status` counts as healthy: listed, responding, not down, drained, failed or unknown. */
+bool cli_slurm_state_ok(const char *st);
+
+/* A string member of a JSON object; NULL when absent or not a string. */
+const char *cli_json_str(struct json_object *o, const char *key);
+
 /* ---- the cluster's objects on one engine, found by label ---- */
 
 struct cli_node {

@@ -30,31 +30,6 @@ static const char logs_usage[] = "Usage: slurmbox logs [-f] [--tail N] NODE\n"
                                  "      --tail N     Only the last N lines\n"
                                  "  -h, --help       This help\n";
 
-/* The Slurm state of `node` from `sinfo -h -N -o '%N %t'` output, or "". */
-static const char *slurm_state(const char *sinfo, const char *node, char *buf, size_t len)
-{
-	size_t nl = strlen(node);
-
-	*buf = '\0';
-	for (const char *p = sinfo; p && *p;) {
-		const char *e = strchr(p, '\n');
-		size_t ll = e ? (size_t)(e - p) : strlen(p);
-		if (ll > nl + 1 && strncmp(p, node, nl) == 0 && p[nl] == ' ') {
-			snprintf(buf, len, "%.*s", (int)(ll - nl - 1), p + nl + 1);
-			break;
-		}
-		p = e ? e + 1 : NULL;
-	}
-	return buf;
-}
-
-static bool slurm_ok(const char *st)
-{
-	return *st && !strchr(st, '*') && strncmp(st, "down", 4) != 0 &&
-	       strncmp(st, "drain", 5) != 0 && strncmp(st, "fail", 4) != 0 &&
-	       strncmp(st, "unk", 3) != 0;
-}
-
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_JSON = 256 };
@@ -104,7 +79,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 
 	master = cli_cluster_node(&have, "master");
 	if (master && strcmp(master->state, "running") == 0) {
-		const char *argv_sinfo[] = {"sinfo", "-h", "-N", "-o", "%N %t", NULL};
+		const char *argv_sinfo[] = {CLI_SINFO_ARGV, NULL};
 		struct sb_err ignored = SB_ERR_INIT;
 		int st = -1;
 
@@ -128,8 +103,8 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			char st[64];
 			bool worker = strcmp(n->role, "worker") == 0;
 
-			slurm_state(sinfo.data ? sinfo.data : "", n->node, st, sizeof(st));
-			if (strcmp(n->state, "running") != 0 || (worker && !slurm_ok(st)))
+			cli_sinfo_state(sinfo.data ? sinfo.data : "", n->node, st, sizeof(st));
+			if (strcmp(n->state, "running") != 0 || (worker && !cli_slurm_state_ok(st)))
 				healthy = false;
 			json_object_object_add(o, "node", json_object_new_string(n->node));
 			json_object_object_add(o, "role", json_object_new_string(n->role));
@@ -161,8 +136,8 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			char st[64];
 			bool worker = strcmp(n->role, "worker") == 0;
 
-			slurm_state(sinfo.data ? sinfo.data : "", n->node, st, sizeof(st));
-			if (strcmp(n->state, "running") != 0 || (worker && !slurm_ok(st)))
+			cli_sinfo_state(sinfo.data ? sinfo.data : "", n->node, st, sizeof(st));
+			if (strcmp(n->state, "running") != 0 || (worker && !cli_slurm_state_ok(st)))
 				healthy = false;
 			printf("%-12s %-7s %-10s %-24s %-10s %-16s %s\n", n->node, n->role,
 			       "localhost", n->container, n->state, *n->ip ? n->ip : "-",

@@ -61,15 +61,6 @@ fail:
 
 /* ---- per-host facts, in parallel ---- */
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
-
 static int64_t jint(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -152,7 +143,7 @@ static void *facts_run(void *arg)
 		return NULL;
 	}
 	if (!h->path) {
-		const char *self = jstr(h->facts, "self");
+		const char *self = cli_json_str(h->facts, "self");
 		h->path = xstrdup(self ? self : "slurmbox");
 	}
 	return NULL;
@@ -202,16 +193,16 @@ static int preflight(struct multi_host *hosts, size_t n, struct sb_buf *problems
 		}
 		json_object_object_get_ex(h->facts, "docker", &dk);
 		json_object_object_get_ex(h->facts, "uplink", &up);
-		if (jstr(dk, "error"))
-			sb_buf_printf(problems, "  %s: %s\n", h->dest, jstr(dk, "error"));
-		if (jstr(up, "error")) {
-			sb_buf_printf(problems, "  %s: %s\n", h->dest, jstr(up, "error"));
+		if (cli_json_str(dk, "error"))
+			sb_buf_printf(problems, "  %s: %s\n", h->dest, cli_json_str(dk, "error"));
+		if (cli_json_str(up, "error")) {
+			sb_buf_printf(problems, "  %s: %s\n", h->dest, cli_json_str(up, "error"));
 			continue;
 		}
-		h->ifname = jstr(up, "ifname");
-		compose_ipv4_parse("addr", jstr(up, "addr"), &h->addr, &e);
-		if (jstr(up, "gateway"))
-			compose_ipv4_parse("gateway", jstr(up, "gateway"), &h->gateway, &e);
+		h->ifname = cli_json_str(up, "ifname");
+		compose_ipv4_parse("addr", cli_json_str(up, "addr"), &h->addr, &e);
+		if (cli_json_str(up, "gateway"))
+			compose_ipv4_parse("gateway", cli_json_str(up, "gateway"), &h->gateway, &e);
 		h->prefix = (uint8_t)jint(up, "prefix");
 		h->wireless = json_object_get_boolean(json_object_object_get(up, "wireless"));
 		c.prefix = h->prefix;
@@ -234,7 +225,7 @@ static int preflight(struct multi_host *hosts, size_t n, struct sb_buf *problems
 				    problems,
 				    "  %s and %s are the same machine (%s): give each host "
 				    "once\n",
-				    hosts[k].dest, h->dest, jstr(up, "addr"));
+				    hosts[k].dest, h->dest, cli_json_str(up, "addr"));
 	}
 	if (differ) {
 		sb_buf_puts(problems, "  the hosts are not on one LAN subnet:");
@@ -306,7 +297,7 @@ static int probe(const struct multi_host *h0, const uint32_t *cand, size_t n, bo
 	for (size_t i = 0; ret == 0 && i < n && i < json_object_array_length(arr); i++) {
 		struct json_object *r = json_object_array_get_idx(arr, i);
 		in_use[i] = json_object_get_boolean(json_object_object_get(r, "in_use"));
-		snprintf(macs[i], 18, "%s", jstr(r, "mac") ? jstr(r, "mac") : "");
+		snprintf(macs[i], 18, "%s", cli_json_str(r, "mac") ? cli_json_str(r, "mac") : "");
 	}
 	json_object_put(arr);
 	free(argv);

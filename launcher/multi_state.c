@@ -308,11 +308,7 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 		                      "-u",
 		                      "root",
 		                      "master",
-		                      "sinfo",
-		                      "-h",
-		                      "-N",
-		                      "-o",
-		                      "%N %t",
+		                      CLI_SINFO_ARGV,
 		                      NULL};
 		struct ssh_run_opts o = {
 		    .in_fd = -1, .out = &sinfo, .err_fd = -1, .timeout_ms = 30000};
@@ -345,20 +341,12 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 					state = json_object_get_string(
 					    json_object_object_get(x, "state"));
 			}
-		for (const char *p = sinfo.data; p && *p;) {
-			const char *e = strchr(p, '\n');
-			size_t nl = strlen(nd->name);
-			if (strncmp(p, nd->name, nl) == 0 && p[nl] == ' ')
-				snprintf(st, sizeof(st), "%.*s",
-				         (int)((e ? e : p + strlen(p)) - p - nl - 1), p + nl + 1);
-			p = e ? e + 1 : NULL;
-		}
+		cli_sinfo_state(sinfo.data, nd->name, st, sizeof(st));
 		if (nd->role == COMPOSE_ROLE_MASTER)
 			snprintf(st, sizeof(st), "%s",
 			         sinfo.len ? "slurmctld up" : "slurmctld down");
 		if (strcmp(state, "running") != 0 ||
-		    (nd->role == COMPOSE_ROLE_WORKER &&
-		     (!*st || strchr(st, '*') || strncmp(st, "down", 4) == 0)))
+		    (nd->role == COMPOSE_ROLE_WORKER && !cli_slurm_state_ok(st)))
 			healthy = false;
 		if (json) {
 			struct json_object *o = json_object_new_object();

@@ -13,15 +13,6 @@
 
 #define APPLY_MS (15 * 60 * 1000)
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
-
 static struct json_object *jget(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;
@@ -60,7 +51,7 @@ static int images_distribute(struct multi_host *hosts, size_t n, const struct im
 	int ret = 0;
 
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		const char *arch = jstr(jget(hosts[i].facts, "docker"), "arch");
+		const char *arch = cli_json_str(jget(hosts[i].facts, "docker"), "arch");
 		struct multi_host *src = NULL;
 		struct cli_step step;
 
@@ -68,7 +59,8 @@ static int images_distribute(struct multi_host *hosts, size_t n, const struct im
 			continue;
 		for (size_t k = i; k < n; k++)
 			if (!done[k] && !src &&
-			    strcmp(jstr(jget(hosts[k].facts, "docker"), "arch"), arch) == 0 &&
+			    strcmp(cli_json_str(jget(hosts[k].facts, "docker"), "arch"), arch) ==
+			        0 &&
 			    host_has_image(&hosts[k], im->master) &&
 			    host_has_image(&hosts[k], im->worker))
 				src = &hosts[k];
@@ -103,7 +95,7 @@ static int images_distribute(struct multi_host *hosts, size_t n, const struct im
 			                      im->master, im->worker, NULL};
 			const char *load[] = {hosts[k].path, "agent", "image-load", NULL};
 
-			if (strcmp(jstr(jget(hosts[k].facts, "docker"), "arch"), arch) != 0)
+			if (strcmp(cli_json_str(jget(hosts[k].facts, "docker"), "arch"), arch) != 0)
 				continue;
 			done[k] = true;
 			if (&hosts[k] == src || (host_has_image(&hosts[k], im->master) &&
@@ -409,7 +401,7 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 		s->hosts[i].name = xstrdup(hosts[i].dest);
 		s->hosts[i].ncpus = (unsigned)json_object_get_int(jget(dk, "ncpus"));
 		s->hosts[i].mem_mb = (uint64_t)json_object_get_int64(jget(dk, "mem_mb"));
-		s->hosts[i].arch = xstrdup(jstr(dk, "arch"));
+		s->hosts[i].arch = xstrdup(cli_json_str(dk, "arch"));
 		if (doc->lan) {
 			doc->lan[i].parent = xstrdup(hosts[i].ifname);
 			doc->lan[i].addr = hosts[i].addr;
@@ -501,7 +493,7 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 			struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");
 			for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
 				struct json_object *nd = json_object_array_get_idx(nodes, k);
-				const char *hash = jstr(nd, "hash");
+				const char *hash = cli_json_str(nd, "hash");
 				if (hash && strcmp(hash, plan->config_hash) != 0 && !o->dry_run) {
 					ret = sb_err_input(
 					    err,
@@ -509,7 +501,7 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 					    "(node '%s' on '%s' differs). Compare with "
 					    "`slurmbox up --dry-run`; run `slurmbox down` "
 					    "first to re-create it",
-					    ctx->cluster, jstr(nd, "node"), hosts[i].dest);
+					    ctx->cluster, cli_json_str(nd, "node"), hosts[i].dest);
 					goto out;
 				}
 			}

@@ -112,32 +112,10 @@ static bool state_ready(const char *st)
 	return false;
 }
 
-/* Find node's state in `sinfo -h -N -o '%N %t'` output; "" if not listed. */
-static void sinfo_state(const char *out, const char *node, char *st, size_t len)
-{
-	size_t nl = strlen(node);
-
-	*st = '\0';
-	for (const char *p = out; p && *p;) {
-		const char *e = strchr(p, '\n');
-		size_t ll = e ? (size_t)(e - p) : strlen(p);
-
-		if (ll > nl && strncmp(p, node, nl) == 0 && p[nl] == ' ') {
-			size_t sl = ll - nl - 1;
-			if (sl >= len)
-				sl = len - 1;
-			memcpy(st, p + nl + 1, sl);
-			st[sl] = '\0';
-			return;
-		}
-		p = e ? e + 1 : NULL;
-	}
-}
-
 int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
                      const struct cli_ctx *cli, struct sb_err *err)
 {
-	const char *argv[] = {"sinfo", "-h", "-N", "-o", "%N %t", NULL};
+	const char *argv[] = {CLI_SINFO_ARGV, NULL};
 	double deadline = cli_now() + timeout_sec;
 	double next_check = cli_now() + 1.0;
 	struct cli_step step;
@@ -164,8 +142,8 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 
 			if (n->role != COMPOSE_ROLE_WORKER)
 				continue;
-			sinfo_state(ret == 0 && status == 0 ? out.data : "", n->name, st,
-			            sizeof(st));
+			cli_sinfo_state(ret == 0 && status == 0 ? out.data : "", n->name, st,
+			                sizeof(st));
 			if (state_ready(st))
 				continue;
 			sb_buf_printf(&late, "%s%s (%s)", n_late ? ", " : "", n->name,
@@ -192,8 +170,8 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 				char st[64];
 				if (plan->nodes[i].role != COMPOSE_ROLE_WORKER)
 					continue;
-				sinfo_state(out.data ? out.data : "", plan->nodes[i].name, st,
-				            sizeof(st));
+				cli_sinfo_state(out.data ? out.data : "", plan->nodes[i].name, st,
+				                sizeof(st));
 				if (!state_ready(st))
 					node_logs_show(d, plan->nodes[i].container);
 			}

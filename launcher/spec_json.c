@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "spec_json.h"
+#include "cli.h"
 
 static struct json_object *jstr(const char *s)
 {
@@ -66,15 +67,6 @@ struct json_object *spec_json_from(const struct spec_doc *doc)
 	return o;
 }
 
-static const char *get_str(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
-
 static int64_t get_int(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -86,7 +78,7 @@ static int64_t get_int(struct json_object *o, const char *key)
 
 static int get_ip(struct json_object *o, const char *key, uint32_t *out, struct sb_err *err)
 {
-	const char *s = get_str(o, key);
+	const char *s = cli_json_str(o, key);
 
 	*out = 0;
 	return s ? compose_ipv4_parse(key, s, out, err) : 0;
@@ -101,29 +93,29 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 	int ret;
 
 	memset(doc, 0, sizeof(*doc));
-	if (!json_object_is_type(o, json_type_object) || !get_str(o, "cluster"))
+	if (!json_object_is_type(o, json_type_object) || !cli_json_str(o, "cluster"))
 		return sb_err_set(err, EINVAL, "Cluster spec: not a JSON object with a cluster");
-	s->cluster = xstrdup(get_str(o, "cluster"));
+	s->cluster = xstrdup(cli_json_str(o, "cluster"));
 	n = get_int(o, "workers");
 	s->workers = n < 0 ? 0 : (unsigned)n;
-	s->home_path = xstrdup(get_str(o, "home"));
-	s->key_path = xstrdup(get_str(o, "key_path"));
+	s->home_path = xstrdup(cli_json_str(o, "home"));
+	s->key_path = xstrdup(cli_json_str(o, "key_path"));
 	if (json_object_object_get_ex(o, "user", &user)) {
-		s->user.name = xstrdup(get_str(user, "name"));
+		s->user.name = xstrdup(cli_json_str(user, "name"));
 		s->user.uid = (uint32_t)get_int(user, "uid");
 		s->user.gid = (uint32_t)get_int(user, "gid");
 	}
-	s->image_master = xstrdup(get_str(o, "image_master"));
-	s->image_worker = xstrdup(get_str(o, "image_worker"));
-	doc->image_base = xstrdup(get_str(o, "image_base"));
-	doc->ip_range = xstrdup(get_str(o, "ip_range"));
-	net = get_str(o, "network");
+	s->image_master = xstrdup(cli_json_str(o, "image_master"));
+	s->image_worker = xstrdup(cli_json_str(o, "image_worker"));
+	doc->image_base = xstrdup(cli_json_str(o, "image_base"));
+	doc->ip_range = xstrdup(cli_json_str(o, "ip_range"));
+	net = cli_json_str(o, "network");
 	s->net_mode = COMPOSE_NET_BRIDGE;
 	for (size_t i = 0; net && i < ARRAY_SIZE(net_modes); i++)
 		if (strcmp(net, net_modes[i]) == 0)
 			s->net_mode = (enum compose_net_mode)i;
-	if (get_str(o, "subnet")) {
-		ret = compose_cidr_parse("subnet", get_str(o, "subnet"), &s->subnet, err);
+	if (cli_json_str(o, "subnet")) {
+		ret = compose_cidr_parse("subnet", cli_json_str(o, "subnet"), &s->subnet, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -141,13 +133,13 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 		for (size_t i = 0; i < s->n_hosts; i++) {
 			struct json_object *h = json_object_array_get_idx(hosts, i);
 
-			s->hosts[i].name = xstrdup(get_str(h, "name"));
+			s->hosts[i].name = xstrdup(cli_json_str(h, "name"));
 			s->hosts[i].ncpus = (unsigned)get_int(h, "ncpus");
 			s->hosts[i].mem_mb = (uint64_t)get_int(h, "mem_mb");
-			s->hosts[i].arch = xstrdup(get_str(h, "arch"));
+			s->hosts[i].arch = xstrdup(cli_json_str(h, "arch"));
 			if (!doc->lan)
 				continue;
-			doc->lan[i].parent = xstrdup(get_str(h, "parent"));
+			doc->lan[i].parent = xstrdup(cli_json_str(h, "parent"));
 			ret = get_ip(h, "shim", &doc->lan[i].shim, err);
 			if (ret == 0)
 				ret = get_ip(h, "addr", &doc->lan[i].addr, err);
