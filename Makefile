@@ -84,7 +84,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB_OBJ) $(BUILD)/version.stamp
 	@echo "  TEST    $@"
 	@$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
-unit-bins: $(UNIT_BIN) $(BUILD)/tests/netconf-driver
+unit-bins: $(UNIT_BIN) $(BUILD)/tests/netconf-driver $(BUILD)/tests/keyscan
 
 # Unit tests: pure, no Docker, no root. TAP on stdout.
 unit: $(UNIT_BIN) $(BUILD)/slurmbox
@@ -146,3 +146,9 @@ $(BUILD)/tests/netconf-driver: tests/netns/netconf-driver.c $(NETCONF_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $< $(NETCONF_OBJ) $(LDFLAGS) $(LDLIBS)
+
+# The integration tests' key-leak scanner (tests/tools/keyscan.c): no libraries.
+$(BUILD)/tests/keyscan: tests/tools/keyscan.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $<

@@ -182,6 +182,18 @@ static bool fault_point(const char *name)
 	return f && strcmp(f, name) == 0;
 }
 
+/* SLURMBOX_FAULT=fail-after-<step>: fail as a real error would at that step. */
+static int fault_fail(const char *step, struct sb_err *err)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "fail-after-%s", step);
+	if (!fault_point(name))
+		return 0;
+	return sb_err_set(err, EIO, "Fault injected after step '%s' (SLURMBOX_FAULT=%s)", step,
+	                  name);
+}
+
 struct job {
 	struct docker *d;
 	struct master_gate *gate;
@@ -234,6 +246,9 @@ static void *job_bring_up(void *arg)
 		if (j->ret < 0)
 			goto out;
 		id = j->id;
+		j->ret = fault_fail("create", &j->err);
+		if (j->ret < 0)
+			goto out;
 		/* test-only fault point: stop here until interrupted (bounded) */
 		if (fault_point("stall-after-create")) {
 			for (int i = 0; i < 600 && !docker_aborted(); i++)
@@ -472,7 +487,11 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	cli_step_begin(&step, o->cli, "Network and volumes");
 	ret = network_ensure(d, plan, o, &undo, err);
 	if (ret == 0)
+		ret = fault_fail("network", err);
+	if (ret == 0)
 		ret = volumes_ensure(d, plan, o, &undo, err);
+	if (ret == 0)
+		ret = fault_fail("volumes", err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto fail;
@@ -513,6 +532,8 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		for (size_t i = 0; i < n_jobs; i++)
 			if (jobs[i].id)
 				undo_push(&undo, UNDO_CONTAINER, jobs[i].id);
+		if (ret == 0)
+			ret = fault_fail("start", err);
 		if (ret < 0) {
 			cli_step_fail(&step);
 			goto fail;
@@ -524,25 +545,23 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		ret = 0;
 		goto out;
 	}
-	/* A timeout from here on keeps the containers, for debugging; an interrupt does not. */
+	/* A timeout or a dead node rolls back too; the logs were shown first. */
 	cli_step_begin(&step, o->cli, "Waiting for slurmctld on %s", master->name);
 	ret = apply_wait_controller(d, plan, o->timeout_sec, err);
+	if (ret == 0)
+		ret = fault_fail("controller", err);
 	if (ret < 0) {
 		cli_step_fail(&step);
-		goto interrupted_or_out;
+		goto fail;
 	}
 	cli_step_end(&step, NULL);
 	if (o->wait_ready) {
 		ret = apply_wait_ready(d, plan, o->timeout_sec, o->cli, err);
 		if (ret < 0)
-			goto interrupted_or_out;
+			goto fail;
 	}
 	ret = 0;
 	goto out;
-
-interrupted_or_out:
-	if (ret != -EINTR)
-		goto out;
 
 fail:
 	if (o->keep_on_failure) {
@@ -551,8 +570,13 @@ fail:
 			    "--keep-on-failure: leaving %zu object%s for debugging; remove them "
 			    "with `slurmbox down`",
 			    undo.n, undo.n == 1 ? "" : "s");
-	} else {
+	} else if (undo.n) {
 		undo_run(d, &undo);
+		if (ret != -EINTR)
+			cli_warn(
+			    "Rolled back the %zu object%s this run created (`--keep-on-failure` "
+			    "keeps them for debugging)",
+			    undo.n, undo.n == 1 ? "" : "s");
 	}
 out:
 	if (gate_thread) {

@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SUBNET_POOL   "10.213.0.0/16"
 #define SUBNET_PREFIX 24
@@ -484,6 +485,19 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		goto out;
 	}
 
+	/* A new key would not match the one the running containers hold. */
+	if (have.n_nodes && (diff.n_missing || diff.n_stopped) && access(spec.key_path, F_OK) < 0 &&
+	    errno == ENOENT) {
+		ret = sb_err_set(err, ENOENT,
+		                 "The munge key of cluster '%s' (%s) is missing, but the cluster's "
+		                 "containers exist and hold the old one; a new key would not "
+		                 "match it. Run `slurmbox%s%s down`, then `up` again (your /home "
+		                 "is kept)",
+		                 ctx->cluster, spec.key_path, ctx->name_given ? " --name " : "",
+		                 ctx->name_given ? ctx->cluster : "");
+		goto out;
+	}
+
 	if (diff.n_missing || diff.n_stopped) {
 		bool created;
 		_cleanup_free_ char *key = NULL;
@@ -515,13 +529,15 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		ao.extra_labels[ao.n_extra_labels++] = user_label;
 		ao.extra_labels[ao.n_extra_labels++] = spec_label;
 		ret = apply_plan(d, plan, &have, &ao, err);
-		if (ret == -EINTR && !o.keep_on_failure) {
+		if (ret < 0 && !o.keep_on_failure) {
 			struct sb_err ignored = SB_ERR_INIT;
 			if (created) /* the key was this run's too */
 				cli_state_remove(ctx->cluster, &ignored);
-			sb_err_set(err, EINTR,
-			           "Interrupted: removed what this run had created; nothing else "
-			           "was touched");
+			if (ret == -EINTR)
+				sb_err_set(
+				    err, EINTR,
+				    "Interrupted: removed what this run had created; nothing "
+				    "else was touched");
 		}
 		if (ret < 0)
 			goto out;

@@ -55,8 +55,7 @@ static int node_alive(struct docker *d, const struct compose_node *node, struct 
 	node_logs_show(d, node->container);
 	return sb_err_set(err, ESRCH,
 	                  "Node '%s' stopped (exit code %ld) before it was ready; its last log "
-	                  "lines are above. The containers are kept for debugging: `slurmbox logs "
-	                  "%s`; remove them with `slurmbox down`",
+	                  "lines are above (`slurmbox logs %s` shows more while it exists)",
 	                  node->name, exit_code, node->name);
 }
 
@@ -90,9 +89,8 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
 			return sb_err_set(
 			    err, ETIMEDOUT,
 			    "Timed out after %u s waiting for slurmctld on '%s' to "
-			    "answer `scontrol ping`; its last log lines are above. The "
-			    "containers are kept: `slurmbox logs master`, then `slurmbox "
-			    "down`; raise the limit with --timeout",
+			    "answer `scontrol ping`; its last log lines are above. Raise "
+			    "the limit with --timeout",
 			    timeout_sec, master->name);
 		}
 		sleep_ms(POLL_MS);
@@ -178,9 +176,8 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 			return sb_err_set(
 			    err, ETIMEDOUT,
 			    "Timed out after %u s; not ready: %s. Their last log lines "
-			    "are above. The containers are kept for debugging "
-			    "(`slurmbox logs NODE`, `slurmbox exec master sinfo`); remove "
-			    "them with `slurmbox down`, or raise the limit with --timeout",
+			    "are above (`slurmbox logs NODE` and `slurmbox exec master sinfo` "
+			    "show more while they exist). Raise the limit with --timeout",
 			    timeout_sec, late.data);
 		}
 		sleep_ms(POLL_MS);

@@ -1,0 +1,310 @@
+#!/usr/bin/env bats
+# Reliability and security on one host, against the real dockerd: bad keys,
+# a fault injected at every step of `up`, --keep-on-failure, the key never
+# leaking, least privilege and open ports, re-runs that keep jobs, a killed
+# worker, a restarted master, a missing key, a socket without permission.
+# The reference's case numbers (../shared/reference/slurm-in-containers.md
+# §5) are in the test names. The tests run in order and share the cluster
+# "sbfaults". After every failure case nothing labelled is left.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
+	export KEYSCAN=${KEYSCAN:-$BATS_TEST_DIRNAME/../../build/tests/keyscan}
+	export SLURMBOX_CLUSTER=sbfaults
+	export STATE=/var/lib/slurmbox/sbfaults
+	"$SB" down --purge >/dev/null 2>&1 || true
+}
+
+teardown_file() {
+	[ -n "${SLURMBOX_KEEP:-}" ] || "$SB" down --purge >/dev/null 2>&1 || true
+}
+
+labelled() { # labelled KIND: ids of this cluster's objects of that kind
+	case $1 in
+	container) docker ps -aq --filter label=io.slurmbox.cluster=sbfaults ;;
+	network) docker network ls -q --filter label=io.slurmbox.cluster=sbfaults ;;
+	volume) docker volume ls -q --filter label=io.slurmbox.cluster=sbfaults ;;
+	esac
+}
+
+nothing_labelled() {
+	[ -z "$(labelled container)$(labelled network)$(labelled volume)" ]
+}
+
+key_make() { # a good key where slurmbox keeps it: 1024 bytes, 0400, munge's uid
+	mkdir -p -m 0700 "$STATE"
+	head -c 1024 /dev/urandom >"$STATE/munge.key"
+	chown 980:980 "$STATE/munge.key"
+	chmod 0400 "$STATE/munge.key"
+}
+
+as_user() { # as_user CMD...: run in the master as the cluster user
+	"$SB" exec master "$@"
+}
+
+job_state() { as_user squeue -h -j "$1" -o %T; }
+
+# awk: is a /proc/net/{tcp,udp}{,6} "address:port" on loopback?
+OFF_LOOPBACK='function loopback(s, a) {
+	split(s, a, ":")
+	if (length(a[1]) == 8) return substr(a[1], 7, 2) == "7F"
+	return a[1] == "00000000000000000000000001000000" ||
+		(substr(a[1], 1, 24) == "0000000000000000FFFF0000" && substr(a[1], 31, 2) == "7F")
+}'
+
+@test "case 6: a bad munge key (mode, owner, symlink, size, not a file) is refused; nothing is created" {
+	key_make
+	k=$STATE/munge.key
+	cp -a "$k" "$STATE/good"
+
+	chmod 0644 "$k"
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"readable by others (mode 0644)"*"chmod 400"* ]]
+	nothing_labelled
+	chmod 0400 "$k"
+
+	chown 0:0 "$k"
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"owned by 0:0, not by the image's munge user 980:980"* ]]
+	nothing_labelled
+	chown 980:980 "$k"
+
+	rm "$k"
+	ln -s "$STATE/good" "$k"
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is a symbolic link"* ]]
+	nothing_labelled
+	rm "$k"
+
+	head -c 16 /dev/urandom >"$k"
+	chown 980:980 "$k"
+	chmod 0400 "$k"
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"only 16 bytes (munge needs at least 32)"* ]]
+	nothing_labelled
+	rm -f "$k"
+
+	mkdir -m 0700 "$k"
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is not a regular file"* ]]
+	nothing_labelled
+	rmdir "$k"
+
+	mv "$STATE/good" "$k"
+}
+
+@test "case 15: a fault after each step of up removes exactly what that run created" {
+	sum=$(md5sum <"$STATE/munge.key")
+	for step in network volumes create start controller; do
+		run env SLURMBOX_FAULT="fail-after-$step" "$SB" up
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"Fault injected after step '$step'"* ]]
+		nothing_labelled
+		# the key was there before the run: it stays, unchanged
+		[ "$(md5sum <"$STATE/munge.key")" = "$sum" ]
+	done
+	# a run that made the key removes it too
+	rm -rf "$STATE"
+	run env SLURMBOX_FAULT=fail-after-start "$SB" up
+	[ "$status" -eq 1 ]
+	nothing_labelled
+	[ ! -e "$STATE" ]
+}
+
+@test "case 15: --keep-on-failure keeps what the failed run created; down removes it" {
+	run env SLURMBOX_FAULT=fail-after-start "$SB" up --keep-on-failure
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--keep-on-failure: leaving"* ]]
+	[ "$(labelled container | wc -l)" -eq 3 ]
+	[ -n "$(labelled network)" ]
+	[ -f "$STATE/munge.key" ]
+	run "$SB" down --purge
+	[ "$status" -eq 0 ]
+	nothing_labelled
+	[ ! -e "$STATE" ]
+}
+
+@test "case 16: after SIGINT the lock is released: the next up works" {
+	SLURMBOX_FAULT=stall-after-create "$SB" up >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$(labelled container | wc -l)" -ge 3 ] && break
+		sleep 0.05
+	done
+	kill -INT $pid
+	st=0
+	wait $pid || st=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$st" -eq 130 ]
+	nothing_labelled
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(labelled container | wc -l)" -eq 3 ]
+	echo "$output" >"$BATS_FILE_TMPDIR/up.out"
+}
+
+@test "case 33: no key bytes in inspect, image history or layers, /proc cmdline or environ, logs, or slurmbox's output" {
+	key=$STATE/munge.key
+	[ "$(stat -c '%a %u %g' "$key")" = "400 980 980" ]
+	[ "$(stat -c %a "$STATE")" = 700 ]
+	d=$BATS_TEST_TMPDIR
+	cs=$(labelled container)
+	# the key really is what the nodes use: a scan of itself finds it
+	run "$KEYSCAN" "$key" "$key"
+	[ "$status" -eq 1 ]
+	for c in $cs; do
+		docker inspect "$c" | jq -e '.[0].Mounts[] | select(.Destination=="/etc/munge/munge.key") | .RW == false'
+		docker exec -u root "$c" sh -c 'cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null; true' >"$d/proc-$c"
+		docker logs "$c" >"$d/logs-$c" 2>&1
+	done
+	docker inspect $cs >"$d/inspect-containers"
+	docker network inspect $(labelled network) >"$d/inspect-network"
+	docker volume inspect $(labelled volume) >"$d/inspect-volumes"
+	images=$(docker inspect -f '{{.Config.Image}}' $cs | sort -u)
+	docker image inspect $images >"$d/inspect-images"
+	for i in $images; do docker history --no-trunc "$i" >>"$d/history"; done
+	cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ >"$d/proc-host" 2>/dev/null || true
+	run "$KEYSCAN" "$key" "$BATS_FILE_TMPDIR/up.out" "$d"/proc-* "$d"/logs-* "$d"/inspect-* "$d/history"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# every layer of the images the nodes run
+	docker save $images >"$d/images.tar"
+	[ "$(stat -c %s "$d/images.tar")" -gt 100000000 ]
+	run "$KEYSCAN" "$key" "$d/images.tar"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "case 34/35: not privileged, five capabilities, no-new-privileges; only Slurm's ports listen; no sshd, no passwords" {
+	for c in $(docker ps -a --format '{{.Names}}' --filter label=io.slurmbox.cluster=sbfaults); do
+		docker inspect "$c" | jq -e '.[0].HostConfig | .Privileged == false
+			and (.CapDrop == ["ALL"])
+			and ((.CapAdd | sort) == ["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_KILL","CAP_SETGID","CAP_SETUID"]
+			     or (.CapAdd | sort) == ["CHOWN","DAC_OVERRIDE","KILL","SETGID","SETUID"])
+			and (.SecurityOpt | any(startswith("no-new-privileges")))'
+		# listening TCP sockets (state 0A) and UDP sockets, off loopback
+		# (127/8, ::1, ::ffff:127/104; Docker's DNS is on 127.0.0.11)
+		ports=$(docker exec "$c" sh -c 'cat /proc/net/tcp /proc/net/tcp6' |
+			awk "$OFF_LOOPBACK"' $4 == "0A" && !loopback($2) { split($2, a, ":"); print a[2] }' |
+			while read -r h; do echo $((16#$h)); done | sort -u | tr '\n' ' ')
+		udp=$(docker exec "$c" sh -c 'cat /proc/net/udp /proc/net/udp6' |
+			awk "$OFF_LOOPBACK"' $1 != "sl" && !loopback($2)' | wc -l)
+		echo "$c: tcp $ports udp $udp"
+		case $c in
+		*-master) [ "$ports" = "6817 " ] ;;
+		*) [ "$ports" = "6818 " ] ;;
+		esac
+		[ "$udp" -eq 0 ]
+		# no sshd, no password hash or empty password in shadow
+		run docker exec "$c" sh -c 'command -v sshd || ls /usr/sbin/sshd'
+		[ "$status" -ne 0 ]
+		run docker exec -u root "$c" awk -F: '$2 != "*" && $2 != "!" && $2 != "!*" && $2 != "x" { print $1 }' /etc/shadow
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+	done
+}
+
+@test "case 13: up again changes nothing: same containers, same key, queued jobs kept" {
+	id=$(as_user sbatch --parsable --hold --wrap 'true')
+	[ "$(job_state "$id")" = PENDING ]
+	before=$(docker ps -q --no-trunc --filter label=io.slurmbox.cluster=sbfaults | sort)
+	sum=$(md5sum <"$STATE/munge.key")
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Nothing to change"* ]]
+	[ "$(docker ps -q --no-trunc --filter label=io.slurmbox.cluster=sbfaults | sort)" = "$before" ]
+	[ "$(md5sum <"$STATE/munge.key")" = "$sum" ]
+	[ "$(job_state "$id")" = PENDING ]
+	as_user scancel "$id"
+}
+
+@test "case 30: a killed worker shows in status; up heals it and it returns to service" {
+	master=$(docker inspect -f '{{.Id}}' sbfaults-master)
+	docker kill sbfaults-worker-1 >/dev/null
+	# what slurmctld does SlurmdTimeout (60 s) later, done now
+	"$SB" exec -u root master scontrol update nodename=worker-1 state=down reason=killed
+	run "$SB" status --json
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq -r '.nodes[] | select(.node=="worker-1") | .state')" = exited ]
+	[[ "$(echo "$output" | jq -r '.nodes[] | select(.node=="worker-1") | .slurm')" == down* ]]
+	[ "$(echo "$output" | jq -r .healthy)" = false ]
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# ReturnToService=2: the node registers and is idle again, not down
+	run --separate-stderr "$SB" exec master sinfo -h -n worker-1 -o %t
+	[ "$output" = idle ]
+	[ "$(docker inspect -f '{{.Id}}' sbfaults-master)" = "$master" ]
+	run "$SB" status
+	[ "$status" -eq 0 ]
+}
+
+@test "case 29: a master restart keeps pending and running jobs; nodes come back" {
+	run_id=$(as_user sbatch --parsable --wrap 'sleep 600')
+	held=$(as_user sbatch --parsable --hold --wrap 'true')
+	for _ in $(seq 100); do
+		[ "$(job_state "$run_id")" = RUNNING ] && break
+		sleep 0.1
+	done
+	[ "$(job_state "$run_id")" = RUNNING ]
+	docker restart -t 10 sbfaults-master >/dev/null
+	for _ in $(seq 300); do
+		"$SB" exec master scontrol ping 2>/dev/null | grep -q "is UP" && break
+		sleep 0.1
+	done
+	[ "$(job_state "$run_id")" = RUNNING ]
+	[ "$(job_state "$held")" = PENDING ]
+	run --separate-stderr "$SB" exec master sinfo -h -o '%t' -n worker-1,worker-2
+	echo "$output"
+	[[ "$output" != *down* && "$output" != *drain* ]]
+	as_user scancel "$run_id" "$held"
+}
+
+@test "a missing key while the containers exist is refused; putting it back heals" {
+	docker stop -t 5 sbfaults-worker-2 >/dev/null
+	mv "$STATE/munge.key" "$BATS_TEST_TMPDIR/key"
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"munge key of cluster 'sbfaults'"*"is missing"* ]]
+	[ ! -e "$STATE/munge.key" ]
+	mv "$BATS_TEST_TMPDIR/key" "$STATE/munge.key"
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$SB" exec worker-2 sh -c 'munge -n | unmunge >/dev/null && echo ok'
+	[ "$output" = ok ]
+}
+
+@test "case 8: a Docker socket without permission gives the fix, and no sudo" {
+	run setpriv --reuid=65534 --regid=65534 --clear-groups -- "$SB" status
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Permission denied on the Docker socket /var/run/docker.sock"*"usermod -aG docker"* ]]
+	[[ "$output" != *"sudo:"* ]]
+}
+
+@test "down --purge after the faults leaves nothing" {
+	run "$SB" down --purge
+	[ "$status" -eq 0 ]
+	nothing_labelled
+	[ ! -e "$STATE" ]
+	[ -z "$(ls -a /var/lib/slurmbox | grep sbfaults)" ]
+}
