@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * multi_preflight: every problem of every host at once, from the agents'
+ * facts (canned here). Case 28 of the reference (clock skew over 60 s) is
+ * tested here: CLOCK_REALTIME is not namespaced, so the lab's hosts all
+ * share this machine's clock and a real skew cannot be made there.
+ */
+#include "tap.h"
+#include "../../launcher/multi_int.h"
+
+#include <json-c/json.h>
+
+/* facts as `slurmbox agent facts` prints them */
+static struct json_object *facts(const char *addr, long long t, const char *docker_err)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+	         "{\"docker\": {%s%s%s}, \"uplink\": {\"ifname\": \"eth0\", \"addr\": \"%s\", "
+	         "\"prefix\": 24, \"gateway\": \"10.77.0.1\", \"wireless\": false}, \"time\": %lld}",
+	         docker_err ? "\"error\": \"" : "", docker_err ? docker_err : "",
+	         docker_err ? "\"" : "", addr, t);
+	return json_tokener_parse(text);
+}
+
+static void hosts_init(struct multi_host *h, size_t n)
+{
+	static const char *names[] = {"h1", "h2", "h3"};
+
+	memset(h, 0, n * sizeof(*h));
+	for (size_t i = 0; i < n; i++)
+		h[i].dest = names[i];
+}
+
+static void hosts_put(struct multi_host *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_object_put(h[i].facts);
+}
+
+static void test_clocks_within_60s(void)
+{
+	struct multi_host h[3];
+	struct sb_err err = SB_ERR_INIT;
+
+	hosts_init(h, 3);
+	h[0].facts = facts("10.77.0.11", 1000000, NULL);
+	h[1].facts = facts("10.77.0.12", 1000060, NULL);
+	h[2].facts = facts("10.77.0.13", 999990, NULL); /* 70 s spread: too much */
+	CHECK(multi_preflight(h, 3, &err) < 0);
+	CHECK_CONTAINS(err.msg, "nothing was changed on any host");
+	CHECK_CONTAINS(err.msg, "the hosts' clocks differ by 70 s (more than 60 s)");
+	CHECK_CONTAINS(err.msg, "run NTP on every host");
+	hosts_put(h, 3);
+
+	hosts_init(h, 3);
+	h[0].facts = facts("10.77.0.11", 1000000, NULL);
+	h[1].facts = facts("10.77.0.12", 1000060, NULL);
+	h[2].facts = facts("10.77.0.13", 1000030, NULL); /* 60 s: munge's TTL allows it */
+	CHECK_INT(multi_preflight(h, 3, &err), 0);
+	CHECK_STR(h[1].ifname, "eth0");
+	CHECK_STR(h[2].lan_text, "10.77.0.0/24");
+	hosts_put(h, 3);
+}
+
+static void test_every_problem_at_once(void)
+{
+	struct multi_host h[3];
+	struct sb_err err = SB_ERR_INIT;
+
+	hosts_init(h, 3);
+	h[0].facts = facts("10.77.0.11", 1000000, NULL);
+	h[1].facts = facts("10.77.0.11", 1000000, "Cannot reach the Docker daemon");
+	h[2].ret = -EHOSTUNREACH;
+	snprintf(h[2].err.msg, sizeof(h[2].err.msg), "ssh: connect to host h3 port 22: timed out");
+	CHECK(multi_preflight(h, 3, &err) < 0);
+	CHECK_CONTAINS(err.msg, "  h2: Cannot reach the Docker daemon\n");
+	CHECK_CONTAINS(err.msg, "  h3: ssh: connect to host h3 port 22: timed out\n");
+	CHECK_CONTAINS(err.msg, "h1 and h2 are the same machine (10.77.0.11)");
+	hosts_put(h, 3);
+}
+
+static void test_one_lan(void)
+{
+	struct multi_host h[2];
+	struct sb_err err = SB_ERR_INIT;
+
+	hosts_init(h, 2);
+	h[0].facts = facts("10.77.0.11", 1000000, NULL);
+	h[1].facts = facts("10.78.0.12", 1000000, NULL);
+	CHECK(multi_preflight(h, 2, &err) < 0);
+	CHECK_CONTAINS(err.msg, "not on one LAN subnet: h1 10.77.0.0/24, h2 10.78.0.0/24");
+	hosts_put(h, 2);
+}
+
+int main(void)
+{
+	TAP_RUN(test_clocks_within_60s, test_every_problem_at_once, test_one_lan);
+}
