@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# Case 28 of the reference: a host whose clock is off by more than 60 s is
+# refused by the preflight, before anything is created. The real clock is
+# not namespaced, so `tests/lab clock` makes the lab host's ssh sessions see
+# a shifted time (libfaketime through sshd's SetEnv): the time slurmbox's
+# agent reports from that host is what a skewed machine would report.
+
+bats_require_minimum_version 1.5.0
+
+lab_up() { ssh -o BatchMode=yes -o ConnectTimeout=3 "$A" true 2>/dev/null; }
+
+setup_file() {
+	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
+	export LAB=$BATS_TEST_DIRNAME/../lab
+	export A=${SB_LAB_A:-h1} B=${SB_LAB_B:-h2}
+	export SLURMBOX_CLUSTER=sbclock
+}
+
+setup() {
+	lab_up || skip "the lab is not up (tests/lab up 3)"
+	# fresh ssh connections, so the new sshd's environment applies
+	export XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+	"$LAB" clock "$B" off >/dev/null 2>&1 || true
+}
+
+nothing_on() { # nothing_on HOST: no object of sbclock there
+	local h=$1
+	[ -z "$(ssh "$h" docker ps -aq --filter label=io.slurmbox.cluster=sbclock)" ]
+	[ -z "$(ssh "$h" docker network ls -q --filter label=io.slurmbox.cluster=sbclock)" ]
+	[ -z "$(ssh "$h" docker volume ls -q --filter label=io.slurmbox.cluster=sbclock)" ]
+	ssh "$h" test ! -e /var/lib/slurmbox/sbclock
+}
+
+@test "case 28: a host 120 s ahead is refused by the preflight; nothing is created; in step again it passes" {
+	"$LAB" clock "$B" +120s
+	now=$(date +%s)
+	there=$(ssh "$B" date +%s)
+	[ $((there - now)) -ge 110 ]
+
+	run "$SB" up --hosts "$A,$B" --dry-run
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Preflight found problems; nothing was changed on any host"* ]]
+	[[ "$output" =~ "the hosts' clocks differ by 1"[12][0-9]" s (more than 60 s)" ]]
+	nothing_on "$A"
+	nothing_on "$B"
+	[ ! -e "$HOME/.local/state/slurmbox/sbclock.json" ]
+
+	"$LAB" clock "$B" off
+	there=$(ssh "$B" date +%s)
+	[ $((there - $(date +%s))) -lt 5 ]
+	run "$SB" up --hosts "$A,$B" --dry-run
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"clocks differ"* ]]
+}
