@@ -160,6 +160,8 @@ int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, 
  * the process exits. -EBUSY with a clear message when another holds it.
  */
 int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err *err);
+/* With no state directory left (nothing kept), the cluster's lock files go too. */
+void cli_lock_drop_unused(const char *cluster);
 /* Remove the state directory (key and all). Absent is fine. */
 int cli_state_remove(const char *cluster, struct sb_err *err);
 

@@ -219,5 +219,6 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	if (ret < 0)
 		return ret;
 	down_report("on this engine", ctx->cluster, purge, &counts);
+	cli_lock_drop_unused(ctx->cluster);
 	return 0;
 }

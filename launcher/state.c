@@ -177,17 +177,23 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-int cli_state_remove(const char *cluster, struct sb_err *err)
+/* Unlinking a lock that is held is safe: cli_lock_take checks what it locked. */
+static void lock_files_unlink(const char *cluster, const char *dir)
 {
-	_cleanup_free_ char *dir = cli_state_dir(cluster);
-
-	/* the lock files beside it go too (their holders are done with them) */
 	for (const char *const *what = (const char *const[]){"control", "host", NULL}; *what;
 	     what++) {
 		_cleanup_free_ char *lock = xasprintf(
 		    "%.*s/.%s.%s.lock", (int)(strrchr(dir, '/') - dir), dir, cluster, *what);
 		unlink(lock);
 	}
+}
+
+int cli_state_remove(const char *cluster, struct sb_err *err)
+{
+	_cleanup_free_ char *dir = cli_state_dir(cluster);
+
+	/* the lock files beside it go too (see cli_lock_take) */
+	lock_files_unlink(cluster, dir);
 	if (access(dir, F_OK) < 0 && errno == ENOENT)
 		return 0;
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
@@ -277,19 +283,43 @@ int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err 
 	ret = mkdir_p(parent, 0755, err);
 	if (ret < 0)
 		return ret;
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (*fd < 0)
-		return sb_err_set(err, errno, "Opening lock '%s': %s", path, strerror(errno));
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
+	/*
+	 * The holder may unlink the file when it removes the cluster. A lock
+	 * taken on a file that is no longer at `path` guards nothing: open the
+	 * path again until the locked file is the one there.
+	 */
+	for (int tries = 0;; tries++) {
+		struct stat held, there;
+
+		*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (*fd < 0)
+			return sb_err_set(err, errno, "Opening lock '%s': %s", path,
+			                  strerror(errno));
+		if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+			int e = errno;
+			close(steal_fd(fd));
+			if (e == EWOULDBLOCK)
+				return sb_err_set(
+				    err, EBUSY,
+				    "Another slurmbox is changing cluster '%s' right now (lock "
+				    "'%s'); wait for it to finish",
+				    cluster, path);
+			return sb_err_set(err, e, "Locking '%s': %s", path, strerror(e));
+		}
+		if (fstat(*fd, &held) == 0 && stat(path, &there) == 0 &&
+		    held.st_ino == there.st_ino && held.st_dev == there.st_dev)
+			return 0;
 		close(steal_fd(fd));
-		if (e == EWOULDBLOCK)
-			return sb_err_set(
-			    err, EBUSY,
-			    "Another slurmbox is changing cluster '%s' right now (lock "
-			    "'%s'); wait for it to finish",
-			    cluster, path);
-		return sb_err_set(err, e, "Locking '%s': %s", path, strerror(e));
+		if (tries == 100)
+			return sb_err_set(err, EAGAIN, "Locking '%s': it keeps being replaced",
+			                  path);
 	}
-	return 0;
+}
+
+void cli_lock_drop_unused(const char *cluster)
+{
+	_cleanup_free_ char *dir = cli_state_dir(cluster);
+
+	if (access(dir, F_OK) < 0 && errno == ENOENT)
+		lock_files_unlink(cluster, dir);
 }

@@ -284,6 +284,8 @@ labelled() { # labelled KIND CLUSTER: ids of labelled objects
 	run "$SB" --name sbnothing down
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"nothing to do"* ]]
+	# and leaves nothing behind, not even its lock file
+	[ -z "$(find /var/lib/slurmbox -maxdepth 1 -name '*sbnothing*')" ]
 }
 
 @test "up after down finds the user's files again" {
