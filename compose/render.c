@@ -204,6 +204,48 @@ static void render_mounts(struct sb_buf *b, const struct compose_plan *plan, enu
 	}
 }
 
+/* The hosts, and with more than one architecture, which hosts share which. */
+static void render_hosts(struct sb_buf *b, const struct compose_plan *plan)
+{
+	int wname = 0, warch = 0;
+	bool mixed = false;
+
+	for (size_t i = 0; i < plan->n_hosts; i++) {
+		const struct compose_host *h = &plan->hosts[i];
+		int ln = (int)strlen(h->name), la = h->arch ? (int)strlen(h->arch) : 1;
+
+		wname = ln > wname ? ln : wname;
+		warch = la > warch ? la : warch;
+		if (h->arch && plan->hosts[0].arch && strcmp(h->arch, plan->hosts[0].arch) != 0)
+			mixed = true;
+	}
+	sb_buf_puts(b, "Hosts:\n");
+	for (size_t i = 0; i < plan->n_hosts; i++) {
+		const struct compose_host *h = &plan->hosts[i];
+
+		sb_buf_printf(b, "  %-*s  %-*s  %3u CPUs  %6" PRIu64 " MiB\n", wname, h->name,
+		              warch, h->arch ? h->arch : "-", h->ncpus, h->mem_mb);
+	}
+	if (!mixed)
+		return;
+	sb_buf_puts(b, "Architectures (images are built once per architecture and streamed to "
+	               "its other hosts):\n");
+	for (size_t i = 0; i < plan->n_hosts; i++) {
+		bool first = true;
+
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(plan->hosts[k].arch, plan->hosts[i].arch) == 0)
+				first = false;
+		if (!first)
+			continue;
+		sb_buf_printf(b, "  %s:", plan->hosts[i].arch);
+		for (size_t k = i; k < plan->n_hosts; k++)
+			if (strcmp(plan->hosts[k].arch, plan->hosts[i].arch) == 0)
+				sb_buf_printf(b, " %s", plan->hosts[k].name);
+		sb_buf_puts(b, "\n");
+	}
+}
+
 char *compose_render_plan(const struct compose_plan *plan)
 {
 	struct sb_buf b = SB_BUF_INIT;
@@ -217,6 +259,8 @@ char *compose_render_plan(const struct compose_plan *plan)
 	              compose_net_mode_name(plan->network.mode),
 	              compose_cidr_format(&plan->network.subnet, cidr),
 	              compose_ipv4_format(plan->network.gateway, gw));
+	sb_buf_puts(&b, "\n");
+	render_hosts(&b, plan);
 	sb_buf_puts(&b, "\n");
 	render_nodes(&b, plan);
 

@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define WIN 16        /* bytes of a pattern */
+#define WIN      16   /* bytes of a pattern */
 #define MAX_PATS 8192 /* key windows x forms; a 1024-byte key needs about 5200 */
-#define NBUCKET 16384
+#define NBUCKET  16384
 
 struct pat {
 	unsigned char b[WIN];
@@ -170,7 +170,8 @@ int main(int argc, char **argv)
 	if (argc == 2 && scan("stdin", STDIN_FILENO, &hit) < 0)
 		return 2;
 	for (int i = 2; i < argc; i++) {
-		int fd = strcmp(argv[i], "-") == 0 ? STDIN_FILENO : open(argv[i], O_RDONLY | O_CLOEXEC);
+		int fd =
+		    strcmp(argv[i], "-") == 0 ? STDIN_FILENO : open(argv[i], O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0) {
 			fprintf(stderr, "keyscan: %s: %s\n", argv[i], strerror(errno));

@@ -15,11 +15,12 @@ static struct json_object *facts(const char *addr, long long t, const char *dock
 {
 	char text[512];
 
-	snprintf(text, sizeof(text),
-	         "{\"docker\": {%s%s%s}, \"uplink\": {\"ifname\": \"eth0\", \"addr\": \"%s\", "
-	         "\"prefix\": 24, \"gateway\": \"10.77.0.1\", \"wireless\": false}, \"time\": %lld}",
-	         docker_err ? "\"error\": \"" : "", docker_err ? docker_err : "",
-	         docker_err ? "\"" : "", addr, t);
+	snprintf(
+	    text, sizeof(text),
+	    "{\"docker\": {%s%s%s}, \"uplink\": {\"ifname\": \"eth0\", \"addr\": \"%s\", "
+	    "\"prefix\": 24, \"gateway\": \"10.77.0.1\", \"wireless\": false}, \"time\": %lld}",
+	    docker_err ? "\"error\": \"" : "", docker_err ? docker_err : "", docker_err ? "\"" : "",
+	    addr, t);
 	return json_tokener_parse(text);
 }
 
