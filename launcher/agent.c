@@ -9,6 +9,8 @@
  *   apply --host N    < {"spec":…,"key":hex}   create and start this host's part
  *   wait --timeout S  < {"spec":…}             until every node is idle (master's host)
  *   down [--purge]                            this host's part gone, shim included
+ *   check             < credential            each running node's slurm.conf, host
+ *                                             name and unmunge of the master's credential
  *   image-save TAG... / image-load            move images between hosts
  *
  * Problems that the control machine must report all at once (preflight) are
@@ -16,6 +18,7 @@
  */
 #include "agent.h"
 #include "apply.h"
+#include "health.h"
 #include "docker_api.h"
 #include "spec_json.h"
 #include "../compose/compose.h"
@@ -540,8 +543,9 @@ static int agent_down(const struct cli_ctx *ctx, int argc, char **argv, struct s
 int cmd_agent(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	if (argc < 2)
-		return sb_err_input(err, "agent: give a verb (facts, probe, apply, wait, down, "
-		                         "image-save, image-load); the control machine runs these");
+		return sb_err_input(
+		    err, "agent: give a verb (facts, probe, apply, wait, down, "
+		         "check, image-save, image-load); the control machine runs these");
 	argc--;
 	argv++;
 	if (strcmp(argv[0], "facts") == 0)
@@ -554,6 +558,8 @@ int cmd_agent(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		return agent_wait(ctx, argc, argv, err);
 	if (strcmp(argv[0], "down") == 0)
 		return agent_down(ctx, argc, argv, err);
+	if (strcmp(argv[0], "check") == 0)
+		return agent_check(ctx, argc, argv, err);
 	if (strcmp(argv[0], "image-save") == 0)
 		return agent_image_save(argc, argv, err);
 	if (strcmp(argv[0], "image-load") == 0)

@@ -2,20 +2,27 @@
 /*
  * cmd_status.c - `slurmbox status [--json]` and `slurmbox logs [-f] NODE`.
  *
- * status exits 0 when every node's container runs and Slurm has every
- * worker up and responding, 1 otherwise (or when the cluster is missing).
+ * status exits 0 when every node's container runs, Slurm has every worker
+ * up and responding, and every node passes the checks of health.h (its
+ * slurm.conf is the plan's, it decodes the master's munge credential, its
+ * host name is its NodeName); 1 otherwise (or when the cluster is missing).
  */
 #include "apply.h"
 #include "docker_api.h"
+#include "health.h"
 #include "multi.h"
+#include "spec_json.h"
 
 #include <getopt.h>
+#include <pthread.h>
 
 static const char status_usage[] =
     "Usage: slurmbox status [--json] [--name NAME]\n"
     "\n"
-    "Every node: role, container, container state, IP and Slurm state. Exit status 0 when\n"
-    "all nodes run and Slurm sees every worker up, 1 otherwise.\n"
+    "Every node: role, container, container state, IP, Slurm state and checks: its\n"
+    "slurm.conf is the plan's (else \"drift\"), it decodes a munge credential made on the\n"
+    "master (else \"munge\": another key), its host name is its NodeName. Exit status 0\n"
+    "when all nodes run, Slurm sees every worker up and every check passes, 1 otherwise.\n"
     "\n"
     "  -n, --name NAME  The cluster (default \"slurmbox\")\n"
     "      --json       Machine-readable output\n"
@@ -30,6 +37,96 @@ static const char logs_usage[] = "Usage: slurmbox logs [-f] [--tail N] NODE\n"
                                  "      --tail N     Only the last N lines\n"
                                  "  -h, --help       This help\n";
 
+/* The plan's slurm.conf, rebuilt from the spec in the master's label; NULL if there is none. */
+static char *status_plan_conf(const struct cli_cluster *have)
+{
+	const struct cli_node *m = cli_cluster_node(have, "master");
+	struct sb_err ignored = SB_ERR_INIT;
+	_cleanup_plan_ struct compose_plan *plan = NULL;
+	struct spec_doc doc = {0};
+	struct json_object *o;
+	char *conf = NULL;
+
+	if (!m || !*m->spec || !(o = json_tokener_parse(m->spec)))
+		return NULL;
+	if (spec_json_to(o, &doc, &ignored) == 0 &&
+	    compose_plan_build(&doc.spec, &plan, &ignored) == 0)
+		conf = compose_render_slurm_conf(plan);
+	json_object_put(o);
+	spec_doc_free(&doc);
+	return conf;
+}
+
+/* sinfo in the master, beside the per-node checks. */
+struct sinfo_job {
+	struct docker *d;
+	const char *container;
+	struct sb_buf out;
+	bool ok;
+	pthread_t th;
+};
+
+static void *sinfo_run(void *arg)
+{
+	struct sinfo_job *j = arg;
+	const char *argv_sinfo[] = {CLI_SINFO_ARGV, NULL};
+	struct sb_err ignored = SB_ERR_INIT;
+	int st = -1;
+
+	j->ok =
+	    apply_master_run(j->d, j->container, argv_sinfo, &j->out, &st, 10000, &ignored) == 0 &&
+	    st == 0;
+	return NULL;
+}
+
+/*
+ * The per-node checks of every running node (health.h): the master makes a
+ * credential, then every node reads its files and decodes it, all at once.
+ */
+static void status_checks(struct docker *d, const struct cli_cluster *have, struct health_node *hn)
+{
+	const struct cli_node *master = cli_cluster_node(have, "master");
+	_cleanup_free_ char *cred = NULL;
+	struct sb_err cerr = SB_ERR_INIT;
+	int ret = -1;
+
+	for (size_t i = 0; i < have->n_nodes; i++) {
+		hn[i].node = xstrdup(have->nodes[i].node);
+		if (strcmp(have->nodes[i].state, "running") == 0)
+			hn[i].container = xstrdup(have->nodes[i].container);
+	}
+	if (master && strcmp(master->state, "running") == 0)
+		ret = health_cred_make(d, master->container, &cred, &cerr);
+	health_nodes_check(d, hn, have->n_nodes, cred);
+	if (ret < 0 && master && strcmp(master->state, "running") == 0) {
+		/* the master's munged is the one at fault */
+		hn[0].munge = HEALTH_FAILED;
+		free(hn[0].munge_error);
+		hn[0].munge_error = xstrdup(cerr.msg);
+	}
+}
+
+static void status_hints(const struct cli_cluster *have, const struct health_verdict *v,
+                         const char *cluster_opt)
+{
+	_cleanup_buf_ struct sb_buf drift = SB_BUF_INIT, munge = SB_BUF_INIT;
+
+	for (size_t i = 0; i < have->n_nodes; i++) {
+		if (v[i].conf == HEALTH_FAILED || v[i].hostname == HEALTH_FAILED)
+			sb_buf_printf(&drift, " %s", have->nodes[i].container);
+		if (v[i].munge == HEALTH_FAILED)
+			sb_buf_printf(&munge, " %s", have->nodes[i].container);
+	}
+	if (drift.len)
+		printf("Fix drift: undo the edit, or re-create the node from the plan: "
+		       "docker rm -f%s && slurmbox%s up\n",
+		       drift.data, cluster_opt);
+	if (munge.len)
+		printf("Fix munge: restart the node so its munged reads the cluster's key "
+		       "again: docker restart%s\n",
+		       munge.data);
+}
+
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_JSON = 256 };
@@ -40,10 +137,14 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_docker_ struct docker *d = NULL;
-	_cleanup_buf_ struct sb_buf sinfo = SB_BUF_INIT;
+	_cleanup_free_ char *want = NULL, *cluster_opt = NULL;
+	struct sinfo_job sj = {.out = SB_BUF_INIT};
 	struct cli_cluster have = {0};
+	struct health_node *hn;
+	struct health_verdict *hv;
 	const struct cli_node *master;
-	bool json = false, healthy, ctld_up = false;
+	const char *sinfo;
+	bool json = false, healthy, ctld_up = false, problems = false;
 	int c, ret;
 
 	opterr = 0;
@@ -79,17 +180,30 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 
 	master = cli_cluster_node(&have, "master");
 	if (master && strcmp(master->state, "running") == 0) {
-		const char *argv_sinfo[] = {CLI_SINFO_ARGV, NULL};
-		struct sb_err ignored = SB_ERR_INIT;
-		int st = -1;
-
-		if (apply_master_run(d, master->container, argv_sinfo, &sinfo, &st, 10000,
-		                     &ignored) == 0 &&
-		    st == 0)
-			ctld_up = true;
+		sj.d = docker_dup(d);
+		sj.container = master->container;
+		if (pthread_create(&sj.th, NULL, sinfo_run, &sj) != 0) {
+			sj.th = 0;
+			sinfo_run(&sj);
+		}
 	}
+	want = status_plan_conf(&have);
+	hn = xcalloc(have.n_nodes + 1, sizeof(*hn));
+	hv = xcalloc(have.n_nodes + 1, sizeof(*hv));
+	status_checks(d, &have, hn);
+	if (sj.th)
+		pthread_join(sj.th, NULL);
+	docker_free(sj.d);
+	ctld_up = sj.ok;
+	sinfo = sj.out.data ? sj.out.data : "";
+	cluster_opt = ctx->name_given ? xasprintf(" --name %s", ctx->cluster) : xstrdup("");
 
 	healthy = have.n_nodes > 0 && ctld_up;
+	for (size_t i = 0; i < have.n_nodes; i++) {
+		health_judge(&hn[i], want, &hv[i]);
+		if (!health_verdict_ok(&hv[i]))
+			healthy = false;
+	}
 	if (json) {
 		struct json_object *root = json_object_new_object();
 		struct json_object *arr = json_object_new_array();
@@ -103,7 +217,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			char st[64];
 			bool worker = strcmp(n->role, "worker") == 0;
 
-			cli_sinfo_state(sinfo.data ? sinfo.data : "", n->node, st, sizeof(st));
+			cli_sinfo_state(sinfo, n->node, st, sizeof(st));
 			if (strcmp(n->state, "running") != 0 || (worker && !cli_slurm_state_ok(st)))
 				healthy = false;
 			json_object_object_add(o, "node", json_object_new_string(n->node));
@@ -117,6 +231,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			    o, "slurm",
 			    worker ? json_object_new_string(st)
 			           : json_object_new_string(ctld_up ? "up" : "down"));
+			health_verdict_json_add(&hv[i], o);
 			json_object_array_add(arr, o);
 		}
 		json_object_object_add(root, "nodes", arr);
@@ -129,23 +244,36 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		       ctx->cluster);
 	} else {
 		printf("Cluster '%s'\n", ctx->cluster);
-		printf("%-12s %-7s %-10s %-24s %-10s %-16s %s\n", "NODE", "ROLE", "HOST",
-		       "CONTAINER", "STATE", "IP", "SLURM");
+		printf("%-12s %-7s %-10s %-24s %-10s %-16s %-14s %s\n", "NODE", "ROLE", "HOST",
+		       "CONTAINER", "STATE", "IP", "SLURM", "CHECKS");
 		for (size_t i = 0; i < have.n_nodes; i++) {
 			const struct cli_node *n = &have.nodes[i];
-			char st[64];
+			char st[64], checks[64];
 			bool worker = strcmp(n->role, "worker") == 0;
 
-			cli_sinfo_state(sinfo.data ? sinfo.data : "", n->node, st, sizeof(st));
+			cli_sinfo_state(sinfo, n->node, st, sizeof(st));
 			if (strcmp(n->state, "running") != 0 || (worker && !cli_slurm_state_ok(st)))
 				healthy = false;
-			printf("%-12s %-7s %-10s %-24s %-10s %-16s %s\n", n->node, n->role,
+			health_summary(&hv[i], checks, sizeof(checks));
+			printf("%-12s %-7s %-10s %-24s %-10s %-16s %-14s %s\n", n->node, n->role,
 			       "localhost", n->container, n->state, *n->ip ? n->ip : "-",
 			       worker ? (*st ? st : "-")
-			              : (ctld_up ? "slurmctld up" : "slurmctld down"));
+			              : (ctld_up ? "slurmctld up" : "slurmctld down"),
+			       checks);
 		}
+		for (size_t i = 0; i < have.n_nodes; i++)
+			health_problems_print(have.nodes[i].node, &hv[i], &problems);
+		if (problems)
+			status_hints(&have, hv, cluster_opt);
 	}
 	cli_exit_status = healthy ? 0 : 1;
+	for (size_t i = 0; i < have.n_nodes; i++) {
+		health_node_release(&hn[i]);
+		health_verdict_release(&hv[i]);
+	}
+	free(hn);
+	free(hv);
+	sb_buf_free(&sj.out);
 	cli_cluster_free(&have);
 	return 0;
 }
