@@ -10,7 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 
-#define HEALTH_EXEC_MS 15000
+#define HEALTH_EXEC_MS  15000
 #define HEALTH_CRED_MAX 4096
 
 void health_node_release(struct health_node *h)
@@ -136,7 +136,7 @@ void health_judge(const struct health_node *h, const char *want, struct health_v
 	memset(v, 0, sizeof(*v));
 	if (h->conf && want) {
 		v->conf = health_conf_same(h->conf, want, where, sizeof(where)) ? HEALTH_OK
-		                                                               : HEALTH_FAILED;
+		                                                                : HEALTH_FAILED;
 		if (v->conf == HEALTH_FAILED)
 			sb_buf_printf(&v->problems,
 			              "drift: /etc/slurm/slurm.conf differs from the plan (%s)\n",
@@ -231,7 +231,7 @@ void health_node_from_json(struct json_object *o, struct health_node *h)
 	h->conf = jdup(o, "conf");
 	h->conf_error = jdup(o, "conf_error");
 	h->munge_error = jdup(o, "munge_error");
-	h->munge = !m                        ? HEALTH_UNKNOWN
+	h->munge = !m                         ? HEALTH_UNKNOWN
 	           : strcmp(m, "ok") == 0     ? HEALTH_OK
 	           : strcmp(m, "failed") == 0 ? HEALTH_FAILED
 	                                      : HEALTH_UNKNOWN;
@@ -288,9 +288,9 @@ int health_cred_make(struct docker *d, const char *container, char **cred, struc
 		return ret;
 	if (st != 0 || !out.data || strncmp(out.data, "MUNGE:", 6) != 0) {
 		_cleanup_free_ char *why = last_line(errb.data);
-		return sb_err_set(err, EIO,
-		                  "cannot make a credential on the master (munge -n: status %d%s%s)",
-		                  st, *why ? ", " : "", why);
+		return sb_err_set(
+		    err, EIO, "cannot make a credential on the master (munge -n: status %d%s%s)",
+		    st, *why ? ", " : "", why);
 	}
 	while (out.len && (out.data[out.len - 1] == '\n' || out.data[out.len - 1] == '\r'))
 		out.data[--out.len] = '\0';
@@ -308,8 +308,7 @@ static const char check_sh[] =
     "printf '%s\\n' \"$s\"; printf '%s\\n' \"$e\" | tail -n 1; "
     "exec cat /proc/sys/kernel/hostname /etc/slurm/slurm.conf";
 
-void health_output_parse(const char *out, int status, const char *err_text,
-                         struct health_node *h)
+void health_output_parse(const char *out, int status, const char *err_text, struct health_node *h)
 {
 	const char *l1 = out ? out : "", *l2, *l3, *rest;
 	char *end;
@@ -432,7 +431,8 @@ static int stdin_cred(char **cred, struct sb_err *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return sb_err_set(err, errno, "Reading the credential on standard input: %s",
+			return sb_err_set(err, errno,
+			                  "Reading the credential on standard input: %s",
 			                  strerror(errno));
 		if (n == 0)
 			break;
@@ -486,7 +486,8 @@ int agent_check(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 			health_node_release(&nodes[k++]);
 		} else {
 			o = json_object_new_object();
-			json_object_object_add(o, "node", json_object_new_string(have.nodes[i].node));
+			json_object_object_add(o, "node",
+			                       json_object_new_string(have.nodes[i].node));
 		}
 		json_object_object_add(o, "state", json_object_new_string(have.nodes[i].state));
 		json_object_array_add(arr, o);

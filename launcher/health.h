@@ -89,8 +89,7 @@ char *health_munge_reason(int exit_code, const char *stderr_text);
  * when not run) and its last error line, the host name, then slurm.conf.
  * `status` is the exec's exit code, err_text its stderr.
  */
-void health_output_parse(const char *out, int status, const char *err_text,
-                         struct health_node *h);
+void health_output_parse(const char *out, int status, const char *err_text, struct health_node *h);
 
 /* ---- the agent's JSON, one object per node ---- */
 

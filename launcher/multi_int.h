@@ -41,5 +41,13 @@ int multi_state_save(const char *cluster, const struct spec_doc *doc, char *cons
                      struct sb_err *err);
 /* *paths: one per host (caller frees each and the array). */
 int multi_state_load(const char *cluster, struct spec_doc *doc, char ***paths, struct sb_err *err);
+void multi_paths_free(char **paths, size_t n);
+/*
+ * The slurmbox to run on host i: checked (and copied if it went missing or
+ * is another version) rather than trusted from the record; if the host
+ * cannot be reached the recorded path stays. Updates paths[i]; thread-safe
+ * for distinct i.
+ */
+const char *multi_host_path(char **paths, const struct spec_doc *doc, size_t i);
 
 #endif

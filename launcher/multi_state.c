@@ -2,7 +2,8 @@
 /*
  * multi_state.c - the control machine's record of a cluster that spans
  * hosts, and the commands that use it: down (every host, partial when one
- * cannot be reached), exec/shell/logs (on the node's host), status.
+ * cannot be reached), exec/shell/logs (on the node's host). status is in
+ * multi_status.c.
  */
 #include "multi_int.h"
 #include "ssh.h"
@@ -92,7 +93,7 @@ int multi_state_load(const char *cluster, struct spec_doc *doc, char ***paths, s
 	return ret;
 }
 
-static void paths_free(char **paths, size_t n)
+void multi_paths_free(char **paths, size_t n)
 {
 	for (size_t i = 0; paths && i < n; i++)
 		free(paths[i]);
@@ -105,7 +106,7 @@ static void paths_free(char **paths, size_t n)
  * cannot be reached the recorded path stays, and the command's own ssh
  * reports why.
  */
-static const char *host_path(char **paths, const struct spec_doc *doc, size_t i)
+const char *multi_host_path(char **paths, const struct spec_doc *doc, size_t i)
 {
 	struct sb_err ignored = SB_ERR_INIT;
 	char *p = NULL;
@@ -162,7 +163,7 @@ int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
 	jobs = xcalloc(n, sizeof(*jobs));
 	for (size_t i = 0; i < n; i++) {
 		jobs[i] = (struct down_job){.dest = doc.spec.hosts[i].name,
-		                            .path = host_path(paths, &doc, i),
+		                            .path = multi_host_path(paths, &doc, i),
 		                            .cluster = ctx->cluster,
 		                            .purge = purge};
 		if (pthread_create(&jobs[i].th, NULL, down_run, &jobs[i]) != 0) {
@@ -212,7 +213,7 @@ int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
 		if (purge)
 			ret = cli_state_remove(ctx->cluster, err);
 	}
-	paths_free(paths, n);
+	multi_paths_free(paths, n);
 	spec_doc_free(&doc);
 	return ret;
 }
@@ -247,7 +248,7 @@ int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, boo
 	while (argv[argc])
 		argc++;
 	args = xcalloc(argc + 5, sizeof(*args));
-	args[k++] = host_path(paths, &doc, n->host);
+	args[k++] = multi_host_path(paths, &doc, n->host);
 	args[k++] = "--local";
 	args[k++] = "--name";
 	args[k++] = ctx->cluster;
@@ -264,121 +265,7 @@ int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, boo
 	if (ret == 0)
 		cli_exit_status = status;
 out:
-	paths_free(paths, doc.spec.n_hosts);
-	spec_doc_free(&doc);
-	return ret;
-}
-
-/* ---- status: every node, with its host; hosts that cannot be reached are marked ---- */
-
-int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
-{
-	struct spec_doc doc = {0};
-	_cleanup_plan_ struct compose_plan *plan = NULL;
-	char **paths = NULL;
-	struct json_object **facts = NULL, *root = NULL, *arr = NULL;
-	_cleanup_buf_ struct sb_buf sinfo = SB_BUF_INIT;
-	bool healthy = true;
-	int ret;
-
-	ret = multi_state_load(ctx->cluster, &doc, &paths, err);
-	if (ret == 0)
-		ret = compose_plan_build(&doc.spec, &plan, err);
-	if (ret < 0)
-		goto out;
-	facts = xcalloc(doc.spec.n_hosts, sizeof(*facts));
-	for (size_t i = 0; i < doc.spec.n_hosts; i++) {
-		_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
-		const char *argv[] = {
-		    host_path(paths, &doc, i), "--name", ctx->cluster, "agent", "facts", NULL};
-		struct ssh_run_opts o = {
-		    .in_fd = -1, .out = &out, .err_fd = -1, .timeout_ms = 30000};
-		struct sb_err ignored = SB_ERR_INIT;
-		int st = -1;
-
-		if (ssh_run(doc.spec.hosts[i].name, argv, &o, &st, &ignored) == 0 && st == 0)
-			facts[i] = json_tokener_parse(out.data ? out.data : "");
-	}
-	{
-		const char *argv[] = {host_path(paths, &doc, 0),
-		                      "--local",
-		                      "--name",
-		                      ctx->cluster,
-		                      "exec",
-		                      "-u",
-		                      "root",
-		                      "master",
-		                      CLI_SINFO_ARGV,
-		                      NULL};
-		struct ssh_run_opts o = {
-		    .in_fd = -1, .out = &sinfo, .err_fd = -1, .timeout_ms = 30000};
-		struct sb_err ignored = SB_ERR_INIT;
-		int st = -1;
-		if (ssh_run(doc.spec.hosts[0].name, argv, &o, &st, &ignored) < 0 || st != 0)
-			sb_buf_reset(&sinfo);
-	}
-	if (json) {
-		root = json_object_new_object();
-		arr = json_object_new_array();
-		json_object_object_add(root, "cluster", json_object_new_string(ctx->cluster));
-	} else {
-		printf("Cluster '%s'\n%-12s %-7s %-14s %-10s %-16s %s\n", ctx->cluster, "NODE",
-		       "ROLE", "HOST", "STATE", "IP", "SLURM");
-	}
-	for (size_t i = 0; i < plan->n_nodes; i++) {
-		const struct compose_node *nd = &plan->nodes[i];
-		struct json_object *nodes = NULL, *f = facts[nd->host], *cl;
-		const char *state = f ? "missing" : "unreachable";
-		char ip[16], st[64] = "";
-
-		if (f && json_object_object_get_ex(f, "cluster", &cl) &&
-		    json_object_object_get_ex(cl, "nodes", &nodes))
-			for (size_t k = 0; k < json_object_array_length(nodes); k++) {
-				struct json_object *x = json_object_array_get_idx(nodes, k);
-				if (strcmp(
-				        json_object_get_string(json_object_object_get(x, "node")),
-				        nd->name) == 0)
-					state = json_object_get_string(
-					    json_object_object_get(x, "state"));
-			}
-		cli_sinfo_state(sinfo.data, nd->name, st, sizeof(st));
-		if (nd->role == COMPOSE_ROLE_MASTER)
-			snprintf(st, sizeof(st), "%s",
-			         sinfo.len ? "slurmctld up" : "slurmctld down");
-		if (strcmp(state, "running") != 0 ||
-		    (nd->role == COMPOSE_ROLE_WORKER && !cli_slurm_state_ok(st)))
-			healthy = false;
-		if (json) {
-			struct json_object *o = json_object_new_object();
-			json_object_object_add(o, "node", json_object_new_string(nd->name));
-			json_object_object_add(o, "role",
-			                       json_object_new_string(compose_role_name(nd->role)));
-			json_object_object_add(
-			    o, "host", json_object_new_string(doc.spec.hosts[nd->host].name));
-			json_object_object_add(o, "state", json_object_new_string(state));
-			json_object_object_add(
-			    o, "ip", json_object_new_string(compose_ipv4_format(nd->ip, ip)));
-			json_object_object_add(o, "slurm", json_object_new_string(st));
-			json_object_array_add(arr, o);
-		} else {
-			printf("%-12s %-7s %-14s %-10s %-16s %s\n", nd->name,
-			       compose_role_name(nd->role), doc.spec.hosts[nd->host].name, state,
-			       compose_ipv4_format(nd->ip, ip), *st ? st : "-");
-		}
-	}
-	if (json) {
-		json_object_object_add(root, "nodes", arr);
-		json_object_object_add(root, "healthy", json_object_new_boolean(healthy));
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-		                                              JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(root);
-	}
-	cli_exit_status = healthy ? 0 : 1;
-out:
-	for (size_t i = 0; facts && i < doc.spec.n_hosts; i++)
-		json_object_put(facts[i]);
-	free(facts);
-	paths_free(paths, doc.spec.n_hosts);
+	multi_paths_free(paths, doc.spec.n_hosts);
 	spec_doc_free(&doc);
 	return ret;
 }
