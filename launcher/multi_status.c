@@ -32,7 +32,7 @@ struct check_host {
 	const char *cluster;
 	struct cred_gate *gate;
 	struct json_object *nodes; /* the agent's "nodes", owned; NULL: see below */
-	bool unreachable;  /* ssh failed; else a failed agent leaves nodes NULL */
+	bool unreachable;          /* ssh failed; else a failed agent leaves nodes NULL */
 	char *error;
 	pthread_t th;
 };
@@ -81,8 +81,8 @@ struct host_sinfo {
 static void *sinfo_run(void *arg)
 {
 	struct host_sinfo *s = arg;
-	const char *argv[] = {s->path, "--local", "--name", s->cluster, "exec", "-u", "root",
-	                      "master", CLI_SINFO_ARGV, NULL};
+	const char *argv[] = {s->path, "--local", "--name", s->cluster,     "exec",
+	                      "-u",    "root",    "master", CLI_SINFO_ARGV, NULL};
 	struct ssh_run_opts o = {.in_fd = -1, .out = &s->out, .err_fd = -1, .timeout_ms = 30000};
 	struct sb_err ignored = SB_ERR_INIT;
 	int st = -1;
@@ -107,7 +107,9 @@ static char *cred_make(const char *dest, const char *path, const char *cluster, 
 	if (ssh_run(dest, argv, &o, &st, &err) < 0 || st != 0 || !out.data ||
 	    strncmp(out.data, "MUNGE:", 6) != 0) {
 		*why = xasprintf("cannot make a credential on the master (munge -n: %s)",
-		                 err.msg[0] ? err.msg : errb.data ? errb.data : "no output");
+		                 err.msg[0]  ? err.msg
+		                 : errb.data ? errb.data
+		                             : "no output");
 		return NULL;
 	}
 	while (out.len && (out.data[out.len - 1] == '\n' || out.data[out.len - 1] == '\r'))
@@ -231,7 +233,8 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 			health_node_from_json(x, &hn);
 		if (!hn.node)
 			hn.node = xstrdup(nd->name);
-		if (nd->role == COMPOSE_ROLE_MASTER && !gate.cred && strcmp(state, "running") == 0) {
+		if (nd->role == COMPOSE_ROLE_MASTER && !gate.cred &&
+		    strcmp(state, "running") == 0) {
 			hn.munge = HEALTH_FAILED;
 			free(hn.munge_error);
 			hn.munge_error = xstrdup(cred_why ? cred_why : "no credential");

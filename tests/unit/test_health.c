@@ -46,8 +46,10 @@ static void test_conf_same(void)
 
 static void test_munge_reason(void)
 {
-	_cleanup_free_ char *invalid = health_munge_reason(14, "unmunge: Error: Invalid credential\n");
-	_cleanup_free_ char *expired = health_munge_reason(15, "unmunge: Error: Expired credential");
+	_cleanup_free_ char *invalid =
+	    health_munge_reason(14, "unmunge: Error: Invalid credential\n");
+	_cleanup_free_ char *expired =
+	    health_munge_reason(15, "unmunge: Error: Expired credential");
 	_cleanup_free_ char *sock = health_munge_reason(
 	    6, "unmunge: Error: Failed to access \"/run/munge/munge.socket.2\": No such file\n");
 	_cleanup_free_ char *other = health_munge_reason(127, "sh: 1: unmunge: not found\n\n");
@@ -104,10 +106,8 @@ static void test_output_parse(void)
 
 static void test_judge(void)
 {
-	struct health_node good = {.node = "worker-1",
-	                           .hostname = "worker-1",
-	                           .conf = (char *)conf,
-	                           .munge = HEALTH_OK};
+	struct health_node good = {
+	    .node = "worker-1", .hostname = "worker-1", .conf = (char *)conf, .munge = HEALTH_OK};
 	struct health_node drift = {.node = "worker-2",
 	                            .hostname = "wrong",
 	                            .conf = "ClusterName=demo\n",
@@ -132,7 +132,8 @@ static void test_judge(void)
 	CHECK_INT(v.hostname, HEALTH_FAILED);
 	health_summary(&v, sum, sizeof(sum));
 	CHECK_STR(sum, "drift,munge,hostname");
-	CHECK_CONTAINS(v.problems.data, "drift: /etc/slurm/slurm.conf differs from the plan (line 2");
+	CHECK_CONTAINS(v.problems.data,
+	               "drift: /etc/slurm/slurm.conf differs from the plan (line 2");
 	CHECK_CONTAINS(v.problems.data, "munge: credential rejected\n");
 	CHECK_CONTAINS(v.problems.data, "hostname: the container calls itself 'wrong', its "
 	                                "NodeName is 'worker-2'");
