@@ -12,6 +12,7 @@
 
 #define HEALTH_EXEC_MS  15000
 #define HEALTH_CRED_MAX 4096
+#define HEALTH_PARALLEL 16 /* execs at once: the daemon queues them anyway */
 
 void health_node_release(struct health_node *h)
 {
@@ -348,18 +349,11 @@ void health_output_parse(const char *out, int status, const char *err_text, stru
 	}
 }
 
-struct check_job {
-	struct docker *d;
-	struct health_node *h;
-	const char *cred; /* NULL: no munge check */
-	pthread_t th;
-};
-
-static void *check_run(void *arg)
+/* One node's exec; cred NULL: no munge check. */
+static void check_one(struct docker *d, struct health_node *h, const char *cred)
 {
-	struct check_job *j = arg;
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, errb = SB_BUF_INIT;
-	const char *argv[] = {"sh", "-c", check_sh, "sh", j->cred ? "munge" : "-", NULL};
+	const char *argv[] = {"sh", "-c", check_sh, "sh", cred ? "munge" : "-", NULL};
 	struct docker_exec_opts o = {.argv = argv,
 	                             .in_fd = -1,
 	                             .out_fd = -1,
@@ -370,52 +364,75 @@ static void *check_run(void *arg)
 	struct sb_err err = SB_ERR_INIT;
 	int p[2] = {-1, -1}, st = -1, ret;
 
-	if (j->cred) {
+	if (cred) {
 		/* the credential goes in on stdin: a pipe holds it all (it is far below PIPE_BUF) */
-		size_t len = strlen(j->cred);
-		if (pipe2(p, O_CLOEXEC) < 0 || write(p[1], j->cred, len) != (ssize_t)len ||
+		size_t len = strlen(cred);
+		if (pipe2(p, O_CLOEXEC) < 0 || write(p[1], cred, len) != (ssize_t)len ||
 		    write(p[1], "\n", 1) != 1) {
-			j->h->conf_error = xasprintf("pipe: %s", strerror(errno));
+			h->conf_error = xasprintf("pipe: %s", strerror(errno));
 			goto out;
 		}
 		close(p[1]);
 		p[1] = -1;
 		o.in_fd = p[0];
 	}
-	ret = docker_exec(j->d, j->h->container, &o, &st, &err);
+	ret = docker_exec(d, h->container, &o, &st, &err);
 	if (ret < 0)
-		j->h->conf_error = xstrdup(err.msg);
+		h->conf_error = xstrdup(err.msg);
 	else
-		health_output_parse(out.data, st, errb.data, j->h);
+		health_output_parse(out.data, st, errb.data, h);
 out:
 	if (p[0] >= 0)
 		close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
+}
+
+/* Workers take the next node until none is left; at most HEALTH_PARALLEL execs at once. */
+struct check_pool {
+	struct docker *d;
+	struct health_node *nodes;
+	size_t n, next;
+	const char *cred;
+	pthread_mutex_t lock;
+};
+
+static void *check_worker(void *arg)
+{
+	struct check_pool *p = arg;
+	struct docker *d = docker_dup(p->d);
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			break;
+		if (p->nodes[i].container)
+			check_one(d, &p->nodes[i], p->cred);
+	}
+	docker_free(d);
 	return NULL;
 }
 
 void health_nodes_check(struct docker *d, struct health_node *nodes, size_t n, const char *cred)
 {
-	size_t n_jobs = 0;
-	struct check_job *jobs = xcalloc(n + 1, sizeof(*jobs));
+	struct check_pool pool = {.d = d, .nodes = nodes, .n = n, .cred = cred};
+	size_t n_threads = n < HEALTH_PARALLEL ? n : HEALTH_PARALLEL, started = 0;
+	pthread_t *th = xcalloc(n_threads + 1, sizeof(*th));
 
-	for (size_t i = 0; i < n; i++)
-		if (nodes[i].container)
-			jobs[n_jobs++] = (struct check_job){.h = &nodes[i], .cred = cred};
-	for (size_t i = 0; i < n_jobs; i++) {
-		jobs[i].d = docker_dup(d);
-		if (pthread_create(&jobs[i].th, NULL, check_run, &jobs[i]) != 0) {
-			jobs[i].th = 0;
-			check_run(&jobs[i]);
-		}
-	}
-	for (size_t i = 0; i < n_jobs; i++) {
-		if (jobs[i].th)
-			pthread_join(jobs[i].th, NULL);
-		docker_free(jobs[i].d);
-	}
-	free(jobs);
+	pthread_mutex_init(&pool.lock, NULL);
+	for (; started < n_threads; started++)
+		if (pthread_create(&th[started], NULL, check_worker, &pool) != 0)
+			break;
+	if (!started)
+		check_worker(&pool); /* no thread at all: do them here */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&pool.lock);
+	free(th);
 }
 
 /* ---- agent check: this host's nodes ---- */

@@ -46,9 +46,9 @@ int health_cred_make(struct docker *d, const char *container, char **cred, struc
 
 /*
  * Read every node's host name and slurm.conf, and hand it `cred` to decode
- * (NULL: munge stays HEALTH_UNKNOWN), all nodes at once, each on its own
- * connection. Nodes whose container cannot be reached get the reason in
- * conf_error and munge_error; nodes with no container (NULL) are skipped.
+ * (NULL: munge stays HEALTH_UNKNOWN): one exec per node, up to 16 at once,
+ * each thread on its own connection. A node whose exec fails gets the
+ * reason in conf_error; nodes with no container (NULL) are skipped.
  */
 void health_nodes_check(struct docker *d, struct health_node *nodes, size_t n, const char *cred);
 
