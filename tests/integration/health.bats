@@ -225,6 +225,8 @@ setpriv --reuid=munge --regid=munge --init-groups munged'
 	[ -z "$(labelled network sbhealth)" ]
 	[ -z "$(labelled volume sbhealth)" ]
 	[ ! -e /var/lib/slurmbox/sbhealth ]
+	# no state directory or lock file
+	! ls -a /var/lib/slurmbox 2>/dev/null | grep -qE '^\.?sbhealth(\.|$)'
 }
 
 # ---- two lab hosts ----
@@ -304,13 +306,13 @@ setpriv --reuid=munge --regid=munge --init-groups munged'
 		[ -z "$(labelled container sbhealthm "$h")" ]
 		[ -z "$(labelled network sbhealthm "$h")" ]
 		[ -z "$(labelled volume sbhealthm "$h")" ]
-		! on "$h" test -e /var/lib/slurmbox/sbhealthm
+		! on "$h" sh -c 'ls -a /var/lib/slurmbox 2>/dev/null' | grep -qE '^\.?sbhealthm(\.|$)'
 		! on "$h" test -e /tmp/sbhealthm.key.orig
 		! on "$h" ip -o link show | grep -q " $(shim_name sbhealthm)[@:]"
 		for ip in $ips; do ! on "$h" ip route show "$ip/32" | grep -q .; done
 	done
 	[ ! -e "$HOME/.local/state/slurmbox/sbhealthm.json" ]
-	[ ! -e /var/lib/slurmbox/sbhealthm ]
+	! ls -a /var/lib/slurmbox 2>/dev/null | grep -qE '^\.?sbhealthm(\.|$)'
 	run sm status
 	[ "$status" -ne 0 ]
 }
