@@ -37,37 +37,49 @@ struct check_host {
 	pthread_t th;
 };
 
+/* A command's stderr as one line of a message: trailing newlines cut. Caller frees. */
+static char *errtext(const struct sb_buf *b)
+{
+	size_t n = b->len;
+
+	while (n && (b->data[n - 1] == '\n' || b->data[n - 1] == '\r'))
+		n--;
+	return n ? xstrndup(b->data, n) : xstrdup("no answer");
+}
+
 static void *check_host_run(void *arg)
 {
 	struct check_host *h = arg;
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, errb = SB_BUF_INIT;
 	struct ssh_run_opts o = {
 	    .in_fd = -1, .out = &out, .errbuf = &errb, .timeout_ms = STATUS_SSH_MS};
-	struct sb_err err = SB_ERR_INIT;
+	struct sb_err err = SB_ERR_INIT, ignored = SB_ERR_INIT;
+	const char *argv[] = {NULL, "--name", h->cluster, "agent", "check", NULL};
 	struct json_object *r, *nodes;
 	int st = -1;
 
 	/* the ssh connection and the binary check go on while the master makes the credential */
-	if (ssh_slurmbox_ensure(h->dest, &h->path, &err) < 0)
+	if (ssh_slurmbox_ensure(h->dest, &h->path, &ignored) < 0)
 		h->path = xstrdup(h->recorded);
+	argv[0] = h->path;
 	pthread_mutex_lock(&h->gate->lock);
 	while (!h->gate->done)
 		pthread_cond_wait(&h->gate->cond, &h->gate->lock);
 	pthread_mutex_unlock(&h->gate->lock);
 	o.in = h->gate->cred;
 	o.in_len = h->gate->cred ? strlen(h->gate->cred) : 0;
-	const char *argv[] = {h->path, "--name", h->cluster, "agent", "check", NULL};
 	if (ssh_run(h->dest, argv, &o, &st, &err) < 0 || st == 255) {
 		h->unreachable = true;
-		h->error = xstrdup(err.msg[0] ? err.msg : (errb.data ? errb.data : ""));
+		h->error = err.msg[0] ? xstrdup(err.msg) : errtext(&errb);
 		return NULL;
 	}
 	r = st == 0 ? json_tokener_parse(out.data ? out.data : "") : NULL;
-	if (r && json_object_object_get_ex(r, "nodes", &nodes))
+	if (r && json_object_object_get_ex(r, "nodes", &nodes)) {
 		h->nodes = json_object_get(nodes);
-	else
-		h->error = xasprintf("agent check failed (status %d): %s", st,
-		                     errb.data ? errb.data : "no answer");
+	} else {
+		_cleanup_free_ char *why = errtext(&errb);
+		h->error = xasprintf("agent check failed (status %d): %s", st, why);
+	}
 	json_object_put(r);
 	return NULL;
 }
@@ -106,10 +118,9 @@ static char *cred_make(const char *dest, const char *path, const char *cluster, 
 	*why = NULL;
 	if (ssh_run(dest, argv, &o, &st, &err) < 0 || st != 0 || !out.data ||
 	    strncmp(out.data, "MUNGE:", 6) != 0) {
-		*why = xasprintf("cannot make a credential on the master (munge -n: %s)",
-		                 err.msg[0]  ? err.msg
-		                 : errb.data ? errb.data
-		                             : "no output");
+		_cleanup_free_ char *e = err.msg[0] ? xstrdup(err.msg) : errtext(&errb);
+		*why = xasprintf("cannot make a credential on the master (munge -n, status %d: %s)",
+		                 st, e);
 		return NULL;
 	}
 	while (out.len && (out.data[out.len - 1] == '\n' || out.data[out.len - 1] == '\r'))

@@ -296,6 +296,18 @@ setpriv --reuid=munge --regid=munge --init-groups munged'
 	on "$HB" rm -f /tmp/sbhealthm.key.orig
 }
 
+@test "multi-host case 27: a stopped munged on the master ($HA) is named; restarted, healthy" {
+	lab_up || skip "the lab is not up (tests/lab up)"
+	on "$HA" docker exec -u root sbhealthm-master pkill -x munged
+	run sm status
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qE '^ +master +munge: cannot make a credential on the master \(munge -n, status [0-9]+: .*munge' <<<"$output"
+	! grep -qE '^ +worker-[0-9]+ ' <<<"$output"
+	on "$HA" docker exec -u root sbhealthm-master sh -c "$restore_munged_sh"
+	until_healthy sm
+}
+
 @test "multi-host: down --purge leaves nothing labelled, no shim, no key on either host" {
 	lab_up || skip "the lab is not up (tests/lab up)"
 	ips=$(sm status --json | jq -r '.nodes[].ip')
