@@ -316,6 +316,7 @@ static inline char *sb_buf_steal(struct sb_buf *b)
 	char *p;
 
 	sb_buf_reserve(b, 0);
+	b->data[b->len] = '\0'; /* a buffer never written to holds "" too */
 	p = b->data;
 	b->data = NULL;
 	b->len = b->cap = 0;

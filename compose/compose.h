@@ -114,6 +114,14 @@ unsigned compose_spec_host_workers(const struct compose_spec *spec, size_t host)
 /* Master plus all workers: how many node_ips a LAN mode must supply. */
 size_t compose_spec_node_count(const struct compose_spec *spec);
 
+/*
+ * What differs between two specs, one line per field appended to `out`:
+ * "workers: 2 -> 3", "user: alice (1000) -> bob (1001)", "hosts: a,b -> a,b,c".
+ * Returns the number of lines (0: the same settings).
+ */
+size_t compose_spec_diff(const struct compose_spec *old, const struct compose_spec *new,
+                         struct sb_buf *out);
+
 /* ---- plan ---- */
 
 enum compose_mount_type {
