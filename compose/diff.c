@@ -14,8 +14,7 @@ static bool str_same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static void line_str(struct sb_buf *out, size_t *n, const char *field, const char *a,
-                     const char *b)
+static void line_str(struct sb_buf *out, size_t *n, const char *field, const char *a, const char *b)
 {
 	if (str_same(a, b))
 		return;
@@ -29,8 +28,8 @@ static void user_text(const struct compose_user *u, char *buf, size_t size)
 	if (u->gid == u->uid)
 		snprintf(buf, size, "%s (%" PRIu32 ")", u->name ? u->name : "?", u->uid);
 	else
-		snprintf(buf, size, "%s (%" PRIu32 ":%" PRIu32 ")", u->name ? u->name : "?",
-		         u->uid, u->gid);
+		snprintf(buf, size, "%s (%" PRIu32 ":%" PRIu32 ")", u->name ? u->name : "?", u->uid,
+		         u->gid);
 }
 
 /* "/srv/home", or "volume <cluster>-home" when no --home was given. */
@@ -76,7 +75,8 @@ static void host_facts(struct sb_buf *out, size_t *n, const struct compose_host 
 {
 	if (a->ncpus == b->ncpus && a->mem_mb == b->mem_mb && str_same(a->arch, b->arch))
 		return;
-	sb_buf_printf(out, "host %s: %u CPUs, %" PRIu64 " MiB, %s -> %u CPUs, %" PRIu64 " MiB, %s\n",
+	sb_buf_printf(out,
+	              "host %s: %u CPUs, %" PRIu64 " MiB, %s -> %u CPUs, %" PRIu64 " MiB, %s\n",
 	              b->name, a->ncpus, a->mem_mb, a->arch ? a->arch : "?", b->ncpus, b->mem_mb,
 	              b->arch ? b->arch : "?");
 	(*n)++;
@@ -90,8 +90,9 @@ size_t compose_spec_diff(const struct compose_spec *old, const struct compose_sp
 
 	line_str(out, &n, "cluster", old->cluster, new->cluster);
 	if (old->workers != new->workers) {
-		sb_buf_printf(out, "%s: %u -> %u\n", new->n_hosts > 1 ? "workers per host" : "workers",
-		              old->workers, new->workers);
+		sb_buf_printf(out, "%s: %u -> %u\n",
+		              new->n_hosts > 1 ? "workers per host" : "workers", old->workers,
+		              new->workers);
 		n++;
 	}
 	if (old->no_master_worker != new->no_master_worker) {
@@ -118,7 +119,7 @@ size_t compose_spec_diff(const struct compose_spec *old, const struct compose_sp
 	         compose_net_mode_name(new->net_mode));
 	line_str(out, &n, "subnet", compose_cidr_format(&old->subnet, a),
 	         compose_cidr_format(&new->subnet, b));
-	{
+	if (old->gateway || new->gateway) { /* else subnet + 1 on both sides, follows the subnet */
 		_cleanup_free_ char *x = gateway_text(old), *y = gateway_text(new);
 		line_str(out, &n, "gateway", x, y);
 	}

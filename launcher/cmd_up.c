@@ -6,6 +6,8 @@
  * Nothing is created before the whole input has been checked. Running `up`
  * again with the same settings changes nothing; settings left out default
  * to the existing cluster's (kept in the master's io.slurmbox.spec label).
+ * Other settings are refused with a diff of old against new, unless
+ * --recreate, which re-creates the containers that differ.
  */
 #include "apply.h"
 #include "bridge.h"
@@ -13,6 +15,7 @@
 #include "multi_int.h"
 #include "docker_api.h"
 #include "image.h"
+#include "reconcile.h"
 #include "spec_json.h"
 #include "../compose/compose.h"
 
@@ -41,6 +44,8 @@ static const char up_usage[] =
     "      --image-base IMAGE Build the images from IMAGE (pulled if missing) instead of a\n"
     "                         local debian:bookworm-slim or a debootstrap of bookworm\n"
     "      --keep-on-failure  Keep what a failed run created, for debugging\n"
+    "      --recreate         The cluster exists with other settings: re-create the\n"
+    "                         containers that differ (/home, key and Slurm state are kept)\n"
     "\n"
     "Several hosts (each an ssh destination running Docker; \"localhost\" is this one):\n"
     "      --hosts H1,H2,...  The master on H1; workers on every host, on the LAN (macvlan)\n"
@@ -66,6 +71,9 @@ struct up_opts {
 	unsigned timeout;
 	bool dry_run;
 	bool keep_on_failure;
+	bool recreate;
+	int argc; /* the command line, for the --recreate hint */
+	char **argv;
 };
 
 static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *o,
@@ -86,6 +94,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 		OPT_PARENT,
 		OPT_GATEWAY,
 		OPT_RANGE,
+		OPT_RECREATE,
 	};
 	static const struct option opts[] = {
 	    {"name", required_argument, NULL, 'n'},
@@ -104,6 +113,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 	    {"parent", required_argument, NULL, OPT_PARENT},
 	    {"gateway", required_argument, NULL, OPT_GATEWAY},
 	    {"ip-range", required_argument, NULL, OPT_RANGE},
+	    {"recreate", no_argument, NULL, OPT_RECREATE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -175,6 +185,9 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 		case OPT_RANGE:
 			o->m.ip_range = optarg;
 			break;
+		case OPT_RECREATE:
+			o->recreate = true;
+			break;
 		case 'h':
 			fputs(up_usage, stdout);
 			return 1;
@@ -221,6 +234,24 @@ static char *up_spec_label(const struct compose_spec *spec, const char *image_ba
 
 	json_object_put(o);
 	return s;
+}
+
+/* Refuse other settings: exit 2 with the diff of old against new and the fix. */
+static int up_refuse(const struct cli_ctx *ctx, const struct up_opts *o,
+                     const struct cli_cluster *have, const struct spec_doc *prev,
+                     const struct compose_spec *spec, const char *image_base,
+                     const struct compose_plan *plan, struct sb_err *err)
+{
+	struct spec_doc now = {.spec = *spec, .image_base = (char *)image_base};
+	_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
+	const char *old_hash = NULL;
+
+	if (prev)
+		reconcile_diff(prev, &now, &text);
+	for (size_t i = 0; i < have->n_nodes && !old_hash; i++)
+		if (strcmp(have->nodes[i].hash, plan->config_hash) != 0)
+			old_hash = have->nodes[i].hash;
+	return reconcile_refuse(ctx, text.data, old_hash, plan->config_hash, o->argc, o->argv, err);
 }
 
 static void image_progress(const char *line, void *arg)
@@ -319,6 +350,9 @@ static int up_multi(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
 	m->timeout = o->timeout;
 	m->dry_run = o->dry_run;
 	m->keep_on_failure = o->keep_on_failure;
+	m->recreate = o->recreate;
+	m->argc = o->argc;
+	m->argv = o->argv;
 	if (!m->dry_run) {
 		int lock_fd = -1; /* held until we exit */
 		ret = cli_lock_take(ctx->cluster, "control", &lock_fd, err);
@@ -347,12 +381,14 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	struct cli_step step;
 	double t0 = cli_now();
 	const char *image_base;
-	bool found;
+	bool found, recreate;
 	int ret;
 
 	ret = up_parse(ctx, argc, argv, &o, err);
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
+	o.argc = argc;
+	o.argv = argv;
 	if (o.hosts || cli_routed(ctx))
 		return up_multi(ctx, &o, err);
 
@@ -417,17 +453,8 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		ret = bridge_subnet_existing(d, ctx->cluster, &existing, &found, err);
 		if (ret < 0)
 			goto out;
-		if (found && o.subnet &&
-		    (existing.addr != spec.subnet.addr || existing.prefix != spec.subnet.prefix)) {
-			char a[32], b[32];
-			ret = sb_err_input(err,
-			                   "--subnet %s differs from the existing cluster's %s; "
-			                   "run `slurmbox down` first to change it",
-			                   compose_cidr_format(&spec.subnet, a),
-			                   compose_cidr_format(&existing, b));
-			goto out;
-		}
-		if (found)
+		/* another --subnet shows in the diff below (refused, or --recreate) */
+		if (found && !o.subnet)
 			spec.subnet = existing;
 	}
 	if (!found && !o.subnet) {
@@ -473,21 +500,16 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	}
 
 	apply_diff_compute(plan, &have, NULL, &diff);
-	if (diff.n_changed || diff.n_foreign) {
-		ret = sb_err_input(
-		    err,
-		    "Cluster '%s' exists with other settings (%zu node%s differ, %zu "
-		    "not in this plan). Compare with `slurmbox up --dry-run`; run "
-		    "`slurmbox%s%s down` first to re-create it (your /home and key "
-		    "are kept)",
-		    ctx->cluster, diff.n_changed, diff.n_changed == 1 ? "" : "s", diff.n_foreign,
-		    ctx->name_given ? " --name " : "", ctx->name_given ? ctx->cluster : "");
+	recreate = (diff.n_changed || diff.n_foreign) && o.recreate;
+	if ((diff.n_changed || diff.n_foreign) && !o.recreate) {
+		ret = up_refuse(ctx, &o, &have, have_prev ? &prev : NULL, &spec, image_base, plan,
+		                err);
 		goto out;
 	}
 
 	/* A new key would not match the one the running containers hold. */
-	if (have.n_nodes && (diff.n_missing || diff.n_stopped) && access(spec.key_path, F_OK) < 0 &&
-	    errno == ENOENT) {
+	if (have.n_nodes && (diff.n_missing || diff.n_stopped || recreate) &&
+	    access(spec.key_path, F_OK) < 0 && errno == ENOENT) {
 		ret = sb_err_set(err, ENOENT,
 		                 "The munge key of cluster '%s' (%s) is missing, but the cluster's "
 		                 "containers exist and hold the old one; a new key would not "
@@ -498,7 +520,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		goto out;
 	}
 
-	if (diff.n_missing || diff.n_stopped) {
+	if (diff.n_missing || diff.n_stopped || recreate) {
 		bool created;
 		_cleanup_free_ char *key = NULL;
 		struct apply_opts ao = {
@@ -528,16 +550,29 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		user_label = xasprintf("%s=%s", LABEL_USER, spec.user.name);
 		ao.extra_labels[ao.n_extra_labels++] = user_label;
 		ao.extra_labels[ao.n_extra_labels++] = spec_label;
+		if (recreate) {
+			size_t n_removed = 0;
+
+			/* the volumes and the key stay: /home, the jobs and the nodes' state */
+			ret = reconcile_remove_changed(d, plan, &ao, &have, &n_removed, err);
+			if (ret == 0)
+				ret = reconcile_network_drop(d, plan, err);
+			if (ret < 0)
+				goto out;
+		}
 		ret = apply_plan(d, plan, &have, &ao, err);
 		if (ret < 0 && !o.keep_on_failure) {
 			struct sb_err ignored = SB_ERR_INIT;
 			if (created) /* the key was this run's too */
 				cli_state_remove(ctx->cluster, &ignored);
 			if (ret == -EINTR)
-				sb_err_set(
-				    err, EINTR,
-				    "Interrupted: removed what this run had created; nothing "
-				    "else was touched");
+				sb_err_set(err, EINTR,
+				           recreate
+				               ? "Interrupted: removed what this run had created; "
+				                 "the containers it was re-creating are gone, run "
+				                 "`slurmbox up --recreate` again to finish"
+				               : "Interrupted: removed what this run had created; "
+				                 "nothing else was touched");
 		}
 		if (ret < 0)
 			goto out;
@@ -555,7 +590,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		    ctx->cluster, cli_now() - t0, plan->nodes[0].name, plan->n_nodes - 1,
 		    plan->n_nodes == 2 ? "" : "s", compose_cidr_format(&plan->network.subnet, cidr),
 		    plan->user.name, plan->user.uid);
-		if (diff.n_missing == 0 && diff.n_stopped == 0)
+		if (diff.n_missing == 0 && diff.n_stopped == 0 && !recreate)
 			fprintf(stderr, "Nothing to change: it was already up.\n");
 	}
 	ret = 0;

@@ -31,6 +31,9 @@ struct multi_up_opts {
 	unsigned timeout;
 	bool dry_run;
 	bool keep_on_failure;
+	bool recreate; /* re-create the containers whose settings differ */
+	int argc;      /* the `up` command line, for the --recreate hint */
+	char **argv;
 };
 
 /* Split "h1,h2,h3" and check every entry (exit 2, before any ssh). */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reconcile - `up` on a cluster that exists with other settings: the diff of
+ * old against new shown when it is refused, and `up --recreate`, which
+ * removes (by label only) the containers that differ so apply re-creates
+ * them. Volumes (/home, the Slurm state) and the key are never touched here.
+ */
+#ifndef SLURMBOX_RECONCILE_H
+#define SLURMBOX_RECONCILE_H
+
+#include "apply.h"
+#include "spec_json.h"
+
+/*
+ * The lines "field: old -> new" for every setting that differs: the spec's
+ * (compose_spec_diff) and the LAN's (--ip-range, each host's --parent).
+ * Returns the number of lines.
+ */
+size_t reconcile_diff(const struct spec_doc *old, const struct spec_doc *new, struct sb_buf *out);
+
+/*
+ * Exit 2: "Cluster 'x' exists with other settings:" then the diff lines
+ * (or, when the settings are the same, the config-hash change, i.e. another
+ * slurmbox version), then the fix: the same command with --recreate, or
+ * `down`. argv is the `up` command line as given (argv[0] "up").
+ */
+int reconcile_refuse(const struct cli_ctx *ctx, const char *diff_text, const char *old_hash,
+                     const char *new_hash, int argc, char **argv, struct sb_err *err);
+
+/*
+ * Stop (so slurmctld saves its state) and remove this engine's containers of
+ * the cluster whose config-hash differs from the plan's, or that the plan
+ * does not have; only those with the cluster's label, only on o's host.
+ * Then reload *have. *n_removed counts them.
+ */
+int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
+                             const struct apply_opts *o, struct cli_cluster *have,
+                             size_t *n_removed, struct sb_err *err);
+
+/*
+ * A one-host cluster whose network has another subnet than the plan's: remove
+ * it (by label) once no container of the cluster is left, so apply makes it
+ * anew. Fails if containers are still attached.
+ */
+int reconcile_network_drop(struct docker *d, const struct compose_plan *plan, struct sb_err *err);
+
+#endif
