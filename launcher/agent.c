@@ -6,7 +6,8 @@
  *
  *   facts [--parent IF] [--image TAG]...   what this host is: JSON
  *   probe --parent IF --timeout MS IP...   which addresses answer on the LAN: JSON
- *   apply --host N    < {"spec":…,"key":hex}   create and start this host's part
+ *   apply --host N [--recreate] < {"spec":…,"key":hex}  create and start this host's part
+ *                                             (--recreate: first remove its containers that differ)
  *   wait --timeout S  < {"spec":…}             until every node is idle (master's host)
  *   down [--purge]                            this host's part gone, shim included
  *   check             < credential            each running node's slurm.conf, host
@@ -19,6 +20,7 @@
 #include "agent.h"
 #include "apply.h"
 #include "health.h"
+#include "reconcile.h"
 #include "docker_api.h"
 #include "spec_json.h"
 #include "../compose/compose.h"
@@ -346,11 +348,9 @@ static int stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len,
 static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
-	    {"host", required_argument, NULL, 'H'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"keep-on-failure", no_argument, NULL, 'k'},
-	    {"wait-master", no_argument, NULL, 'w'},
-	    {NULL, 0, NULL, 0},
+	    {"host", required_argument, NULL, 'H'},      {"timeout", required_argument, NULL, 't'},
+	    {"keep-on-failure", no_argument, NULL, 'k'}, {"wait-master", no_argument, NULL, 'w'},
+	    {"recreate", no_argument, NULL, 'r'},        {NULL, 0, NULL, 0},
 	};
 	struct spec_doc doc = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
@@ -362,7 +362,7 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	size_t key_len = 0;
 	unsigned host = 0;
 	int lock_fd = -1; /* held until we exit */
-	bool created;
+	bool created, recreate = false;
 	int c, ret;
 
 	opterr = 0;
@@ -376,6 +376,8 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 			ao.wait_master = true, ret = 0;
 		else if (c == 'k')
 			ao.keep_on_failure = true, ret = 0;
+		else if (c == 'r')
+			recreate = true, ret = 0;
 		else
 			return cli_usage_error("agent apply", argv[optind - 1], err);
 		if (ret < 0)
@@ -427,6 +429,14 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	user_label = xasprintf("io.slurmbox.user=%s", doc.spec.user.name);
 	ao.extra_labels[ao.n_extra_labels++] = user_label;
 	ao.extra_labels[ao.n_extra_labels++] = spec_label;
+	if (recreate) {
+		size_t n_removed = 0;
+
+		/* this host's containers that differ; volumes and the key stay */
+		ret = reconcile_remove_changed(d, plan, &ao, &have, &n_removed, err);
+		if (ret < 0)
+			goto out;
+	}
 	ret = apply_plan(d, plan, &have, &ao, err);
 	if (ret < 0)
 		goto out;

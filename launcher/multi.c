@@ -307,8 +307,8 @@ static int probe(const struct multi_host *h0, const uint32_t *cand, size_t n, bo
 
 int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
                        const struct compose_cidr *net, uint32_t gateway,
-                       const struct compose_cidr *range, size_t need, uint32_t *out,
-                       struct sb_err *err)
+                       const struct compose_cidr *range, const uint32_t *ours, size_t n_ours,
+                       size_t need, uint32_t *out, struct sb_err *err)
 {
 	uint32_t lo, hi, a;
 	size_t got = 0;
@@ -333,7 +333,8 @@ int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
 		size_t k = 0;
 
 		while (k < ARRAY_SIZE(cand) && k < need - got + 4 && a >= lo && a <= hi) {
-			if (!addr_forbidden(a, net, gateway, hosts, n_hosts, out, got))
+			if (!addr_forbidden(a, net, gateway, hosts, n_hosts, out, got) &&
+			    !addr_forbidden(a, net, gateway, hosts, 0, ours, n_ours))
 				cand[k++] = a;
 			if ((dir < 0 && a == lo) || (dir > 0 && a == hi))
 				break;

@@ -27,11 +27,21 @@ struct multi_host {
 int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, const char *parent,
                        const struct image_set *images);
 int multi_preflight(struct multi_host *hosts, size_t n, struct sb_err *err);
-/* `need` free addresses: from --ip-range (all must be free) or the top of the subnet (busy ones skipped). */
+/*
+ * `need` free addresses: from --ip-range (all must be free) or the top of the
+ * subnet (busy ones skipped). `ours` are the cluster's own (they answer): skipped.
+ */
 int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
                        const struct compose_cidr *net, uint32_t gateway,
-                       const struct compose_cidr *range, size_t need, uint32_t *out,
-                       struct sb_err *err);
+                       const struct compose_cidr *range, const uint32_t *ours, size_t n_ours,
+                       size_t need, uint32_t *out, struct sb_err *err);
+/*
+ * doc->node_ips (zeroed, n = node count) and each host's shim: a node or host
+ * that was in `prev` keeps its address; the others get free ones.
+ */
+int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,
+                       const struct multi_host *hosts, size_t n, const char *ip_range,
+                       const struct cli_ctx *ctx, struct sb_err *err);
 void multi_hosts_free(struct multi_host *hosts, size_t n);
 void multi_token(char out[17]);
 

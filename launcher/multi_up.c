@@ -6,6 +6,7 @@
  * parallel) and the wait for every node to be idle.
  */
 #include "multi_int.h"
+#include "reconcile.h"
 #include "ssh.h"
 #include "../compose/compose.h"
 
@@ -172,6 +173,7 @@ struct apply_job {
 	const char *input;
 	unsigned timeout;
 	bool keep;
+	bool recreate;
 	struct sb_buf errb;
 	double seconds;
 	int ret;
@@ -199,6 +201,8 @@ static void *apply_run(void *arg)
 		argv[k++] = "--wait-master"; /* its workers start once the master answers */
 	if (j->keep)
 		argv[k++] = "--keep-on-failure";
+	if (j->recreate)
+		argv[k++] = "--recreate";
 	argv[k] = NULL;
 	snprintf(index, sizeof(index), "%zu", j->index);
 	snprintf(timeout, sizeof(timeout), "%u", j->timeout);
@@ -211,7 +215,8 @@ static void *apply_run(void *arg)
 }
 
 static int hosts_apply(struct multi_host *hosts, size_t n, const struct cli_ctx *ctx,
-                       const char *input, unsigned timeout, bool keep, struct sb_err *err)
+                       const char *input, unsigned timeout, bool keep, bool recreate,
+                       struct sb_err *err)
 {
 	struct apply_job *jobs = xcalloc(n, sizeof(*jobs));
 	int ret = 0;
@@ -222,7 +227,8 @@ static int hosts_apply(struct multi_host *hosts, size_t n, const struct cli_ctx 
 		                             .cluster = ctx->cluster,
 		                             .input = input,
 		                             .timeout = timeout,
-		                             .keep = keep};
+		                             .keep = keep,
+		                             .recreate = recreate};
 	/*
 	 * Every host at once; the others start their containers only when the
 	 * master's address answers on the LAN (agent apply --wait-master), so
@@ -314,15 +320,22 @@ static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const c
 	return ret;
 }
 
-static bool same_hosts(const struct spec_doc *prev, const struct multi_host *hosts, size_t n)
+/* The config-hash of a container of the cluster, on any host, that differs from the plan's. */
+static const char *hash_differing(struct multi_host *hosts, size_t n,
+                                  const struct compose_plan *plan)
 {
-	if (prev->spec.n_hosts != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!prev->spec.hosts[i].name ||
-		    strcmp(prev->spec.hosts[i].name, hosts[i].dest) != 0)
-			return false;
-	return true;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");
+
+		for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
+			const char *hash =
+			    cli_json_str(json_object_array_get_idx(nodes, k), "hash");
+
+			if (hash && strcmp(hash, plan->config_hash) != 0)
+				return hash;
+		}
+	}
+	return NULL;
 }
 
 static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const struct cli_ctx *ctx,
@@ -443,38 +456,8 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		goto out;
 	n_nodes = compose_spec_node_count(&doc.spec);
 	doc.node_ips = xcalloc(n_nodes + n, sizeof(*doc.node_ips));
-	if (have_prev && same_hosts(&prev, hosts, n) && prev.spec.n_node_ips == n_nodes &&
-	    prev.lan && doc.lan) {
-		/* the same cluster again: its addresses stay (they answer: they are ours) */
-		memcpy(doc.node_ips, prev.node_ips, n_nodes * sizeof(*doc.node_ips));
-		for (size_t i = 0; i < n; i++)
-			doc.lan[i].shim = prev.lan[i].shim;
-	} else if (doc.lan) {
-		struct compose_cidr range;
-		uint32_t *all = xcalloc(n_nodes + n, sizeof(*all));
-
-		if (o->ip_range) {
-			ret = compose_cidr_parse("--ip-range", o->ip_range, &range, err);
-			if (ret == 0 && !compose_cidr_overlaps(&range, &doc.spec.subnet))
-				ret = sb_err_input(err, "--ip-range %s is outside the subnet %s",
-				                   o->ip_range, hosts[0].lan_text);
-		}
-		if (ret == 0) {
-			cli_step_begin(&step, ctx, "Choosing %zu free addresses", n_nodes + n);
-			ret =
-			    multi_addrs_choose(hosts, n, &doc.spec.subnet, doc.spec.gateway,
-			                       o->ip_range ? &range : NULL, n_nodes + n, all, err);
-			if (ret < 0)
-				cli_step_fail(&step);
-			else
-				cli_step_end(&step, NULL);
-		}
-		if (ret == 0) {
-			memcpy(doc.node_ips, all, n_nodes * sizeof(*all));
-			for (size_t i = 0; i < n; i++)
-				doc.lan[i].shim = all[n_nodes + i];
-		}
-		free(all);
+	if (doc.lan) {
+		ret = multi_addrs_assign(&doc, &prev, have_prev, hosts, n, o->ip_range, ctx, err);
 		if (ret < 0)
 			goto out;
 	}
@@ -487,24 +470,18 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		ret = compose_plan_build(&doc.spec, &plan, err);
 	if (ret < 0)
 		goto out;
-	if (have_prev) {
-		/* a changed plan needs `down` first (issue: reconcile); same plan is a no-op */
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");
-			for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
-				struct json_object *nd = json_object_array_get_idx(nodes, k);
-				const char *hash = cli_json_str(nd, "hash");
-				if (hash && strcmp(hash, plan->config_hash) != 0 && !o->dry_run) {
-					ret = sb_err_input(
-					    err,
-					    "Cluster '%s' exists with other settings "
-					    "(node '%s' on '%s' differs). Compare with "
-					    "`slurmbox up --dry-run`; run `slurmbox down` "
-					    "first to re-create it",
-					    ctx->cluster, cli_json_str(nd, "node"), hosts[i].dest);
-					goto out;
-				}
-			}
+	if (!o->dry_run) {
+		/* other settings: refused with the diff, unless --recreate; the same is a no-op */
+		const char *old_hash = hash_differing(hosts, n, plan);
+
+		if (old_hash && !o->recreate) {
+			_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
+
+			if (have_prev)
+				reconcile_diff(&prev, &doc, &text);
+			ret = reconcile_refuse(ctx, text.data, old_hash, plan->config_hash, o->argc,
+			                       o->argv, err);
+			goto out;
 		}
 	}
 	if (o->dry_run) {
@@ -548,7 +525,7 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	ret = multi_state_save(ctx->cluster, &doc, paths, err);
 	if (ret < 0)
 		goto out;
-	ret = hosts_apply(hosts, n, ctx, input, o->timeout, o->keep_on_failure, err);
+	ret = hosts_apply(hosts, n, ctx, input, o->timeout, o->keep_on_failure, o->recreate, err);
 	if (ret < 0)
 		goto out;
 	ret = wait_ready(&hosts[0], &doc, ctx->cluster, o->timeout, err);

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * multi_addrs.c - the nodes' and shims' addresses for a multi-host `up`.
+ * A node that already exists keeps its address: the same name on the same
+ * host as in the previous spec. Only the others are chosen anew, so adding
+ * a host leaves the running nodes (the master first of all) where they are.
+ */
+#include "multi_int.h"
+
+/* Node i of a spec (plan order: master, then workers by host): its host and name number. */
+static void node_at(const struct compose_spec *s, size_t i, size_t *host, size_t *number)
+{
+	size_t k = 1;
+
+	*host = 0;
+	*number = 0; /* the master */
+	if (i == 0)
+		return;
+	for (size_t h = 0; h < s->n_hosts; h++) {
+		unsigned w = compose_spec_host_workers(s, h);
+
+		if (i < k + w) {
+			*host = h;
+			*number = i; /* worker-<i> */
+			return;
+		}
+		k += w;
+	}
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* The address node i of `now` had in `prev` (same name, same host), or 0. */
+static uint32_t prev_addr(const struct spec_doc *prev, const struct compose_spec *now, size_t i)
+{
+	size_t h, num, ph, pnum;
+
+	node_at(now, i, &h, &num);
+	for (size_t j = 0; j < compose_spec_node_count(&prev->spec) && j < prev->spec.n_node_ips;
+	     j++) {
+		node_at(&prev->spec, j, &ph, &pnum);
+		if (pnum == num && same_name(prev->spec.hosts[ph].name, now->hosts[h].name))
+			return prev->spec.node_ips[j];
+	}
+	return 0;
+}
+
+int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,
+                       const struct multi_host *hosts, size_t n, const char *ip_range,
+                       const struct cli_ctx *ctx, struct sb_err *err)
+{
+	size_t n_nodes = compose_spec_node_count(&doc->spec), need = 0, n_keep = 0;
+	uint32_t *keep = xcalloc(n_nodes + n, sizeof(*keep));
+	uint32_t *fresh = NULL;
+	struct compose_cidr range;
+	struct cli_step step;
+	int ret = 0;
+
+	if (have_prev && prev->lan && prev->node_ips) {
+		for (size_t i = 0; i < n_nodes; i++)
+			if ((doc->node_ips[i] = prev_addr(prev, &doc->spec, i)))
+				keep[n_keep++] = doc->node_ips[i];
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < prev->spec.n_hosts; k++)
+				if (same_name(prev->spec.hosts[k].name, hosts[i].dest) &&
+				    prev->lan[k].shim) {
+					doc->lan[i].shim = prev->lan[k].shim;
+					keep[n_keep++] = doc->lan[i].shim;
+				}
+	}
+	for (size_t i = 0; i < n_nodes; i++)
+		need += doc->node_ips[i] ? 0 : 1;
+	for (size_t i = 0; i < n; i++)
+		need += doc->lan[i].shim ? 0 : 1;
+	if (need == 0)
+		goto out; /* the same cluster again: its addresses stay (they answer: they are ours) */
+
+	if (ip_range) {
+		ret = compose_cidr_parse("--ip-range", ip_range, &range, err);
+		if (ret == 0 && !compose_cidr_overlaps(&range, &doc->spec.subnet))
+			ret = sb_err_input(err, "--ip-range %s is outside the subnet %s", ip_range,
+			                   hosts[0].lan_text);
+		if (ret < 0)
+			goto out;
+	}
+	fresh = xcalloc(need, sizeof(*fresh));
+	cli_step_begin(&step, ctx, "Choosing %zu free address%s", need, need == 1 ? "" : "es");
+	ret = multi_addrs_choose(hosts, n, &doc->spec.subnet, doc->spec.gateway,
+	                         ip_range ? &range : NULL, keep, n_keep, need, fresh, err);
+	if (ret < 0) {
+		cli_step_fail(&step);
+		goto out;
+	}
+	cli_step_end(&step, NULL);
+	need = 0;
+	for (size_t i = 0; i < n_nodes; i++)
+		if (!doc->node_ips[i])
+			doc->node_ips[i] = fresh[need++];
+	for (size_t i = 0; i < n; i++)
+		if (!doc->lan[i].shim)
+			doc->lan[i].shim = fresh[need++];
+out:
+	free(fresh);
+	free(keep);
+	return ret;
+}
