@@ -162,6 +162,13 @@ struct compose_node {
 	size_t n_mounts;
 	char **env; /* "K=V"; never secrets */
 	size_t n_env;
+	/*
+	 * The container's config-hash label: 16 hex digits over what this
+	 * container is made from, but not the other nodes (slurm.conf's NodeName
+	 * lines, the hosts entries), which `up` updates in place. So adding a host
+	 * leaves the running nodes' hashes as they are.
+	 */
+	char hash[17];
 };
 
 struct compose_network {
@@ -185,7 +192,7 @@ struct compose_plan {
 	size_t n_files;
 	char **extra_hosts; /* "name:ip" for every node, identical in every container */
 	size_t n_extra_hosts;
-	char *config_hash; /* 16 hex digits over everything a container is made from */
+	char *config_hash; /* 16 hex digits over the whole plan (every node, every file) */
 };
 
 /* spec -> plan. The spec must have passed compose_spec_validate. */

@@ -259,6 +259,58 @@ static char *plan_serialize(const struct compose_plan *plan)
 	return sb_buf_steal(&b);
 }
 
+/* A file's content without the lines that name other nodes (slurm.conf's NodeName=). */
+static void content_unmembered(struct sb_buf *b, const char *content)
+{
+	for (const char *p = content; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (strncmp(p, "NodeName=", 9) != 0)
+			sb_buf_add(b, p, len);
+		p += len;
+	}
+}
+
+/*
+ * One node's canonical text: the plan's common facts, this node's own line,
+ * mounts and env, the volumes on its host, and the files without the other
+ * nodes. Change it only on purpose (see plan_serialize).
+ */
+static char *node_serialize(const struct compose_plan *plan, const struct compose_node *n)
+{
+	struct sb_buf b = SB_BUF_INIT;
+	char a[20], g[16];
+
+	sb_buf_printf(&b, "slurmbox-node 1\ncluster %s\n", plan->cluster);
+	sb_buf_printf(&b, "user %s %" PRIu32 " %" PRIu32 "\n", plan->user.name, plan->user.uid,
+	              plan->user.gid);
+	sb_buf_printf(&b, "network %s %s %s %s\n", plan->network.name,
+	              compose_net_mode_name(plan->network.mode),
+	              compose_cidr_format(&plan->network.subnet, a),
+	              compose_ipv4_format(plan->network.gateway, g));
+	sb_buf_printf(&b, "node %s %s %s %s %s %s %u %" PRIu64 "\n", n->name, n->container,
+	              compose_role_name(n->role), plan->hosts[n->host].name,
+	              compose_ipv4_format(n->ip, g), n->image, n->cpus, n->mem_mb);
+	for (size_t j = 0; j < n->n_mounts; j++)
+		sb_buf_printf(&b, " mount %s %s %s %s\n",
+		              n->mounts[j].type == COMPOSE_MOUNT_BIND ? "bind" : "volume",
+		              n->mounts[j].source, n->mounts[j].target,
+		              n->mounts[j].read_only ? "ro" : "rw");
+	for (size_t j = 0; j < n->n_env; j++)
+		sb_buf_printf(&b, " env %s\n", n->env[j]);
+	for (size_t i = 0; i < plan->n_volumes; i++)
+		if (plan->volumes[i].host == n->host)
+			sb_buf_printf(&b, "volume %s %s\n", plan->volumes[i].name,
+			              plan->volumes[i].kind);
+	for (size_t i = 0; i < plan->n_files; i++) {
+		sb_buf_printf(&b, "file %s %04o\n", plan->files[i].path, plan->files[i].mode);
+		content_unmembered(&b, plan->files[i].content);
+		sb_buf_puts(&b, "\n");
+	}
+	return sb_buf_steal(&b);
+}
+
 int compose_plan_build(const struct compose_spec *spec, struct compose_plan **out,
                        struct sb_err *err)
 {
@@ -331,6 +383,10 @@ int compose_plan_build(const struct compose_spec *spec, struct compose_plan **ou
 	canon = plan_serialize(plan);
 	plan->config_hash = xmalloc(17);
 	compose_hash_hex(canon, strlen(canon), plan->config_hash);
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		_cleanup_free_ char *nc = node_serialize(plan, &plan->nodes[i]);
+		compose_hash_hex(nc, strlen(nc), plan->nodes[i].hash);
+	}
 
 	*out = plan;
 	return 0;

@@ -81,7 +81,7 @@ void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluste
 			continue;
 		if (!n)
 			out->n_missing++;
-		else if (strcmp(n->hash, plan->config_hash) != 0)
+		else if (strcmp(n->hash, plan->nodes[i].hash) != 0)
 			out->n_changed++;
 		else if (strcmp(n->state, "running") != 0)
 			out->n_stopped++;

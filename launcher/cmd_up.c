@@ -244,14 +244,18 @@ static int up_refuse(const struct cli_ctx *ctx, const struct up_opts *o,
 {
 	struct spec_doc now = {.spec = *spec, .image_base = (char *)image_base};
 	_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
-	const char *old_hash = NULL;
+	const char *old_hash = NULL, *new_hash = NULL;
 
 	if (prev)
 		reconcile_diff(prev, &now, &text);
-	for (size_t i = 0; i < have->n_nodes && !old_hash; i++)
-		if (strcmp(have->nodes[i].hash, plan->config_hash) != 0)
+	for (size_t i = 0; i < have->n_nodes && !old_hash; i++) {
+		const struct compose_node *p = compose_plan_node(plan, have->nodes[i].node);
+		if (p && strcmp(have->nodes[i].hash, p->hash) != 0) {
 			old_hash = have->nodes[i].hash;
-	return reconcile_refuse(ctx, text.data, old_hash, plan->config_hash, o->argc, o->argv, err);
+			new_hash = p->hash;
+		}
+	}
+	return reconcile_refuse(ctx, text.data, old_hash, new_hash, o->argc, o->argv, err);
 }
 
 static void image_progress(const char *line, void *arg)

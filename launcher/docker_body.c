@@ -140,7 +140,7 @@ struct json_object *docker_body_container(const struct compose_plan *plan,
 		api_version = DOCKER_API_MIN;
 	json_object_object_add(labels, COMPOSE_LABEL_NODE, body_str(node->name));
 	json_object_object_add(labels, COMPOSE_LABEL_ROLE, body_str(compose_role_name(node->role)));
-	json_object_object_add(labels, COMPOSE_LABEL_HASH, body_str(plan->config_hash));
+	json_object_object_add(labels, COMPOSE_LABEL_HASH, body_str(node->hash));
 
 	json_object_object_add(c, "Image", body_str(node->image));
 	json_object_object_add(c, "Hostname", body_str(node->name));

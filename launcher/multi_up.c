@@ -320,19 +320,26 @@ static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const c
 	return ret;
 }
 
-/* The config-hash of a container of the cluster, on any host, that differs from the plan's. */
+/*
+ * The config-hash of a container of the cluster, on any host, that differs
+ * from its node's in the plan, or that the plan puts elsewhere or lacks.
+ */
 static const char *hash_differing(struct multi_host *hosts, size_t n,
-                                  const struct compose_plan *plan)
+                                  const struct compose_plan *plan, const char **new_hash)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");
 
 		for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
-			const char *hash =
-			    cli_json_str(json_object_array_get_idx(nodes, k), "hash");
+			struct json_object *nd = json_object_array_get_idx(nodes, k);
+			const char *hash = cli_json_str(nd, "hash"),
+			           *name = cli_json_str(nd, "node");
+			const struct compose_node *p = name ? compose_plan_node(plan, name) : NULL;
 
-			if (hash && strcmp(hash, plan->config_hash) != 0)
-				return hash;
+			*new_hash = p ? p->hash : "(none)";
+			if (!p || !hash || strcmp(hash, p->hash) != 0 ||
+			    strcmp(plan->hosts[p->host].name, hosts[i].dest) != 0)
+				return hash ? hash : "(none)";
 		}
 	}
 	return NULL;
@@ -472,15 +479,15 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		goto out;
 	if (!o->dry_run) {
 		/* other settings: refused with the diff, unless --recreate; the same is a no-op */
-		const char *old_hash = hash_differing(hosts, n, plan);
+		const char *new_hash = NULL, *old_hash = hash_differing(hosts, n, plan, &new_hash);
 
 		if (old_hash && !o->recreate) {
 			_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
 
 			if (have_prev)
 				reconcile_diff(&prev, &doc, &text);
-			ret = reconcile_refuse(ctx, text.data, old_hash, plan->config_hash, o->argc,
-			                       o->argv, err);
+			ret = reconcile_refuse(ctx, text.data, old_hash, new_hash, o->argc, o->argv,
+			                       err);
 			goto out;
 		}
 	}

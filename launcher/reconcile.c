@@ -108,7 +108,7 @@ int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
 		const struct compose_node *p = compose_plan_node(plan, h->node);
 
 		/* have holds this engine's containers only, so one the plan lacks is ours to remove */
-		if (p && (!apply_node_here(o, p) || strcmp(h->hash, plan->config_hash) == 0))
+		if (p && (!apply_node_here(o, p) || strcmp(h->hash, p->hash) == 0))
 			continue;
 		cli_info(o->cli, "  Re-creating %s (%s)", h->node,
 		         p ? "settings changed" : "not in the new settings: removed");

@@ -139,7 +139,56 @@ static void test_line_shape(void)
 	CHECK_INT(lines, n1);
 }
 
+/*
+ * A node's hash leaves out the other nodes: a host added keeps the running
+ * nodes' hashes (up updates slurm.conf and hosts in place), while a setting
+ * they are made from changes them.
+ */
+static void test_node_hash_ignores_other_nodes(void)
+{
+	struct compose_spec a = spec_three(), b = spec_three();
+	static struct compose_host hosts2[2];
+	struct compose_plan *pa, *pb;
+
+	hosts2[0] = hosts3[0];
+	hosts2[1] = hosts3[1];
+	a.hosts = hosts2;
+	a.n_hosts = 2;
+	a.n_node_ips = 5; /* the same first five addresses */
+	pa = build(&a);
+	pb = build(&b);
+	if (!pa || !pb)
+		goto out;
+	CHECK_INT(pa->n_nodes, 5);
+	CHECK_INT(pb->n_nodes, 7);
+	CHECK(strcmp(pa->config_hash, pb->config_hash) != 0);
+	for (size_t i = 0; i < pa->n_nodes; i++) {
+		CHECK_STR(pa->nodes[i].name, pb->nodes[i].name);
+		CHECK_INT(strlen(pa->nodes[i].hash), 16);
+		CHECK_STR(pa->nodes[i].hash, pb->nodes[i].hash);
+	}
+	/* every node's hash is its own */
+	CHECK(strcmp(pb->nodes[1].hash, pb->nodes[2].hash) != 0);
+	compose_plan_free(pb);
+	b = a;
+	b.image_worker = (char *)"slurmbox-worker:00aa11bb";
+	pb = build(&b);
+	CHECK_STR(pa->nodes[0].hash, pb->nodes[0].hash);
+	for (size_t i = 1; i < pa->n_nodes; i++)
+		CHECK(strcmp(pa->nodes[i].hash, pb->nodes[i].hash) != 0);
+	compose_plan_free(pb);
+	b = a;
+	b.user = (struct compose_user){(char *)"carol", 2000, 2000};
+	pb = build(&b);
+	for (size_t i = 0; i < pa->n_nodes; i++)
+		CHECK(strcmp(pa->nodes[i].hash, pb->nodes[i].hash) != 0);
+out:
+	compose_plan_free(pa);
+	compose_plan_free(pb);
+}
+
 int main(void)
 {
-	TAP_RUN(test_same_spec_no_lines, test_single_fields, test_host_added, test_line_shape);
+	TAP_RUN(test_same_spec_no_lines, test_single_fields, test_host_added, test_line_shape,
+	        test_node_hash_ignores_other_nodes);
 }

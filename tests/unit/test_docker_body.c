@@ -32,6 +32,7 @@ static struct compose_node nodes[] = {
         .n_mounts = ARRAY_SIZE(master_mounts),
         .env = master_env,
         .n_env = ARRAY_SIZE(master_env),
+        .hash = "0123456789abcdef",
     },
     {
         .name = "worker-1",
@@ -43,6 +44,7 @@ static struct compose_node nodes[] = {
         .n_mounts = ARRAY_SIZE(worker_mounts),
         .env = worker_env,
         .n_env = ARRAY_SIZE(worker_env),
+        .hash = "0123456789abcdef",
     },
 };
 static struct compose_volume volumes[] = {

@@ -499,7 +499,8 @@ static void test_container(void)
 	                            .mounts = mounts,
 	                            .n_mounts = 2,
 	                            .env = env,
-	                            .n_env = 1};
+	                            .n_env = 1,
+	                            .hash = "0123456789abcdef"};
 	struct compose_plan plan = {.cluster = tag,
 	                            .nodes = &node,
 	                            .n_nodes = 1,
