@@ -348,9 +348,13 @@ static int stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len,
 static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
-	    {"host", required_argument, NULL, 'H'},      {"timeout", required_argument, NULL, 't'},
-	    {"keep-on-failure", no_argument, NULL, 'k'}, {"wait-master", no_argument, NULL, 'w'},
-	    {"recreate", no_argument, NULL, 'r'},        {NULL, 0, NULL, 0},
+	    {"host", required_argument, NULL, 'H'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"keep-on-failure", no_argument, NULL, 'k'},
+	    {"wait-master", no_argument, NULL, 'w'},
+	    {"recreate", no_argument, NULL, 'r'},
+	    {"recreate-all", no_argument, NULL, 'R'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct spec_doc doc = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
@@ -362,7 +366,7 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	size_t key_len = 0;
 	unsigned host = 0;
 	int lock_fd = -1; /* held until we exit */
-	bool created, recreate = false;
+	bool created, recreate = false, recreate_all = false;
 	int c, ret;
 
 	opterr = 0;
@@ -378,6 +382,8 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 			ao.keep_on_failure = true, ret = 0;
 		else if (c == 'r')
 			recreate = true, ret = 0;
+		else if (c == 'R')
+			recreate = recreate_all = true, ret = 0;
 		else
 			return cli_usage_error("agent apply", argv[optind - 1], err);
 		if (ret < 0)
@@ -433,7 +439,7 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 		size_t n_removed = 0;
 
 		/* this host's containers that differ; volumes and the key stay */
-		ret = reconcile_remove_changed(d, plan, &ao, &have, &n_removed, err);
+		ret = reconcile_remove_changed(d, plan, &ao, recreate_all, &have, &n_removed, err);
 		if (ret < 0)
 			goto out;
 	}

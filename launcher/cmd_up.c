@@ -15,6 +15,7 @@
 #include "multi_int.h"
 #include "docker_api.h"
 #include "image.h"
+#include "members.h"
 #include "reconcile.h"
 #include "spec_json.h"
 #include "../compose/compose.h"
@@ -203,30 +204,11 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 	return 0;
 }
 
-/*
- * The settings a previous `up` stored on the master (the spec, as JSON in
- * its io.slurmbox.spec label): the defaults for this one. False if none.
- */
-static bool up_prev_load(const struct cli_cluster *have, struct spec_doc *prev)
+static char *up_spec_label(const struct compose_spec *spec, const char *image_base,
+                           unsigned generation)
 {
-	const struct cli_node *m = cli_cluster_node(have, "master");
-	struct sb_err ignored = SB_ERR_INIT;
-	struct json_object *o;
-	bool ok;
-
-	memset(prev, 0, sizeof(*prev));
-	if (!m || !*m->spec || !(o = json_tokener_parse(m->spec)))
-		return false;
-	ok = spec_json_to(o, prev, &ignored) == 0;
-	json_object_put(o);
-	if (!ok)
-		spec_doc_free(prev);
-	return ok;
-}
-
-static char *up_spec_label(const struct compose_spec *spec, const char *image_base)
-{
-	struct spec_doc doc = {.spec = *spec, .image_base = (char *)image_base};
+	struct spec_doc doc = {
+	    .spec = *spec, .image_base = (char *)image_base, .generation = generation};
 	struct json_object *o = spec_json_from(&doc);
 	char *s = xasprintf("%s=%s", LABEL_SPEC,
 	                    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
@@ -379,13 +361,16 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	_cleanup_plan_ struct compose_plan *plan = NULL;
 	_cleanup_docker_ struct docker *d = NULL;
 	_cleanup_free_ char *spec_label = NULL, *user_label = NULL, *state_dir = NULL;
+	_cleanup_free_ char *spec_file = NULL;
 	struct docker_info info;
 	struct image_set images;
 	struct apply_diff diff;
 	struct cli_step step;
 	double t0 = cli_now();
 	const char *image_base;
-	bool found, recreate;
+	bool found, recreate, differs = false;
+	struct spec_doc now = {0};
+	size_t n_synced = 0;
 	int ret;
 
 	ret = up_parse(ctx, argc, argv, &o, err);
@@ -435,7 +420,8 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	ret = cli_cluster_load(d, ctx->cluster, &have, err);
 	if (ret < 0)
 		goto out;
-	have_prev = up_prev_load(&have, &prev);
+	spec_file = xasprintf("%s/spec.json", state_dir = cli_state_dir(ctx->cluster));
+	have_prev = reconcile_prev_load(&have, spec_file, &prev);
 
 	/* Settings not given fall back to the existing cluster's, then to defaults. */
 	spec.cluster = (char *)ctx->cluster;
@@ -479,7 +465,6 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	image_set_tags(image_base, &images);
 	spec.image_master = xstrdup(images.master);
 	spec.image_worker = xstrdup(images.worker);
-	state_dir = cli_state_dir(ctx->cluster);
 	spec.key_path = xasprintf("%s/munge.key", state_dir);
 	spec.net_mode = COMPOSE_NET_BRIDGE;
 	spec.n_hosts = 1;
@@ -504,8 +489,19 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	}
 
 	apply_diff_compute(plan, &have, NULL, &diff);
-	recreate = (diff.n_changed || diff.n_foreign) && o.recreate;
-	if ((diff.n_changed || diff.n_foreign) && !o.recreate) {
+	now.spec = spec;
+	now.image_base = (char *)image_base;
+	now.generation = have_prev ? prev.generation + 1 : 1;
+	{
+		/* other settings (even those that keep every container: more workers) */
+		_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
+
+		if (have_prev)
+			differs = reconcile_diff(&prev, &now, &text) > 0;
+	}
+	differs = differs || diff.n_changed || diff.n_foreign;
+	recreate = differs && o.recreate;
+	if (differs && !o.recreate) {
 		ret = up_refuse(ctx, &o, &have, have_prev ? &prev : NULL, &spec, image_base, plan,
 		                err);
 		goto out;
@@ -550,7 +546,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		cli_info(ctx, "  %s munge key (%s, 0400)", created ? "Created" : "Reusing the",
 		         key);
 
-		spec_label = up_spec_label(&spec, image_base);
+		spec_label = up_spec_label(&spec, image_base, now.generation);
 		user_label = xasprintf("%s=%s", LABEL_USER, spec.user.name);
 		ao.extra_labels[ao.n_extra_labels++] = user_label;
 		ao.extra_labels[ao.n_extra_labels++] = spec_label;
@@ -558,12 +554,17 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			size_t n_removed = 0;
 
 			/* the volumes and the key stay: /home, the jobs and the nodes' state */
-			ret = reconcile_remove_changed(d, plan, &ao, &have, &n_removed, err);
+			ret = reconcile_remove_changed(d, plan, &ao, diff.n_foreign > 0, &have,
+			                               &n_removed, err);
 			if (ret == 0)
 				ret = reconcile_network_drop(d, plan, err);
 			if (ret < 0)
 				goto out;
 		}
+		/* the containers kept learn of the others before those start */
+		ret = members_sync(d, plan, &now, &ao, &have, &n_synced, err);
+		if (ret < 0)
+			goto out;
 		ret = apply_plan(d, plan, &have, &ao, err);
 		if (ret < 0 && !o.keep_on_failure) {
 			struct sb_err ignored = SB_ERR_INIT;
@@ -581,10 +582,19 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		if (ret < 0)
 			goto out;
 	} else {
-		ret = apply_wait_ready(d, plan, o.timeout, ctx, err);
+		struct apply_opts ao = {.cli = ctx, .timeout_sec = o.timeout};
+
+		/* containers an earlier `up` kept: is their node list the plan's? */
+		ret = members_sync(d, plan, &now, &ao, &have, &n_synced, err);
+		if (ret == 0)
+			ret = apply_wait_ready(d, plan, o.timeout, ctx, err);
 		if (ret < 0)
 			goto out;
 	}
+	/* the settings of record: a container kept by this run keeps its old label */
+	ret = reconcile_prev_save(spec_file, &now, err);
+	if (ret < 0)
+		goto out;
 
 	{
 		char cidr[32];

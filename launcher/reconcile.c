@@ -6,6 +6,8 @@
 #include "reconcile.h"
 #include "docker_api.h"
 
+#include <fcntl.h>
+
 #define STOP_SEC 20 /* slurmctld writes its state on SIGTERM; this is plenty */
 
 static bool str_same(const char *a, const char *b)
@@ -96,7 +98,7 @@ int reconcile_refuse(const struct cli_ctx *ctx, const char *diff_text, const cha
 }
 
 int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
-                             const struct apply_opts *o, struct cli_cluster *have,
+                             const struct apply_opts *o, bool all, struct cli_cluster *have,
                              size_t *n_removed, struct sb_err *err)
 {
 	int ret = 0;
@@ -108,10 +110,12 @@ int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
 		const struct compose_node *p = compose_plan_node(plan, h->node);
 
 		/* have holds this engine's containers only, so one the plan lacks is ours to remove */
-		if (p && (!apply_node_here(o, p) || strcmp(h->hash, p->hash) == 0))
+		if (p && (!apply_node_here(o, p) || (!all && strcmp(h->hash, p->hash) == 0)))
 			continue;
 		cli_info(o->cli, "  Re-creating %s (%s)", h->node,
-		         p ? "settings changed" : "not in the new settings: removed");
+		         !p                              ? "not in the new settings: removed"
+		         : strcmp(h->hash, p->hash) != 0 ? "settings changed"
+		                                         : "nodes were removed");
 		if (strcmp(h->state, "running") == 0)
 			ret = docker_container_stop(d, h->id, STOP_SEC, err);
 		if (ret == 0)
@@ -155,5 +159,73 @@ int reconcile_network_drop(struct docker *d, const struct compose_plan *plan, st
 			ret = sb_err_wrap(err, "Removing network '%s'", name);
 	}
 	json_object_put(nets);
+	return ret;
+}
+
+static bool prev_parse(const char *text, struct spec_doc *doc)
+{
+	struct sb_err ignored = SB_ERR_INIT;
+	struct json_object *o = text && *text ? json_tokener_parse(text) : NULL;
+	bool ok = o && spec_json_to(o, doc, &ignored) == 0;
+
+	json_object_put(o);
+	if (!ok)
+		spec_doc_free(doc);
+	return ok;
+}
+
+bool reconcile_prev_load(const struct cli_cluster *have, const char *path, struct spec_doc *prev)
+{
+	bool found = false;
+
+	memset(prev, 0, sizeof(*prev));
+	for (size_t i = 0; i <= have->n_nodes && have->n_nodes; i++) {
+		struct spec_doc doc = {0};
+		_cleanup_free_ char *file = NULL;
+		const char *text;
+
+		if (i < have->n_nodes) {
+			text = have->nodes[i].spec;
+		} else {
+			_cleanup_buf_ struct sb_buf b = SB_BUF_INIT;
+			char buf[4096];
+			ssize_t r;
+			_cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+
+			while (fd >= 0 && (r = read(fd, buf, sizeof(buf))) > 0)
+				sb_buf_add(&b, buf, (size_t)r);
+			text = file = b.data ? sb_buf_steal(&b) : NULL;
+		}
+		if (!prev_parse(text, &doc))
+			continue;
+		if (!found || doc.generation >= prev->generation) {
+			spec_doc_free(prev);
+			*prev = doc;
+			found = true;
+		} else {
+			spec_doc_free(&doc);
+		}
+	}
+	return found;
+}
+
+int reconcile_prev_save(const char *path, const struct spec_doc *doc, struct sb_err *err)
+{
+	struct json_object *o = spec_json_from(doc);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	size_t len = strlen(text);
+	int ret = 0;
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+		ret = sb_err_set(err, errno, "Writing '%s': %s", tmp, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && ret == 0)
+		ret = sb_err_set(err, errno, "Writing '%s': %s", tmp, strerror(errno));
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = sb_err_set(err, errno, "Renaming '%s': %s", tmp, strerror(errno));
+	if (ret < 0)
+		unlink(tmp);
+	json_object_put(o);
 	return ret;
 }

@@ -30,12 +30,24 @@ int reconcile_refuse(const struct cli_ctx *ctx, const char *diff_text, const cha
 /*
  * Stop (so slurmctld saves its state) and remove this engine's containers of
  * the cluster whose config-hash differs from the plan's, or that the plan
- * does not have; only those with the cluster's label, only on o's host.
- * Then reload *have. *n_removed counts them.
+ * does not have (with `all`: every one, as when nodes are taken away: the
+ * node list of the rest changes, and a container's label must say what it
+ * is); only those with the cluster's label, only on o's host. Then reload
+ * *have. *n_removed counts them.
  */
 int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
-                             const struct apply_opts *o, struct cli_cluster *have,
+                             const struct apply_opts *o, bool all, struct cli_cluster *have,
                              size_t *n_removed, struct sb_err *err);
+
+/*
+ * The cluster's current settings: the newest (by generation) of its
+ * containers' spec labels and of the spec file at `path` (written by every
+ * `up` that changed something; used only while containers exist, as a
+ * container kept by a later `up` keeps its old label). False if none.
+ */
+bool reconcile_prev_load(const struct cli_cluster *have, const char *path, struct spec_doc *prev);
+/* Write `doc` to `path` (0600, atomically). */
+int reconcile_prev_save(const char *path, const struct spec_doc *doc, struct sb_err *err);
 
 /*
  * A one-host cluster whose network has another subnet than the plan's: remove

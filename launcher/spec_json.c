@@ -30,6 +30,7 @@ struct json_object *spec_json_from(const struct spec_doc *doc)
 	char cidr[32];
 
 	json_object_object_add(o, "cluster", jstr(s->cluster));
+	json_object_object_add(o, "generation", json_object_new_int64(doc->generation));
 	json_object_object_add(o, "workers", json_object_new_int((int)s->workers));
 	json_object_object_add(o, "home", jstr(s->home_path));
 	json_object_object_add(o, "key_path", jstr(s->key_path));
@@ -96,6 +97,8 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 	if (!json_object_is_type(o, json_type_object) || !cli_json_str(o, "cluster"))
 		return sb_err_set(err, EINVAL, "Cluster spec: not a JSON object with a cluster");
 	s->cluster = xstrdup(cli_json_str(o, "cluster"));
+	n = get_int(o, "generation");
+	doc->generation = n < 0 ? 0 : (unsigned)n;
 	n = get_int(o, "workers");
 	s->workers = n < 0 ? 0 : (unsigned)n;
 	s->home_path = xstrdup(cli_json_str(o, "home"));

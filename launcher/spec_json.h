@@ -25,6 +25,8 @@ struct spec_doc {
 	struct spec_lan *lan; /* n = spec.n_hosts, or NULL in bridge mode */
 	char *ip_range;       /* --ip-range as given, or NULL */
 	char *image_base;     /* --image-base, or NULL */
+	unsigned generation;  /* one more with every `up` that creates containers: the
+	                       * newest spec label is the cluster's settings */
 };
 
 struct json_object *spec_json_from(const struct spec_doc *doc);

@@ -78,4 +78,25 @@ if [ "$role" = worker ]; then
 	done
 fi
 
-exec "$daemon" -D
+# The daemon runs as our child, so `slurmbox up` can restart it in place
+# after it changed slurm.conf (Slurm 22.05 learns of new nodes only on a
+# restart; see images/NOTES.md): it creates /run/slurmbox/restart and sends
+# the daemon SIGTERM (pid in /run/slurmbox/daemon.pid); the daemon saves its
+# state and exits, and starts again here. Any other exit ends the container.
+# SIGTERM and SIGINT (docker stop) are passed to the daemon.
+mkdir -p /run/slurmbox
+pid=
+trap '[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true' TERM INT
+while :; do
+	rm -f /run/slurmbox/restart
+	"$daemon" -D &
+	pid=$!
+	echo "$pid" >/run/slurmbox/daemon.pid
+	status=0
+	# a trapped signal ends `wait` early: wait until the daemon is gone
+	while kill -0 "$pid" 2>/dev/null; do
+		if wait "$pid"; then status=0; else status=$?; fi
+	done
+	[ -e /run/slurmbox/restart ] || exit "$status"
+	echo "slurmbox-entrypoint: restarting $daemon (slurm.conf changed)" >&2
+done
