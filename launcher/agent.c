@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "apply.h"
 #include "health.h"
+#include "members.h"
 #include "reconcile.h"
 #include "docker_api.h"
 #include "spec_json.h"
@@ -72,6 +73,22 @@ void agent_shim_name(const char *cluster, char out[16])
 
 /* ---- facts ---- */
 
+/* c["spec"] becomes s (owned) unless it holds a newer generation. */
+static void spec_newest(struct json_object *c, struct json_object *s)
+{
+	struct json_object *old;
+
+	if (!s)
+		return;
+	if (json_object_object_get_ex(c, "spec", &old) &&
+	    json_object_get_int64(json_object_object_get(old, "generation")) >
+	        json_object_get_int64(json_object_object_get(s, "generation"))) {
+		json_object_put(s);
+		return;
+	}
+	json_object_object_add(c, "spec", s);
+}
+
 static struct json_object *facts_docker(const char *cluster, char **images, size_t n_images,
                                         struct json_object **cluster_out)
 {
@@ -116,9 +133,9 @@ static struct json_object *facts_docker(const char *cluster, char **images, size
 			json_object_object_add(n, "hash",
 			                       json_object_new_string(have.nodes[i].hash));
 			json_object_array_add(nodes, n);
-			if (*have.nodes[i].spec)
-				json_object_object_add(c, "spec",
-				                       json_tokener_parse(have.nodes[i].spec));
+			if (*have.nodes[i]
+			         .spec) /* the newest generation: kept containers keep old ones */
+				spec_newest(c, json_tokener_parse(have.nodes[i].spec));
 		}
 		json_object_object_add(c, "nodes", nodes);
 		*cluster_out = c;
@@ -367,6 +384,7 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	unsigned host = 0;
 	int lock_fd = -1; /* held until we exit */
 	bool created, recreate = false, recreate_all = false;
+	size_t n_synced = 0;
 	int c, ret;
 
 	opterr = 0;
@@ -443,7 +461,10 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 		if (ret < 0)
 			goto out;
 	}
-	ret = apply_plan(d, plan, &have, &ao, err);
+	if (ret == 0) /* containers kept learn of new nodes before those start */
+		ret = members_sync(d, plan, &doc, &ao, &have, &n_synced, err);
+	if (ret == 0)
+		ret = apply_plan(d, plan, &have, &ao, err);
 	if (ret < 0)
 		goto out;
 

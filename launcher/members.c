@@ -146,8 +146,8 @@ int members_sync(struct docker *d, const struct compose_plan *plan, const struct
 		cli_step_begin(&step, o->cli, "Restarting Slurm in place on %zu node%s (new nodes)",
 		               n_restart, n_restart == 1 ? "" : "s");
 		if (restart[0]) {
-			ret = node_daemon_restart(d, cli_cluster_node(have, plan->nodes[0].name)->id,
-			                          err);
+			ret = node_daemon_restart(
+			    d, cli_cluster_node(have, plan->nodes[0].name)->id, err);
 			if (ret == 0)
 				ret = apply_wait_controller(d, plan, o->timeout_sec, err);
 		}

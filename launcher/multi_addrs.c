@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * multi_addrs.c - the nodes' and shims' addresses for a multi-host `up`.
+ * multi_addrs.c - the nodes' and shims' addresses for a multi-host `up`, and
+ * which nodes a new spec keeps.
  * A node that already exists keeps its address: the same name on the same
  * host as in the previous spec. Only the others are chosen anew, so adding
  * a host leaves the running nodes (the master first of all) where they are.
  */
 #include "multi_int.h"
+#include "reconcile.h"
 
 /* Node i of a spec (plan order: master, then workers by host): its host and name number. */
 static void node_at(const struct compose_spec *s, size_t i, size_t *host, size_t *number)
@@ -46,6 +48,40 @@ static uint32_t prev_addr(const struct spec_doc *prev, const struct compose_spec
 			return prev->spec.node_ips[j];
 	}
 	return 0;
+}
+
+bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now)
+{
+	for (size_t j = 0; j < compose_spec_node_count(&prev->spec); j++) {
+		size_t ph, pnum, h, num;
+		bool kept = false;
+
+		node_at(&prev->spec, j, &ph, &pnum);
+		for (size_t i = 0; i < compose_spec_node_count(now) && !kept; i++) {
+			node_at(now, i, &h, &num);
+			kept =
+			    num == pnum && same_name(prev->spec.hosts[ph].name, now->hosts[h].name);
+		}
+		if (!kept)
+			return false;
+	}
+	return true;
+}
+
+bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc)
+{
+	struct spec_doc head = *doc; /* doc's first hosts: the same as prev? */
+	_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
+	size_t n_prev = compose_spec_node_count(&prev->spec);
+
+	if (doc->spec.n_hosts <= prev->spec.n_hosts)
+		return false;
+	head.spec.n_hosts = prev->spec.n_hosts;
+	if (compose_spec_node_count(&head.spec) != n_prev)
+		return false;
+	if (head.spec.node_ips)
+		head.spec.n_node_ips = n_prev;
+	return reconcile_diff(prev, &head, &text) == 0;
 }
 
 int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,

@@ -42,6 +42,10 @@ int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
 int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,
                        const struct multi_host *hosts, size_t n, const char *ip_range,
                        const struct cli_ctx *ctx, struct sb_err *err);
+/* prev's hosts are the first of doc's, and nothing else changed: hosts were added. */
+bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc);
+/* Is every node of prev (its name on its host) in `now` too? */
+bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now);
 void multi_hosts_free(struct multi_host *hosts, size_t n);
 void multi_token(char out[17]);
 

@@ -23,18 +23,43 @@ static struct json_object *jget(struct json_object *o, const char *key)
 	return v;
 }
 
-/* The previous `up`'s spec, from the master's label on whichever host has it. */
-static bool prev_find(struct multi_host *hosts, size_t n, struct spec_doc *prev)
+/*
+ * The previous `up`'s spec: the newest generation among the hosts' labels
+ * and this machine's record of the cluster (a container kept by a later
+ * `up`, when hosts were added, keeps its old label).
+ */
+static bool prev_find(struct multi_host *hosts, size_t n, const char *cluster,
+                      struct spec_doc *prev)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *spec = jget(jget(hosts[i].facts, "cluster"), "spec");
-		struct sb_err ignored = SB_ERR_INIT;
+	bool found = false;
 
-		if (spec && spec_json_to(spec, prev, &ignored) == 0)
-			return true;
-		spec_doc_free(prev);
+	memset(prev, 0, sizeof(*prev));
+	for (size_t i = 0; i <= n; i++) {
+		struct sb_err ignored = SB_ERR_INIT;
+		struct spec_doc doc = {0};
+		char **paths = NULL;
+		bool ok;
+
+		if (i < n) {
+			struct json_object *spec = jget(jget(hosts[i].facts, "cluster"), "spec");
+			ok = spec && spec_json_to(spec, &doc, &ignored) == 0;
+		} else {
+			/* the record counts only for a cluster that exists */
+			ok = found && multi_state_exists(cluster) &&
+			     multi_state_load(cluster, &doc, &paths, &ignored) == 0;
+			for (size_t k = 0; paths && k < doc.spec.n_hosts; k++)
+				free(paths[k]);
+			free(paths);
+		}
+		if (ok && (!found || doc.generation >= prev->generation)) {
+			spec_doc_free(prev);
+			*prev = doc;
+			found = true;
+		} else {
+			spec_doc_free(&doc);
+		}
 	}
-	return false;
+	return found;
 }
 
 static bool host_has_image(struct multi_host *h, const char *tag)
@@ -173,7 +198,7 @@ struct apply_job {
 	const char *input;
 	unsigned timeout;
 	bool keep;
-	bool recreate;
+	const char *recreate; /* NULL, "--recreate" or "--recreate-all" */
 	struct sb_buf errb;
 	double seconds;
 	int ret;
@@ -202,7 +227,7 @@ static void *apply_run(void *arg)
 	if (j->keep)
 		argv[k++] = "--keep-on-failure";
 	if (j->recreate)
-		argv[k++] = "--recreate";
+		argv[k++] = j->recreate;
 	argv[k] = NULL;
 	snprintf(index, sizeof(index), "%zu", j->index);
 	snprintf(timeout, sizeof(timeout), "%u", j->timeout);
@@ -214,14 +239,15 @@ static void *apply_run(void *arg)
 	return NULL;
 }
 
-static int hosts_apply(struct multi_host *hosts, size_t n, const struct cli_ctx *ctx,
-                       const char *input, unsigned timeout, bool keep, bool recreate,
+/* hosts[from..to) apply their part, all at once. */
+static int hosts_apply(struct multi_host *hosts, size_t from, size_t to, const struct cli_ctx *ctx,
+                       const char *input, unsigned timeout, bool keep, const char *recreate,
                        struct sb_err *err)
 {
-	struct apply_job *jobs = xcalloc(n, sizeof(*jobs));
+	struct apply_job *jobs = xcalloc(to, sizeof(*jobs));
 	int ret = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = from; i < to; i++)
 		jobs[i] = (struct apply_job){.h = &hosts[i],
 		                             .index = i,
 		                             .cluster = ctx->cluster,
@@ -234,12 +260,12 @@ static int hosts_apply(struct multi_host *hosts, size_t n, const struct cli_ctx 
 	 * master's address answers on the LAN (agent apply --wait-master), so
 	 * slurmctld's address exists when their workers first look for it.
 	 */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = from; i < to; i++)
 		if (pthread_create(&jobs[i].th, NULL, apply_run, &jobs[i]) != 0) {
 			jobs[i].th = 0;
 			apply_run(&jobs[i]);
 		}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = from; i < to; i++) {
 		if (jobs[i].th)
 			pthread_join(jobs[i].th, NULL);
 		if (jobs[i].ret < 0 && ret == 0) {
@@ -353,6 +379,7 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 	int ret;
 
 	s->cluster = xstrdup(ctx->cluster);
+	doc->generation = have_prev ? prev->generation + 1 : 1;
 	s->workers = o->workers_set || !have_prev ? o->workers_per_host : prev->spec.workers;
 	s->no_master_worker = o->no_master_worker;
 	s->home_path = xstrdup(o->home ? o->home : (have_prev ? prev->spec.home_path : NULL));
@@ -373,7 +400,7 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 	s->image_master = xstrdup(im->master);
 	s->image_worker = xstrdup(im->worker);
 	doc->image_base = xstrdup(o->image_base);
-	doc->ip_range = xstrdup(o->ip_range);
+	doc->ip_range = xstrdup(o->ip_range ? o->ip_range : (have_prev ? prev->ip_range : NULL));
 	s->net_mode = COMPOSE_NET_MACVLAN;
 	for (size_t i = 0; i < n; i++)
 		if (hosts[i].wireless)
@@ -440,7 +467,8 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	struct cli_step step;
 	double t0 = cli_now();
 	bool have_prev;
-	size_t n = o->n_hosts, n_nodes;
+	size_t n = o->n_hosts, n_nodes, n_old = 0; /* n_old: hosts kept while growing */
+	const char *recreate = NULL;
 	char **paths = NULL;
 	int ret;
 
@@ -457,14 +485,14 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	}
 	cli_step_end(&step, "one LAN %s", hosts[0].lan_text);
 
-	have_prev = prev_find(hosts, n, &prev);
+	have_prev = prev_find(hosts, n, ctx->cluster, &prev);
 	ret = spec_fill(&doc, o, ctx, hosts, n, &prev, have_prev, &im, err);
 	if (ret < 0)
 		goto out;
 	n_nodes = compose_spec_node_count(&doc.spec);
 	doc.node_ips = xcalloc(n_nodes + n, sizeof(*doc.node_ips));
 	if (doc.lan) {
-		ret = multi_addrs_assign(&doc, &prev, have_prev, hosts, n, o->ip_range, ctx, err);
+		ret = multi_addrs_assign(&doc, &prev, have_prev, hosts, n, doc.ip_range, ctx, err);
 		if (ret < 0)
 			goto out;
 	}
@@ -478,18 +506,26 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	if (ret < 0)
 		goto out;
 	if (!o->dry_run) {
-		/* other settings: refused with the diff, unless --recreate; the same is a no-op */
+		/*
+		 * Other settings: refused with the diff, unless --recreate. Hosts
+		 * added (nothing else changed) grow the cluster in place: the
+		 * hosts it had go first (their nodes learn of the new ones),
+		 * then the new hosts.
+		 */
 		const char *new_hash = NULL, *old_hash = hash_differing(hosts, n, plan, &new_hash);
+		_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
+		bool differs = old_hash || (have_prev && reconcile_diff(&prev, &doc, &text) > 0);
 
-		if (old_hash && !o->recreate) {
-			_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
-
-			if (have_prev)
-				reconcile_diff(&prev, &doc, &text);
+		if (differs && have_prev && !old_hash && multi_spec_grows(&prev, &doc))
+			n_old = prev.spec.n_hosts;
+		else if (differs && !o->recreate) {
 			ret = reconcile_refuse(ctx, text.data, old_hash, new_hash, o->argc, o->argv,
 			                       err);
 			goto out;
-		}
+		} else if (differs)
+			recreate = have_prev && !multi_nodes_kept(&prev, &doc.spec)
+			               ? "--recreate-all"
+			               : "--recreate";
 	}
 	if (o->dry_run) {
 		_cleanup_free_ char *text = compose_render_plan(plan);
@@ -532,7 +568,16 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	ret = multi_state_save(ctx->cluster, &doc, paths, err);
 	if (ret < 0)
 		goto out;
-	ret = hosts_apply(hosts, n, ctx, input, o->timeout, o->keep_on_failure, o->recreate, err);
+	if (n_old) {
+		cli_info(ctx, "  Adding %zu host%s to the %zu it has; its nodes are kept",
+		         n - n_old, n - n_old == 1 ? "" : "s", n_old);
+		ret = hosts_apply(hosts, 0, n_old, ctx, input, o->timeout, o->keep_on_failure, NULL,
+		                  err);
+		if (ret < 0)
+			goto out;
+	}
+	ret =
+	    hosts_apply(hosts, n_old, n, ctx, input, o->timeout, o->keep_on_failure, recreate, err);
 	if (ret < 0)
 		goto out;
 	ret = wait_ready(&hosts[0], &doc, ctx->cluster, o->timeout, err);
