@@ -218,28 +218,6 @@ static char *up_spec_label(const struct compose_spec *spec, const char *image_ba
 	return s;
 }
 
-/* Refuse other settings: exit 2 with the diff of old against new and the fix. */
-static int up_refuse(const struct cli_ctx *ctx, const struct up_opts *o,
-                     const struct cli_cluster *have, const struct spec_doc *prev,
-                     const struct compose_spec *spec, const char *image_base,
-                     const struct compose_plan *plan, struct sb_err *err)
-{
-	struct spec_doc now = {.spec = *spec, .image_base = (char *)image_base};
-	_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
-	const char *old_hash = NULL, *new_hash = NULL;
-
-	if (prev)
-		reconcile_diff(prev, &now, &text);
-	for (size_t i = 0; i < have->n_nodes && !old_hash; i++) {
-		const struct compose_node *p = compose_plan_node(plan, have->nodes[i].node);
-		if (p && strcmp(have->nodes[i].hash, p->hash) != 0) {
-			old_hash = have->nodes[i].hash;
-			new_hash = p->hash;
-		}
-	}
-	return reconcile_refuse(ctx, text.data, old_hash, new_hash, o->argc, o->argv, err);
-}
-
 static void image_progress(const char *line, void *arg)
 {
 	const struct cli_ctx *ctx = arg;
@@ -369,6 +347,7 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	double t0 = cli_now();
 	const char *image_base;
 	bool found, recreate, differs = false;
+	_cleanup_buf_ struct sb_buf diff_text = SB_BUF_INIT;
 	struct spec_doc now = {0};
 	size_t n_synced = 0;
 	int ret;
@@ -492,18 +471,22 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	now.spec = spec;
 	now.image_base = (char *)image_base;
 	now.generation = have_prev ? prev.generation + 1 : 1;
-	{
-		/* other settings (even those that keep every container: more workers) */
-		_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
-
-		if (have_prev)
-			differs = reconcile_diff(&prev, &now, &text) > 0;
-	}
+	/* other settings (even those that keep every container: more workers) */
+	if (have_prev)
+		differs = reconcile_diff(&prev, &now, &diff_text) > 0;
 	differs = differs || diff.n_changed || diff.n_foreign;
 	recreate = differs && o.recreate;
 	if (differs && !o.recreate) {
-		ret = up_refuse(ctx, &o, &have, have_prev ? &prev : NULL, &spec, image_base, plan,
-		                err);
+		const char *old_hash = NULL, *new_hash = NULL;
+
+		for (size_t i = 0; i < have.n_nodes && !old_hash; i++) {
+			const struct compose_node *p = compose_plan_node(plan, have.nodes[i].node);
+			if (p && strcmp(have.nodes[i].hash, p->hash) != 0) {
+				old_hash = have.nodes[i].hash;
+				new_hash = p->hash;
+			}
+		}
+		ret = reconcile_refuse(ctx, diff_text.data, old_hash, new_hash, argc, argv, err);
 		goto out;
 	}
 
