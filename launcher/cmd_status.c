@@ -11,6 +11,7 @@
 #include "docker_api.h"
 #include "health.h"
 #include "multi.h"
+#include "reconcile.h"
 #include "spec_json.h"
 
 #include <getopt.h>
@@ -37,22 +38,24 @@ static const char logs_usage[] = "Usage: slurmbox logs [-f] [--tail N] NODE\n"
                                  "      --tail N     Only the last N lines\n"
                                  "  -h, --help       This help\n";
 
-/* The plan's slurm.conf, rebuilt from the spec in the master's label; NULL if there is none. */
-static char *status_plan_conf(const struct cli_cluster *have)
+/*
+ * The plan's slurm.conf, rebuilt from the cluster's current settings (the
+ * newest spec: labels or the state dir's record, as `up` keeps them); NULL if
+ * there is none.
+ */
+static char *status_plan_conf(const char *cluster, const struct cli_cluster *have)
 {
-	const struct cli_node *m = cli_cluster_node(have, "master");
 	struct sb_err ignored = SB_ERR_INIT;
 	_cleanup_plan_ struct compose_plan *plan = NULL;
+	_cleanup_free_ char *dir = cli_state_dir(cluster);
+	_cleanup_free_ char *file = xasprintf("%s/spec.json", dir);
 	struct spec_doc doc = {0};
-	struct json_object *o;
 	char *conf = NULL;
 
-	if (!m || !*m->spec || !(o = json_tokener_parse(m->spec)))
+	if (!reconcile_prev_load(have, file, &doc))
 		return NULL;
-	if (spec_json_to(o, &doc, &ignored) == 0 &&
-	    compose_plan_build(&doc.spec, &plan, &ignored) == 0)
+	if (compose_plan_build(&doc.spec, &plan, &ignored) == 0)
 		conf = compose_render_slurm_conf(plan);
-	json_object_put(o);
 	spec_doc_free(&doc);
 	return conf;
 }
@@ -187,7 +190,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			sinfo_run(&sj);
 		}
 	}
-	want = status_plan_conf(&have);
+	want = status_plan_conf(ctx->cluster, &have);
 	hn = xcalloc(have.n_nodes + 1, sizeof(*hn));
 	hv = xcalloc(have.n_nodes + 1, sizeof(*hv));
 	status_checks(d, &have, hn);

@@ -104,6 +104,10 @@ shim_name() {
 	run --separate-stderr "$SB" exec master srun -N2 hostname
 	echo "$output"
 	[ "$(sort <<<"$output")" = "$(printf 'worker-1\nworker-2')" ]
+	# status compares every slurm.conf with the recorded plan: no drift
+	run "$SB" status
+	echo "$output"
+	[ "$status" -eq 0 ]
 }
 
 @test "up again, with or without --hosts, is a no-op" {

@@ -113,6 +113,10 @@ same_conf() {
 	[ "$output" = kept ]
 	same_conf 3
 	[ "$(labelled container | wc -l)" -eq 4 ]
+	# status compares every slurm.conf with the current settings': no drift
+	run "$SB" status
+	echo "$output"
+	[ "$status" -eq 0 ]
 }
 
 @test "up after growing is a no-op, and its default is the grown cluster" {
