@@ -107,6 +107,14 @@ bad_input() {
 	bad_input "--workers" up --workers
 }
 
+@test "up --help lists --recreate; --recreate takes no value and is checked like any up" {
+	run "$SB" up --help
+	[ "$status" -eq 0 ]
+	grep -q -- '--recreate .*re-create the' <<<"$output"
+	bad_input "--recreate" up --recreate=yes
+	bad_input "--workers '0'" up --recreate --workers 0
+}
+
 @test "exec: missing node or command, bad -w" {
 	bad_input "give a node and a command" exec
 	bad_input "give a node and a command" exec master
