@@ -44,6 +44,19 @@ int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool h
                        const struct cli_ctx *ctx, struct sb_err *err);
 /* prev's hosts are the first of doc's, and nothing else changed: hosts were added. */
 bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc);
+/*
+ * The config-hash of a container of the cluster, on any host, that differs
+ * from its node's in the plan, or that the plan puts elsewhere or lacks
+ * (*new_hash: the plan's); NULL if none.
+ */
+const char *multi_hash_differing(struct multi_host *hosts, size_t n,
+                                 const struct compose_plan *plan, const char **new_hash);
+/*
+ * Hosts of prev that `hosts` no longer lists: their part of the cluster is
+ * removed (agent down; a /home volume there stays, as with `down`).
+ */
+int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts, size_t n,
+                     const char *cluster, struct sb_err *err);
 /* Is every node of prev (its name on its host) in `now` too? */
 bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now);
 void multi_hosts_free(struct multi_host *hosts, size_t n);

@@ -346,31 +346,6 @@ static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const c
 	return ret;
 }
 
-/*
- * The config-hash of a container of the cluster, on any host, that differs
- * from its node's in the plan, or that the plan puts elsewhere or lacks.
- */
-static const char *hash_differing(struct multi_host *hosts, size_t n,
-                                  const struct compose_plan *plan, const char **new_hash)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");
-
-		for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
-			struct json_object *nd = json_object_array_get_idx(nodes, k);
-			const char *hash = cli_json_str(nd, "hash"),
-			           *name = cli_json_str(nd, "node");
-			const struct compose_node *p = name ? compose_plan_node(plan, name) : NULL;
-
-			*new_hash = p ? p->hash : "(none)";
-			if (!p || !hash || strcmp(hash, p->hash) != 0 ||
-			    strcmp(plan->hosts[p->host].name, hosts[i].dest) != 0)
-				return hash ? hash : "(none)";
-		}
-	}
-	return NULL;
-}
-
 static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const struct cli_ctx *ctx,
                      struct multi_host *hosts, size_t n, const struct spec_doc *prev,
                      bool have_prev, const struct image_set *im, struct sb_err *err)
@@ -512,7 +487,8 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		 * hosts it had go first (their nodes learn of the new ones),
 		 * then the new hosts.
 		 */
-		const char *new_hash = NULL, *old_hash = hash_differing(hosts, n, plan, &new_hash);
+		const char *new_hash = NULL,
+		           *old_hash = multi_hash_differing(hosts, n, plan, &new_hash);
 		_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
 		bool differs = old_hash || (have_prev && reconcile_diff(&prev, &doc, &text) > 0);
 
@@ -564,6 +540,11 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	paths = xcalloc(n, sizeof(*paths));
 	for (size_t i = 0; i < n; i++)
 		paths[i] = hosts[i].path;
+	if (recreate && have_prev) {
+		ret = multi_hosts_drop(&prev, hosts, n, ctx->cluster, err);
+		if (ret < 0)
+			goto out;
+	}
 	/* recorded before anything is created, so `down` finds a half-made cluster */
 	ret = multi_state_save(ctx->cluster, &doc, paths, err);
 	if (ret < 0)

@@ -4,7 +4,8 @@
 # hosts, A=${SB_LAB_A:-h6} and B=${SB_LAB_B:-h7}: up on A, a held job, then
 # up --hosts A,B. The master's container stays (same ID, never restarted), the
 # job stays queued, B's worker goes idle; other settings are still refused
-# with a diff (case 14). The tests run in order and share the cluster "sbreconm".
+# with a diff (case 14); --recreate without B removes B's part. The tests run
+# in order and share the cluster "sbreconm".
 
 bats_require_minimum_version 1.5.0
 
@@ -120,6 +121,30 @@ shim_name() {
 	[ "$status" -eq 0 ]
 	[ "$(ids "$A"; ids "$B")" = "$before" ]
 	[ "$(job_state)" = PENDING ]
+}
+
+@test "up --hosts A without B is refused; with --recreate B's part goes and A's containers are new" {
+	before=$(ids "$A"; ids "$B")
+	run "$SB" up --hosts "$A" --ip-range "$RANGE" --home "$HOMEDIR"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	grep -qx "  hosts: $A,$B -> $A" <<<"$output"
+	[ "$(ids "$A"; ids "$B")" = "$before" ]
+	master=$(master_line)
+	run "$SB" up --recreate --hosts "$A" --ip-range "$RANGE" --home "$HOMEDIR"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$(ids "$B")" ]
+	[ -z "$(ssh "$B" docker network ls -q --filter label=io.slurmbox.cluster=sbreconm)" ]
+	! on "$B" ip -o link show | grep -q " $(shim_name)[@:]"
+	# a node taken away changes every node's list: all of A's containers are new
+	[ "$(master_line | cut -d' ' -f2)" != "$(cut -d' ' -f2 <<<"$master")" ]
+	[ "$(job_state)" = PENDING ]
+	run --separate-stderr "$SB" exec master sinfo -h -N -o '%N %t'
+	[ "$output" = "worker-1 idle" ]
+	run "$SB" status
+	echo "$output"
+	[ "$status" -eq 0 ]
 }
 
 @test "down --purge leaves nothing of the cluster on A or B" {

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * multi_addrs.c - the nodes' and shims' addresses for a multi-host `up`, and
- * which nodes a new spec keeps.
+ * multi_reconcile.c - a multi-host `up` on a cluster that exists: the nodes'
+ * and shims' addresses (the nodes kept keep theirs), which nodes a new spec
+ * keeps, whether it only adds hosts, which containers differ, and the part
+ * of hosts no longer listed removed.
  * A node that already exists keeps its address: the same name on the same
  * host as in the previous spec. Only the others are chosen anew, so adding
  * a host leaves the running nodes (the master first of all) where they are.
  */
 #include "multi_int.h"
 #include "reconcile.h"
+#include "ssh.h"
 
 /* Node i of a spec (plan order: master, then workers by host): its host and name number. */
 static void node_at(const struct compose_spec *s, size_t i, size_t *host, size_t *number)
@@ -84,6 +87,40 @@ bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc)
 	return reconcile_diff(prev, &head, &text) == 0;
 }
 
+static struct json_object *facts_nodes(const struct multi_host *h)
+{
+	struct json_object *c = NULL, *nodes = NULL;
+
+	if (h->facts && json_object_object_get_ex(h->facts, "cluster", &c))
+		json_object_object_get_ex(c, "nodes", &nodes);
+	return nodes;
+}
+
+/*
+ * The config-hash of a container of the cluster, on any host, that differs
+ * from its node's in the plan, or that the plan puts elsewhere or lacks.
+ */
+const char *multi_hash_differing(struct multi_host *hosts, size_t n,
+                                 const struct compose_plan *plan, const char **new_hash)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *nodes = facts_nodes(&hosts[i]);
+
+		for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
+			struct json_object *nd = json_object_array_get_idx(nodes, k);
+			const char *hash = cli_json_str(nd, "hash"),
+			           *name = cli_json_str(nd, "node");
+			const struct compose_node *p = name ? compose_plan_node(plan, name) : NULL;
+
+			*new_hash = p ? p->hash : "(none)";
+			if (!p || !hash || strcmp(hash, p->hash) != 0 ||
+			    strcmp(plan->hosts[p->host].name, hosts[i].dest) != 0)
+				return hash ? hash : "(none)";
+		}
+	}
+	return NULL;
+}
+
 int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,
                        const struct multi_host *hosts, size_t n, const char *ip_range,
                        const struct cli_ctx *ctx, struct sb_err *err)
@@ -142,4 +179,49 @@ out:
 	free(fresh);
 	free(keep);
 	return ret;
+}
+
+int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts, size_t n,
+                     const char *cluster, struct sb_err *err)
+{
+	for (size_t k = 0; k < prev->spec.n_hosts; k++) {
+		const char *dest = prev->spec.hosts[k].name;
+		_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
+		_cleanup_free_ char *path = NULL;
+		struct ssh_run_opts o = {
+		    .in_fd = -1, .out_fd = -1, .errbuf = &errb, .timeout_ms = 120000};
+		bool listed = false;
+		int status = -1, ret;
+
+		for (size_t i = 0; i < n && !listed; i++)
+			listed = same_name(hosts[i].dest, dest);
+		if (listed || !dest)
+			continue;
+		fprintf(stderr, "slurmbox: '%s' is no longer listed: removing its part\n", dest);
+		ret = ssh_slurmbox_ensure(dest, &path, err);
+		if (ret == 0) {
+			/* the control machine's own key stays when the host is this machine */
+			const char *argv[] = {
+			    path,    "--name", cluster,
+			    "agent", "down",   ssh_dest_is_local(dest) ? "--keep-key" : NULL,
+			    NULL};
+			ret = ssh_run(dest, argv, &o, &status, err);
+		}
+		if (ret == 0 && status != 0)
+			ret =
+			    sb_err_set(err, EIO, "%s", errb.data ? errb.data : "agent down failed");
+		if (ret < 0)
+			return sb_err_wrap(
+			    err,
+			    "Removing the cluster's part on '%s', which --hosts no "
+			    "longer lists; nothing was changed elsewhere. Bring it back "
+			    "or list it again",
+			    dest);
+		if (!prev->spec.home_path)
+			cli_warn(
+			    "'%s' keeps the /home volume %s-home (no --home was shared); remove "
+			    "it there with `docker volume rm %s-home`",
+			    dest, cluster, cluster);
+	}
+	return 0;
 }
