@@ -27,14 +27,15 @@ static bool label_same(const char *label, const struct spec_doc *now)
 	return same;
 }
 
-static int run_root(struct docker *d, const char *id, const char *const *argv, struct sb_buf *out,
-                    int timeout_ms, struct sb_err *err)
+/* argv in the container as root; `what` names it in an error. */
+static int run_root(struct docker *d, const char *id, const char *what, const char *const *argv,
+                    struct sb_buf *out, int timeout_ms, struct sb_err *err)
 {
 	int status = -1;
 	int ret = apply_master_run(d, id, argv, out, &status, timeout_ms, err);
 
 	if (ret == 0 && status != 0)
-		ret = sb_err_set(err, EIO, "%s %s exited with %d", argv[0], argv[1], status);
+		ret = sb_err_set(err, EIO, "%s: exit status %d", what, status);
 	return ret;
 }
 
@@ -51,7 +52,7 @@ static int node_files_sync(struct docker *d, const struct compose_plan *plan, co
 		if (strcmp(plan->files[i].path, "/etc/slurm/slurm.conf") == 0)
 			conf = &plan->files[i];
 	*changed = false;
-	ret = run_root(d, id, cat, &have, SYNC_MS, err);
+	ret = run_root(d, id, "Reading /etc/slurm/slurm.conf", cat, &have, SYNC_MS, err);
 	if (ret < 0)
 		return ret;
 	if (conf && have.data && strcmp(have.data, conf->content) == 0)
@@ -81,7 +82,7 @@ static int node_hosts_sync(struct docker *d, const struct compose_plan *plan, co
 		                     plan->nodes[i].name);
 		argv[k++] = lines[i];
 	}
-	ret = run_root(d, id, argv, NULL, SYNC_MS, err);
+	ret = run_root(d, id, "Adding the hosts entries", argv, NULL, SYNC_MS, err);
 	for (size_t i = 0; i < plan->n_nodes; i++)
 		free(lines[i]);
 	free(lines);
@@ -103,7 +104,7 @@ static int node_daemon_restart(struct docker *d, const char *id, struct sb_err *
 	    "sleep 0.05; done",
 	    NULL};
 
-	return run_root(d, id, argv, NULL, RESTART_MS, err);
+	return run_root(d, id, "Restarting the Slurm daemon in place", argv, NULL, RESTART_MS, err);
 }
 
 int members_sync(struct docker *d, const struct compose_plan *plan, const struct spec_doc *now,
