@@ -73,22 +73,6 @@ void agent_shim_name(const char *cluster, char out[16])
 
 /* ---- facts ---- */
 
-/* c["spec"] becomes s (owned) unless it holds a newer generation. */
-static void spec_newest(struct json_object *c, struct json_object *s)
-{
-	struct json_object *old;
-
-	if (!s)
-		return;
-	if (json_object_object_get_ex(c, "spec", &old) &&
-	    json_object_get_int64(json_object_object_get(old, "generation")) >
-	        json_object_get_int64(json_object_object_get(s, "generation"))) {
-		json_object_put(s);
-		return;
-	}
-	json_object_object_add(c, "spec", s);
-}
-
 static struct json_object *facts_docker(const char *cluster, char **images, size_t n_images,
                                         struct json_object **cluster_out)
 {
@@ -135,7 +119,7 @@ static struct json_object *facts_docker(const char *cluster, char **images, size
 			json_object_array_add(nodes, n);
 			if (*have.nodes[i]
 			         .spec) /* the newest generation: kept containers keep old ones */
-				spec_newest(c, json_tokener_parse(have.nodes[i].spec));
+				spec_json_keep_newest(c, json_tokener_parse(have.nodes[i].spec));
 		}
 		json_object_object_add(c, "nodes", nodes);
 		*cluster_out = c;

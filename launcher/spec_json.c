@@ -196,3 +196,18 @@ void spec_doc_free(struct spec_doc *doc)
 	free(doc->image_base);
 	memset(doc, 0, sizeof(*doc));
 }
+
+void spec_json_keep_newest(struct json_object *o, struct json_object *spec)
+{
+	struct json_object *old;
+
+	if (!spec)
+		return;
+	if (json_object_object_get_ex(o, "spec", &old) &&
+	    json_object_get_int64(json_object_object_get(old, "generation")) >
+	        json_object_get_int64(json_object_object_get(spec, "generation"))) {
+		json_object_put(spec);
+		return;
+	}
+	json_object_object_add(o, "spec", spec);
+}

@@ -32,6 +32,8 @@ struct spec_doc {
 struct json_object *spec_json_from(const struct spec_doc *doc);
 int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err);
 void spec_doc_free(struct spec_doc *doc);
+/* o["spec"] becomes `spec` (owned) unless it holds a newer generation already. */
+void spec_json_keep_newest(struct json_object *o, struct json_object *spec);
 /* Free the strings and hosts a spec owns (not node_ips, which spec_doc owns). */
 void spec_fields_free(struct compose_spec *s);
 
