@@ -7,7 +7,9 @@
  *   facts [--parent IF] [--image TAG]...   what this host is: JSON
  *   probe --parent IF --timeout MS IP...   which addresses answer on the LAN: JSON
  *   apply --host N [--recreate] < {"spec":…,"key":hex}  create and start this host's part
- *                                             (--recreate: first remove its containers that differ)
+ *                                             (--recreate: first remove its containers that differ);
+ *                                             report what it created (agent_apply.c)
+ *   undo              < {"created":…}          remove what an apply reported
  *   wait --timeout S  < {"spec":…}             until every node is idle (master's host)
  *   down [--purge]                            this host's part gone, shim included
  *   check             < credential            each running node's slurm.conf, host
@@ -20,8 +22,6 @@
 #include "agent.h"
 #include "apply.h"
 #include "health.h"
-#include "members.h"
-#include "reconcile.h"
 #include "docker_api.h"
 #include "spec_json.h"
 #include "../compose/compose.h"
@@ -33,29 +33,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#define AGENT_STDIN_MAX (1u << 20)
-
-static int read_all(int fd, struct sb_buf *b, size_t max, struct sb_err *err)
-{
-	char buf[16384];
-
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sb_err_set(err, errno, "Reading standard input: %s",
-			                  strerror(errno));
-		if (n == 0)
-			return 0;
-		sb_buf_add(b, buf, (size_t)n);
-		if (b->len > max)
-			return sb_err_set(err, E2BIG, "Standard input is larger than %zu bytes",
-			                  max);
-	}
-}
-
-static void json_print(struct json_object *o)
+void agent_json_print(struct json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -72,6 +50,50 @@ void agent_shim_name(const char *cluster, char out[16])
 }
 
 /* ---- facts ---- */
+
+/*
+ * The macvlan and ipvlan networks of this engine: Docker 20.10 allows one
+ * per parent interface, so the control machine's preflight names whose is
+ * there. [{"name","driver","parent","subnet","cluster"}]; [] when unknown.
+ */
+static struct json_object *facts_lan_networks(struct docker *d)
+{
+	struct json_object *out = json_object_new_array(), *list = NULL;
+	struct sb_err err = SB_ERR_INIT;
+
+	if (docker_network_list(d, NULL, 0, &list, &err) < 0)
+		return out;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *net = json_object_array_get_idx(list, i), *x, *ipam, *cfg;
+		const char *driver = cli_json_str(net, "Driver");
+		struct json_object *r;
+
+		if (!driver || (strcmp(driver, "macvlan") && strcmp(driver, "ipvlan")))
+			continue;
+		r = json_object_new_object();
+		json_object_object_add(r, "name",
+		                       json_object_new_string(cli_json_str(net, "Name") ?: ""));
+		json_object_object_add(r, "driver", json_object_new_string(driver));
+		json_object_object_get_ex(net, "Options", &x);
+		json_object_object_add(r, "parent",
+		                       json_object_new_string(cli_json_str(x, "parent") ?: ""));
+		if (json_object_object_get_ex(net, "IPAM", &ipam) &&
+		    json_object_object_get_ex(ipam, "Config", &cfg) &&
+		    json_object_is_type(cfg, json_type_array) && json_object_array_length(cfg))
+			json_object_object_add(
+			    r, "subnet",
+			    json_object_new_string(
+			        cli_json_str(json_object_array_get_idx(cfg, 0), "Subnet") ?: ""));
+		if (json_object_object_get_ex(net, "Labels", &x) &&
+		    cli_json_str(x, COMPOSE_LABEL_CLUSTER))
+			json_object_object_add(
+			    r, "cluster",
+			    json_object_new_string(cli_json_str(x, COMPOSE_LABEL_CLUSTER)));
+		json_object_array_add(out, r);
+	}
+	json_object_put(list);
+	return out;
+}
 
 static struct json_object *facts_docker(const char *cluster, char **images, size_t n_images,
                                         struct json_object **cluster_out)
@@ -102,6 +124,7 @@ static struct json_object *facts_docker(const char *cluster, char **images, size
 		}
 		json_object_object_add(o, "images", im);
 	}
+	json_object_object_add(o, "lan_networks", facts_lan_networks(d));
 	if (cli_cluster_load(d, cluster, &have, &err) == 0) {
 		struct json_object *c = json_object_new_object();
 		struct json_object *nodes = json_object_new_array();
@@ -195,7 +218,7 @@ static int agent_facts(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	if (cluster)
 		json_object_object_add(o, "cluster", cluster);
 	free(images);
-	json_print(o);
+	agent_json_print(o);
 	return 0;
 }
 
@@ -294,198 +317,11 @@ static int agent_probe(int argc, char **argv, struct sb_err *err)
 		json_object_put(out);
 		return ret;
 	}
-	json_print(out);
+	agent_json_print(out);
 	return 0;
 }
 
-/* ---- apply, wait ---- */
-
-static int hex_decode(const char *hex, unsigned char *out, size_t cap, size_t *len)
-{
-	size_t n = strlen(hex);
-
-	if (n % 2 || n / 2 > cap)
-		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (unsigned char)v;
-	}
-	*len = n / 2;
-	return 0;
-}
-
-/* stdin: {"spec": {...}, "key": "hex"} → the spec (and the key, if asked). */
-static int stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len, struct sb_err *err)
-{
-	_cleanup_buf_ struct sb_buf in = SB_BUF_INIT;
-	struct json_object *o, *spec, *k;
-	int ret;
-
-	ret = read_all(STDIN_FILENO, &in, AGENT_STDIN_MAX, err);
-	if (ret < 0)
-		return ret;
-	o = json_tokener_parse(in.data ? in.data : "");
-	explicit_bzero(in.data, in.len);
-	if (!o || !json_object_object_get_ex(o, "spec", &spec)) {
-		json_object_put(o);
-		return sb_err_set(err, EINVAL, "The control machine sent no cluster spec");
-	}
-	ret = spec_json_to(spec, doc, err);
-	if (ret == 0 && key) {
-		if (!json_object_object_get_ex(o, "key", &k) ||
-		    hex_decode(json_object_get_string(k), key, 1024, key_len) < 0)
-			ret = sb_err_set(err, EINVAL, "The control machine sent no munge key");
-		/* json-c holds a copy of the key text; wipe it before freeing */
-		else
-			explicit_bzero((char *)json_object_get_string(k),
-			               (size_t)json_object_get_string_len(k));
-	}
-	json_object_put(o);
-	return ret;
-}
-
-static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
-{
-	static const struct option opts[] = {
-	    {"host", required_argument, NULL, 'H'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"keep-on-failure", no_argument, NULL, 'k'},
-	    {"wait-master", no_argument, NULL, 'w'},
-	    {"recreate", no_argument, NULL, 'r'},
-	    {"recreate-all", no_argument, NULL, 'R'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct spec_doc doc = {0};
-	_cleanup_plan_ struct compose_plan *plan = NULL;
-	_cleanup_docker_ struct docker *d = NULL;
-	_cleanup_free_ char *key_path = NULL, *spec_label = NULL, *user_label = NULL;
-	struct cli_cluster have = {0};
-	struct apply_opts ao = {.cli = ctx, .host_filter = true, .timeout_sec = 180};
-	unsigned char key[1024];
-	size_t key_len = 0;
-	unsigned host = 0;
-	int lock_fd = -1; /* held until we exit */
-	bool created, recreate = false, recreate_all = false;
-	size_t n_synced = 0;
-	int c, ret;
-
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c == 'H')
-			ret = cli_parse_uint("--host", optarg, 0, 255, &host, err);
-		else if (c == 't')
-			ret = cli_parse_uint("--timeout", optarg, 1, 86400, &ao.timeout_sec, err);
-		else if (c == 'w')
-			ao.wait_master = true, ret = 0;
-		else if (c == 'k')
-			ao.keep_on_failure = true, ret = 0;
-		else if (c == 'r')
-			recreate = true, ret = 0;
-		else if (c == 'R')
-			recreate = recreate_all = true, ret = 0;
-		else
-			return cli_usage_error("agent apply", argv[optind - 1], err);
-		if (ret < 0)
-			return ret;
-	}
-	ret = stdin_spec(&doc, key, &key_len, err);
-	if (ret == 0)
-		ret = cli_lock_take(doc.spec.cluster, "host", &lock_fd, err);
-	if (ret < 0)
-		goto out;
-	if (host >= doc.spec.n_hosts) {
-		ret = sb_err_set(err, EINVAL, "Host index %u is not in the spec", host);
-		goto out;
-	}
-	ret = cli_key_write(doc.spec.cluster, key, key_len, err);
-	explicit_bzero(key, sizeof(key));
-	if (ret < 0)
-		goto out;
-	/* the key lives in this host's own state directory */
-	ret = cli_key_ensure(doc.spec.cluster, &key_path, &created, err);
-	if (ret < 0)
-		goto out;
-	free(doc.spec.key_path);
-	doc.spec.key_path = xstrdup(key_path);
-	ret = compose_plan_build(&doc.spec, &plan, err);
-	if (ret < 0)
-		goto out;
-
-	ret = docker_open(NULL, &d, err);
-	if (ret < 0)
-		goto out;
-	ret = cli_cluster_load(d, doc.spec.cluster, &have, err);
-	if (ret < 0)
-		goto out;
-
-	ao.host = host;
-	if (doc.lan) {
-		ao.parent = doc.lan[host].parent;
-		ao.ip_range = doc.ip_range;
-		ao.aux[0] = doc.lan[host].shim;
-		ao.aux[1] = doc.lan[host].addr;
-	}
-	{
-		struct json_object *sj = spec_json_from(&doc);
-		spec_label = xasprintf("io.slurmbox.spec=%s",
-		                       json_object_to_json_string_ext(sj, JSON_C_TO_STRING_PLAIN));
-		json_object_put(sj);
-	}
-	user_label = xasprintf("io.slurmbox.user=%s", doc.spec.user.name);
-	ao.extra_labels[ao.n_extra_labels++] = user_label;
-	ao.extra_labels[ao.n_extra_labels++] = spec_label;
-	if (recreate) {
-		size_t n_removed = 0;
-
-		/* this host's containers that differ; volumes and the key stay */
-		ret = reconcile_remove_changed(d, plan, &ao, recreate_all, &have, &n_removed, err);
-		if (ret < 0)
-			goto out;
-	}
-	if (ret == 0) /* containers kept learn of new nodes before those start */
-		ret = members_sync(d, plan, &doc, &ao, &have, &n_synced, err);
-	if (ret == 0)
-		ret = apply_plan(d, plan, &have, &ao, err);
-	if (ret < 0)
-		goto out;
-
-	/* the host reaches its own containers only through a shim on the same parent */
-	if (doc.lan && doc.lan[host].shim) {
-		char name[16];
-		uint32_t *routes = xcalloc(plan->n_nodes, sizeof(*routes));
-		size_t n = 0;
-		struct sb_err serr = SB_ERR_INIT;
-
-		for (size_t i = 0; i < plan->n_nodes; i++)
-			if (plan->nodes[i].host == host)
-				routes[n++] = plan->nodes[i].ip;
-		agent_shim_name(doc.spec.cluster, name);
-		if (netconf_shim_ensure(name, doc.lan[host].parent,
-		                        doc.spec.net_mode == COMPOSE_NET_IPVLAN
-		                            ? NETCONF_SHIM_IPVLAN
-		                            : NETCONF_SHIM_MACVLAN,
-		                        doc.lan[host].shim, routes, n, &serr) < 0) {
-			if (serr.code == EPERM)
-				cli_warn("%s; this host will not reach its own containers",
-				         serr.msg);
-			else
-				ret = sb_err_set(err, serr.code, "%s", serr.msg);
-		}
-		free(routes);
-	}
-	if (ret == 0) {
-		struct json_object *r = json_object_new_object();
-		json_object_object_add(r, "ok", json_object_new_boolean(true));
-		json_print(r);
-	}
-out:
-	cli_cluster_free(&have);
-	spec_doc_free(&doc);
-	return ret;
-}
+/* ---- wait ---- */
 
 static int agent_wait(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
@@ -500,7 +336,10 @@ static int agent_wait(const struct cli_ctx *ctx, int argc, char **argv, struct s
 		if (ret < 0)
 			return ret;
 	}
-	ret = stdin_spec(&doc, NULL, NULL, err);
+	/* one line; then stdin stays open, and its end (the control machine's Ctrl-C) stops us */
+	ret = agent_stdin_spec(&doc, NULL, NULL, true, err);
+	if (ret == 0)
+		agent_stdin_watch_start();
 	if (ret == 0)
 		ret = compose_plan_build(&doc.spec, &plan, err);
 	if (ret == 0)
@@ -557,7 +396,7 @@ static int agent_down(const struct cli_ctx *ctx, int argc, char **argv, struct s
 	json_object_object_add(r, "networks", json_object_new_int((int)counts.networks));
 	json_object_object_add(r, "volumes", json_object_new_int((int)counts.volumes));
 	json_object_object_add(r, "links", json_object_new_int((int)counts.links));
-	json_print(r);
+	agent_json_print(r);
 	return 0;
 }
 
@@ -565,7 +404,7 @@ int cmd_agent(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	if (argc < 2)
 		return sb_err_input(
-		    err, "agent: give a verb (facts, probe, apply, wait, down, "
+		    err, "agent: give a verb (facts, probe, apply, undo, wait, down, "
 		         "check, image-save, image-load); the control machine runs these");
 	argc--;
 	argv++;
@@ -575,6 +414,8 @@ int cmd_agent(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		return agent_probe(argc, argv, err);
 	if (strcmp(argv[0], "apply") == 0)
 		return agent_apply(ctx, argc, argv, err);
+	if (strcmp(argv[0], "undo") == 0)
+		return agent_undo(ctx, argc, argv, err);
 	if (strcmp(argv[0], "wait") == 0)
 		return agent_wait(ctx, argc, argv, err);
 	if (strcmp(argv[0], "down") == 0)

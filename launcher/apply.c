@@ -13,64 +13,6 @@
 
 #include <pthread.h>
 
-enum undo_kind {
-	UNDO_CONTAINER,
-	UNDO_NETWORK,
-	UNDO_VOLUME,
-};
-
-struct undo {
-	enum undo_kind kind;
-	char *id;
-};
-
-struct undo_list {
-	struct undo *items;
-	size_t n;
-};
-
-static void undo_push(struct undo_list *u, enum undo_kind kind, const char *id)
-{
-	u->items = xreallocarray(u->items, u->n + 1, sizeof(*u->items));
-	u->items[u->n].kind = kind;
-	u->items[u->n].id = xstrdup(id);
-	u->n++;
-}
-
-static void undo_free(struct undo_list *u)
-{
-	for (size_t i = 0; i < u->n; i++)
-		free(u->items[i].id);
-	free(u->items);
-	u->items = NULL;
-	u->n = 0;
-}
-
-/* Remove this run's objects, newest first. Errors are reported, not fatal. */
-static void undo_run(struct docker *d, struct undo_list *u)
-{
-	/* an interrupt asked for this: the removals themselves must go through */
-	docker_abort_watch(NULL);
-	for (size_t i = u->n; i-- > 0;) {
-		struct sb_err err = SB_ERR_INIT;
-		int ret = 0;
-
-		switch (u->items[i].kind) {
-		case UNDO_CONTAINER:
-			ret = docker_container_remove(d, u->items[i].id, &err);
-			break;
-		case UNDO_NETWORK:
-			ret = docker_network_remove(d, u->items[i].id, &err);
-			break;
-		case UNDO_VOLUME:
-			ret = docker_volume_remove(d, u->items[i].id, &err);
-			break;
-		}
-		if (ret < 0)
-			cli_warn("Rolling back: %s", err.msg);
-	}
-}
-
 void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluster *have,
                         const struct apply_opts *o, struct apply_diff *out)
 {
@@ -174,21 +116,27 @@ static struct gate_waiter *gate_open_when_master_answers(struct master_gate *gat
 	return w;
 }
 
-/* SLURMBOX_FAULT=<name>: a test-only fault point, read only by the apply loop. */
-static bool fault_point(const char *name)
+/*
+ * A test-only fault point, read only by the apply loop: o->fault (what the
+ * control machine passed to a host's agent: SLURMBOX_FAULT=HOST:POINT
+ * there), else $SLURMBOX_FAULT.
+ *   stall-after-create  each created container: wait until interrupted (60 s at most)
+ *   fail-after-STEP     fail as a real error would after that step (fault_fail)
+ */
+static bool fault_point(const struct apply_opts *o, const char *name)
 {
-	const char *f = getenv("SLURMBOX_FAULT");
+	const char *f = o->fault ? o->fault : getenv("SLURMBOX_FAULT");
 
 	return f && strcmp(f, name) == 0;
 }
 
 /* SLURMBOX_FAULT=fail-after-<step>: fail as a real error would at that step. */
-static int fault_fail(const char *step, struct sb_err *err)
+static int fault_fail(const struct apply_opts *o, const char *step, struct sb_err *err)
 {
 	char name[64];
 
 	snprintf(name, sizeof(name), "fail-after-%s", step);
-	if (!fault_point(name))
+	if (!fault_point(o, name))
 		return 0;
 	return sb_err_set(err, EIO, "Fault injected after step '%s' (SLURMBOX_FAULT=%s)", step,
 	                  name);
@@ -246,11 +194,11 @@ static void *job_bring_up(void *arg)
 		if (j->ret < 0)
 			goto out;
 		id = j->id;
-		j->ret = fault_fail("create", &j->err);
+		j->ret = fault_fail(j->o, "create", &j->err);
 		if (j->ret < 0)
 			goto out;
 		/* test-only fault point: stop here until interrupted (bounded) */
-		if (fault_point("stall-after-create")) {
+		if (fault_point(j->o, "stall-after-create")) {
 			for (int i = 0; i < 600 && !docker_aborted(); i++)
 				usleep(100 * 1000);
 			j->ret = sb_err_set(&j->err, EINTR, "Interrupted after creating '%s'",
@@ -373,7 +321,7 @@ static int network_same(struct json_object *net, const struct compose_plan *plan
 }
 
 static int network_ensure(struct docker *d, const struct compose_plan *plan,
-                          const struct apply_opts *o, struct undo_list *u, struct sb_err *err)
+                          const struct apply_opts *o, struct apply_undo *u, struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, plan->cluster);
 	const char *labels[] = {label};
@@ -402,13 +350,13 @@ static int network_ensure(struct docker *d, const struct compose_plan *plan,
 	json_object_put(body);
 	if (ret < 0)
 		return sb_err_wrap(err, "Creating network '%s'", plan->network.name);
-	undo_push(u, UNDO_NETWORK, id);
+	apply_undo_push(u, APPLY_UNDO_NETWORK, id);
 	free(id);
 	return 0;
 }
 
 static int volumes_ensure(struct docker *d, const struct compose_plan *plan,
-                          const struct apply_opts *o, struct undo_list *u, struct sb_err *err)
+                          const struct apply_opts *o, struct apply_undo *u, struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, plan->cluster);
 	const char *labels[] = {label};
@@ -441,7 +389,7 @@ static int volumes_ensure(struct docker *d, const struct compose_plan *plan,
 			json_object_put(list);
 			return sb_err_wrap(err, "Creating volume '%s'", vol->name);
 		}
-		undo_push(u, UNDO_VOLUME, vol->name);
+		apply_undo_push(u, APPLY_UNDO_VOLUME, vol->name);
 	}
 	json_object_put(list);
 	return 0;
@@ -469,7 +417,7 @@ int apply_master_run(struct docker *d, const char *container, const char *const 
 int apply_plan(struct docker *d, const struct compose_plan *plan, const struct cli_cluster *have,
                const struct apply_opts *o, struct sb_err *err)
 {
-	struct undo_list undo = {0};
+	struct apply_undo own = {0}, *undo = o->undo ? o->undo : &own;
 	_cleanup_buf_ struct sb_buf tar = SB_BUF_INIT;
 	struct job *jobs = xcalloc(plan->n_nodes, sizeof(*jobs));
 	struct master_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false,
@@ -485,13 +433,13 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		goto out;
 
 	cli_step_begin(&step, o->cli, "Network and volumes");
-	ret = network_ensure(d, plan, o, &undo, err);
+	ret = network_ensure(d, plan, o, undo, err);
 	if (ret == 0)
-		ret = fault_fail("network", err);
+		ret = fault_fail(o, "network", err);
 	if (ret == 0)
-		ret = volumes_ensure(d, plan, o, &undo, err);
+		ret = volumes_ensure(d, plan, o, undo, err);
 	if (ret == 0)
-		ret = fault_fail("volumes", err);
+		ret = fault_fail(o, "volumes", err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto fail;
@@ -516,6 +464,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		jobs[n_jobs].files_tar = &tar;
 		jobs[n_jobs].start_id = h ? h->id : NULL;
 		n_create += h ? 0 : 1;
+		undo->n_started += h ? 1 : 0;
 		n_jobs++;
 	}
 	if (n_jobs && jobs[0].node->role != COMPOSE_ROLE_MASTER) {
@@ -531,9 +480,9 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		ret = jobs_run(jobs, n_jobs, job_bring_up, d, err);
 		for (size_t i = 0; i < n_jobs; i++)
 			if (jobs[i].id)
-				undo_push(&undo, UNDO_CONTAINER, jobs[i].id);
+				apply_undo_push(undo, APPLY_UNDO_CONTAINER, jobs[i].id);
 		if (ret == 0)
-			ret = fault_fail("start", err);
+			ret = fault_fail(o, "start", err);
 		if (ret < 0) {
 			cli_step_fail(&step);
 			goto fail;
@@ -549,7 +498,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	cli_step_begin(&step, o->cli, "Waiting for slurmctld on %s", master->name);
 	ret = apply_wait_controller(d, plan, o->timeout_sec, err);
 	if (ret == 0)
-		ret = fault_fail("controller", err);
+		ret = fault_fail(o, "controller", err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto fail;
@@ -564,19 +513,21 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	goto out;
 
 fail:
-	if (o->keep_on_failure) {
-		if (undo.n)
+	if (o->undo) {
+		/* the caller rolls back (or keeps) */
+	} else if (o->keep_on_failure) {
+		if (undo->n)
 			cli_warn(
 			    "--keep-on-failure: leaving %zu object%s for debugging; remove them "
 			    "with `slurmbox down`",
-			    undo.n, undo.n == 1 ? "" : "s");
-	} else if (undo.n) {
-		undo_run(d, &undo);
+			    undo->n, undo->n == 1 ? "" : "s");
+	} else if (undo->n) {
+		apply_undo_run(d, undo);
 		if (ret != -EINTR)
 			cli_warn(
 			    "Rolled back the %zu object%s this run created (`--keep-on-failure` "
 			    "keeps them for debugging)",
-			    undo.n, undo.n == 1 ? "" : "s");
+			    undo->n, undo->n == 1 ? "" : "s");
 	}
 out:
 	if (gate_thread) {
@@ -586,6 +537,6 @@ out:
 	for (size_t i = 0; i < n_jobs; i++)
 		free(jobs[i].id);
 	free(jobs);
-	undo_free(&undo);
+	apply_undo_free(&own);
 	return ret;
 }

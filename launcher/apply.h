@@ -9,6 +9,30 @@
 #include "cli.h"
 #include "../compose/compose.h"
 
+/* What one run created on one engine, in order (apply_undo.c). */
+enum apply_undo_kind {
+	APPLY_UNDO_CONTAINER,
+	APPLY_UNDO_NETWORK,
+	APPLY_UNDO_VOLUME,
+};
+
+struct apply_undo {
+	struct {
+		enum apply_undo_kind kind;
+		char *id; /* container or network id, volume name */
+	} * items;
+	size_t n;
+	size_t n_started; /* existing containers this run started (not undone) */
+};
+
+void apply_undo_push(struct apply_undo *u, enum apply_undo_kind kind, const char *id);
+void apply_undo_free(struct apply_undo *u);
+/* Remove, newest first; failures are warned. Returns how many could not be removed. */
+size_t apply_undo_run(struct docker *d, const struct apply_undo *u);
+/* [{"kind":"container","id":…},…] and back (appended to *u). */
+struct json_object *apply_undo_to_json(const struct apply_undo *u);
+int apply_undo_from_json(struct json_object *arr, struct apply_undo *u, struct sb_err *err);
+
 struct apply_opts {
 	const struct cli_ctx *cli;
 	bool keep_on_failure;        /* leave what was created for debugging */
@@ -24,6 +48,14 @@ struct apply_opts {
 	bool wait_ready;      /* also wait for every node to be idle (an interrupt rolls back) */
 	bool wait_master;     /* a worker-only host applied beside the master's: start its
 	                       * containers once the master's address answers on parent */
+	/*
+	 * Set: what this run creates is recorded here and never rolled back by
+	 * apply_plan itself (the caller has more to undo: a host's shim and key,
+	 * other hosts); keep_on_failure is then the caller's too.
+	 */
+	struct apply_undo *undo;
+	/* A test-only fault point (see apply.c), or NULL: $SLURMBOX_FAULT decides. */
+	const char *fault;
 };
 
 /* Is this node applied here? */

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "docker_api.h"
 #include "multi.h"
+#include "ssh.h"
 #include "../compose/compose.h"
 
 #include <signal.h>
@@ -29,6 +30,7 @@ void cli_interrupt_catch(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	docker_abort_watch(&cli_interrupted);
+	ssh_abort_watch(&cli_interrupted);
 }
 
 bool cli_routed(const struct cli_ctx *ctx)

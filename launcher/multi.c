@@ -131,7 +131,10 @@ static void *facts_run(void *arg)
 			return NULL;
 	}
 	if (status != 0 || !(h->facts = json_tokener_parse(out.data ? out.data : ""))) {
-		if (status == 255)
+		if (status == 255 && ssh_host_key_refused(errb.data))
+			h->ret = sb_err_set(&h->err, EHOSTUNREACH, "%s",
+			                    ssh_host_key_hint(h->dest, errb.data));
+		else if (status == 255)
 			h->ret = sb_err_set(&h->err, EHOSTUNREACH,
 			                    "cannot reach it over ssh (check `ssh %s true` works "
 			                    "without a password): %s",
@@ -173,7 +176,50 @@ int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, 
 
 /* ---- preflight: every problem at once ---- */
 
-static int preflight(struct multi_host *hosts, size_t n, struct sb_buf *problems)
+/*
+ * Docker 20.10 allows one macvlan (or ipvlan) network per parent interface:
+ * one already on the host's parent that is not this cluster's is named with
+ * whose it is and the fix. It is never touched.
+ */
+static void lan_networks_check(const struct multi_host *h, struct json_object *dk,
+                               const char *cluster, struct sb_buf *problems)
+{
+	struct json_object *nets = NULL;
+
+	if (!json_object_object_get_ex(dk, "lan_networks", &nets) || !h->ifname)
+		return;
+	for (size_t i = 0; i < json_object_array_length(nets); i++) {
+		struct json_object *net = json_object_array_get_idx(nets, i);
+		const char *parent = cli_json_str(net, "parent") ?: "";
+		const char *owner = cli_json_str(net, "cluster");
+		const char *name = cli_json_str(net, "name") ?: "";
+		const char *subnet = cli_json_str(net, "subnet") ?: "no subnet";
+
+		/* a parent "eth0.10" is a VLAN of eth0: another interface */
+		if (strcmp(parent, h->ifname) != 0 || (owner && strcmp(owner, cluster) == 0))
+			continue;
+		if (owner)
+			sb_buf_printf(
+			    problems,
+			    "  %s: %s already carries the %s network '%s' (%s) of slurmbox "
+			    "cluster '%s', and Docker allows one per interface: remove that "
+			    "cluster first (slurmbox --name %s down), or give another "
+			    "--parent\n",
+			    h->dest, parent, cli_json_str(net, "driver") ?: "", name, subnet, owner,
+			    owner);
+		else
+			sb_buf_printf(
+			    problems,
+			    "  %s: %s already carries the %s network '%s' (%s), which is not "
+			    "slurmbox's, and Docker allows one per interface: give another "
+			    "--parent, or remove it yourself (docker network rm %s) if "
+			    "nothing needs it\n",
+			    h->dest, parent, cli_json_str(net, "driver") ?: "", name, subnet, name);
+	}
+}
+
+static int preflight(struct multi_host *hosts, size_t n, const char *cluster,
+                     struct sb_buf *problems)
 {
 	time_t now = time(NULL);
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
@@ -200,6 +246,7 @@ static int preflight(struct multi_host *hosts, size_t n, struct sb_buf *problems
 			continue;
 		}
 		h->ifname = cli_json_str(up, "ifname");
+		lan_networks_check(h, dk, cluster, problems);
 		compose_ipv4_parse("addr", cli_json_str(up, "addr"), &h->addr, &e);
 		if (cli_json_str(up, "gateway"))
 			compose_ipv4_parse("gateway", cli_json_str(up, "gateway"), &h->gateway, &e);
@@ -380,6 +427,7 @@ void multi_hosts_free(struct multi_host *hosts, size_t n)
 	for (size_t i = 0; hosts && i < n; i++) {
 		free(hosts[i].path);
 		json_object_put(hosts[i].facts);
+		json_object_put(hosts[i].report);
 	}
 	free(hosts);
 }
@@ -395,11 +443,11 @@ void multi_token(char out[17])
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-int multi_preflight(struct multi_host *hosts, size_t n, struct sb_err *err)
+int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf problems = SB_BUF_INIT;
 
-	if (preflight(hosts, n, &problems) == 0)
+	if (preflight(hosts, n, cluster, &problems) == 0)
 		return 0;
 	return sb_err_set(err, EIO,
 	                  "Preflight found problems; nothing was changed on any host:\n%s",

@@ -21,12 +21,20 @@ struct multi_host {
 	bool wireless;
 	struct compose_cidr lan;
 	char lan_text[32];
+	/* its part of `up` (multi_apply.c) */
+	bool apply_ran;             /* agent apply was started there */
+	struct json_object *report; /* what it created (agent_apply.c); NULL: no answer */
 };
 
 /* Facts of every host in parallel (binary copied where missing). Returns how many failed. */
 int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, const char *parent,
                        const struct image_set *images);
-int multi_preflight(struct multi_host *hosts, size_t n, struct sb_err *err);
+/*
+ * Every problem of every host at once (exit 1, nothing changed): unreachable,
+ * no Docker, no uplink, not one LAN, one machine twice, clocks apart, another
+ * cluster's (or a foreign) macvlan network on a host's parent.
+ */
+int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, struct sb_err *err);
 /*
  * `need` free addresses: from --ip-range (all must be free) or the top of the
  * subnet (busy ones skipped). `ours` are the cluster's own (they answer): skipped.
@@ -60,6 +68,23 @@ int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts
 /* Is every node of prev (its name on its host) in `now` too? */
 bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now);
 void multi_hosts_free(struct multi_host *hosts, size_t n);
+
+/*
+ * hosts[from..n) run `agent apply` at once (recreate: NULL or its option). The first host that fails stops the
+ * others (they roll back their part themselves) unless keep; SIGINT/SIGTERM
+ * stops them all (-EINTR). Each host's report lands in hosts[i].report.
+ */
+int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct cli_ctx *ctx,
+                      const char *input, unsigned timeout, bool keep, const char *recreate,
+                      struct sb_err *err);
+/* Did this run create or start anything on the host? */
+bool multi_host_changed(const struct multi_host *h);
+/*
+ * Undo what this run created on every host whose report says it is still
+ * there (`agent undo`). Hosts that could not be cleaned (or whose part is
+ * unknown) are listed in *left, one line each; returns how many.
+ */
+size_t multi_rollback(struct multi_host *hosts, size_t n, const char *cluster, struct sb_buf *left);
 void multi_token(char out[17]);
 
 /* The control machine's record: $XDG_STATE_HOME/slurmbox/<cluster>.json. */

@@ -191,97 +191,6 @@ static int home_check_shared(struct multi_host *hosts, size_t n, const char *hom
 	return ret;
 }
 
-struct apply_job {
-	struct multi_host *h;
-	size_t index;
-	const char *cluster;
-	const char *input;
-	unsigned timeout;
-	bool keep;
-	const char *recreate; /* NULL, "--recreate" or "--recreate-all" */
-	struct sb_buf errb;
-	double seconds;
-	int ret;
-	struct sb_err err;
-	pthread_t th;
-};
-
-static void *apply_run(void *arg)
-{
-	struct apply_job *j = arg;
-	char index[16], timeout[16];
-	const char *argv[8 + 6] = {j->h->path, "--local", "--name", j->cluster,  "agent",
-	                           "apply",    "--host",  index,    "--timeout", timeout};
-	size_t k = 10;
-	struct ssh_run_opts o = {.in = j->input,
-	                         .in_len = strlen(j->input),
-	                         .in_fd = -1,
-	                         .out_fd = -1,
-	                         .errbuf = &j->errb,
-	                         .timeout_ms = APPLY_MS};
-	double t0 = cli_now();
-	int status = -1;
-
-	if (j->index > 0)
-		argv[k++] = "--wait-master"; /* its workers start once the master answers */
-	if (j->keep)
-		argv[k++] = "--keep-on-failure";
-	if (j->recreate)
-		argv[k++] = j->recreate;
-	argv[k] = NULL;
-	snprintf(index, sizeof(index), "%zu", j->index);
-	snprintf(timeout, sizeof(timeout), "%u", j->timeout);
-	j->ret = ssh_run(j->h->dest, argv, &o, &status, &j->err);
-	if (j->ret == 0 && status != 0)
-		j->ret = sb_err_set(&j->err, EIO, "Host '%s' failed:\n%s", j->h->dest,
-		                    j->errb.data ? j->errb.data : "");
-	j->seconds = cli_now() - t0;
-	return NULL;
-}
-
-/* hosts[from..to) apply their part, all at once. */
-static int hosts_apply(struct multi_host *hosts, size_t from, size_t to, const struct cli_ctx *ctx,
-                       const char *input, unsigned timeout, bool keep, const char *recreate,
-                       struct sb_err *err)
-{
-	struct apply_job *jobs = xcalloc(to, sizeof(*jobs));
-	int ret = 0;
-
-	for (size_t i = from; i < to; i++)
-		jobs[i] = (struct apply_job){.h = &hosts[i],
-		                             .index = i,
-		                             .cluster = ctx->cluster,
-		                             .input = input,
-		                             .timeout = timeout,
-		                             .keep = keep,
-		                             .recreate = recreate};
-	/*
-	 * Every host at once; the others start their containers only when the
-	 * master's address answers on the LAN (agent apply --wait-master), so
-	 * slurmctld's address exists when their workers first look for it.
-	 */
-	for (size_t i = from; i < to; i++)
-		if (pthread_create(&jobs[i].th, NULL, apply_run, &jobs[i]) != 0) {
-			jobs[i].th = 0;
-			apply_run(&jobs[i]);
-		}
-	for (size_t i = from; i < to; i++) {
-		if (jobs[i].th)
-			pthread_join(jobs[i].th, NULL);
-		if (jobs[i].ret < 0 && ret == 0) {
-			*err = jobs[i].err;
-			ret = jobs[i].ret;
-		}
-		if (jobs[i].ret == 0)
-			fprintf(stderr, "%s  %s %s: its nodes started (%.2fs)\n",
-			        ctx->stderr_tty ? "" : "slurmbox:", ctx->stderr_tty ? "✓" : "",
-			        hosts[i].dest, jobs[i].seconds);
-		sb_buf_free(&jobs[i].errb);
-	}
-	free(jobs);
-	return ret;
-}
-
 static char *hex_encode(const unsigned char *b, size_t n)
 {
 	char *s = xmalloc(2 * n + 1);
@@ -292,17 +201,17 @@ static char *hex_encode(const unsigned char *b, size_t n)
 }
 
 /* {"spec":…,"key":hex}: the one message every host's agent gets on stdin. */
-static char *apply_input(const struct spec_doc *doc, const char *cluster, struct sb_err *err)
+static char *apply_input(const struct spec_doc *doc, const char *cluster, bool *created,
+                         struct sb_err *err)
 {
 	_cleanup_free_ char *key_path = NULL;
 	unsigned char key[1024];
 	size_t len = 0;
-	bool created;
 	struct json_object *o;
 	char *hex, *s;
 	int ret;
 
-	ret = cli_key_ensure(cluster, &key_path, &created, err);
+	ret = cli_key_ensure(cluster, &key_path, created, err);
 	if (ret == 0)
 		ret = cli_key_read(key_path, key, sizeof(key), &len, err);
 	if (ret < 0)
@@ -326,21 +235,26 @@ static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const c
 {
 	struct json_object *o = json_object_new_object();
 	_cleanup_free_ char *input = NULL;
+	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
 	char t[16];
 	const char *argv[] = {h0->path, "--name", cluster, "agent", "wait", "--timeout", t, NULL};
+	/* stdin held: closing it (Ctrl-C here) stops the agent there too */
 	struct ssh_run_opts so = {.in_fd = -1,
-	                          .out_fd = -1,
+	                          .out = &out,
 	                          .err_fd = STDERR_FILENO,
-	                          .timeout_ms = (int)(timeout + 60) * 1000};
+	                          .timeout_ms = (int)(timeout + 60) * 1000,
+	                          .hold_in = true};
 	int status = -1, ret;
 
 	json_object_object_add(o, "spec", spec_json_from(doc));
-	input = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	input = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	so.in = input;
 	so.in_len = strlen(input);
 	snprintf(t, sizeof(t), "%u", timeout);
 	ret = ssh_run(h0->dest, argv, &so, &status, err);
+	if (ret == 0 && cli_interrupted)
+		ret = sb_err_set(err, EINTR, "Interrupted while waiting for the nodes");
 	if (ret == 0 && status != 0)
 		ret = sb_err_set(err, ETIMEDOUT, "The cluster did not become ready (see above)");
 	return ret;
@@ -432,6 +346,52 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 	return 0;
 }
 
+/*
+ * `up` failed, or was interrupted, once hosts were being changed: remove
+ * what this run made on every host (unless kept), and say what happened.
+ */
+static int up_fail(const struct cli_ctx *ctx, struct multi_host *hosts, size_t n, bool keep,
+                   bool had_record, bool key_created, struct sb_err *err)
+{
+	_cleanup_buf_ struct sb_buf left = SB_BUF_INIT;
+	int code = cli_interrupted ? EINTR : err->code;
+	char why[sizeof(err->msg)];
+	struct cli_step step;
+	size_t n_left;
+
+	if (cli_interrupted)
+		snprintf(why, sizeof(why), "Interrupted by %s", strsignal(cli_interrupted));
+	else
+		snprintf(why, sizeof(why), "%s", err->msg);
+	if (keep)
+		return sb_err_set(err, code,
+		                  "%s\n--keep-on-failure: kept what this run created on the hosts, "
+		                  "for debugging; `slurmbox down` removes it",
+		                  why);
+	cli_step_begin(&step, ctx, "Rolling back what this run created");
+	if ((n_left = multi_rollback(hosts, n, ctx->cluster, &left))) {
+		cli_step_end(&step, "done where reachable; %zu host%s unknown", n_left,
+		             n_left == 1 ? "" : "s");
+		return sb_err_set(err, code,
+		                  "%s\nRolled back where it could; these hosts may keep part of "
+		                  "it:\n%sRun `slurmbox down` once they are reachable",
+		                  why, left.data);
+	}
+	cli_step_end(&step, "every host");
+	if (!had_record) {
+		_cleanup_free_ char *p = multi_state_path(ctx->cluster);
+		unlink(p);
+	}
+	if (key_created) {
+		struct sb_err ignored = SB_ERR_INIT;
+		cli_state_remove(ctx->cluster, &ignored);
+	}
+	return sb_err_set(err, code,
+	                  "%s\nRolled back: removed what this run had created on every host; "
+	                  "nothing else was touched",
+	                  why);
+}
+
 int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *err)
 {
 	struct multi_host *hosts = xcalloc(o->n_hosts, sizeof(*hosts));
@@ -441,7 +401,7 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	struct image_set im;
 	struct cli_step step;
 	double t0 = cli_now();
-	bool have_prev;
+	bool have_prev, had_record = false, key_created = false, changed = false;
 	size_t n = o->n_hosts, n_nodes, n_old = 0; /* n_old: hosts kept while growing */
 	const char *recreate = NULL;
 	char **paths = NULL;
@@ -450,10 +410,13 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	image_set_tags(o->image_base, &im);
 	for (size_t i = 0; i < n; i++)
 		hosts[i].dest = o->hosts[i];
+	/* from here on, Ctrl-C stops the ssh children and rolls back what this run made */
+	if (!o->dry_run)
+		cli_interrupt_catch();
 
 	cli_step_begin(&step, ctx, "Facts from %zu host%s", n, n == 1 ? "" : "s");
 	multi_facts_gather(hosts, n, ctx->cluster, o->parent, &im);
-	ret = multi_preflight(hosts, n, err);
+	ret = multi_preflight(hosts, n, ctx->cluster, err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto out;
@@ -532,7 +495,10 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		cli_step_end(&step, NULL);
 	}
 
-	input = apply_input(&doc, ctx->cluster, err);
+	if (cli_interrupted)
+		goto out;
+	had_record = multi_state_exists(ctx->cluster);
+	input = apply_input(&doc, ctx->cluster, &key_created, err);
 	if (!input) {
 		ret = -err->code;
 		goto out;
@@ -547,28 +513,36 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	}
 	/* recorded before anything is created, so `down` finds a half-made cluster */
 	ret = multi_state_save(ctx->cluster, &doc, paths, err);
-	if (ret < 0)
-		goto out;
-	if (n_old) {
+	if (ret == 0 && n_old) {
 		cli_info(ctx, "  Adding %zu host%s to the %zu it has; its nodes are kept",
 		         n - n_old, n - n_old == 1 ? "" : "s", n_old);
-		ret = hosts_apply(hosts, 0, n_old, ctx, input, o->timeout, o->keep_on_failure, NULL,
-		                  err);
-		if (ret < 0)
-			goto out;
+		ret = multi_hosts_apply(hosts, 0, n_old, ctx, input, o->timeout, o->keep_on_failure,
+		                        NULL, err);
 	}
-	ret =
-	    hosts_apply(hosts, n_old, n, ctx, input, o->timeout, o->keep_on_failure, recreate, err);
+	if (ret == 0)
+		ret = multi_hosts_apply(hosts, n_old, n, ctx, input, o->timeout, o->keep_on_failure,
+		                        recreate, err);
+	if (ret == 0)
+		ret = wait_ready(&hosts[0], &doc, ctx->cluster, o->timeout, err);
+	if (ret < 0) {
+		ret = up_fail(ctx, hosts, n, o->keep_on_failure, had_record, key_created, err);
+		goto out;
+	}
 	if (ret < 0)
 		goto out;
-	ret = wait_ready(&hosts[0], &doc, ctx->cluster, o->timeout, err);
-	if (ret < 0)
-		goto out;
+	for (size_t i = 0; i < n; i++)
+		changed = changed || multi_host_changed(&hosts[i]);
 	fprintf(stderr,
 	        "\nCluster '%s' is up in %.1fs: %zu nodes on %zu hosts, LAN %s, user %s (uid %u)\n",
 	        ctx->cluster, cli_now() - t0, plan->n_nodes, n, hosts[0].lan_text,
 	        doc.spec.user.name, doc.spec.user.uid);
+	if (!changed)
+		fprintf(stderr, "Nothing to change: it was already up.\n");
 out:
+	if (ret < 0 && cli_interrupted && err->code != EINTR)
+		ret = sb_err_set(err, EINTR,
+		                 "Interrupted before any host was changed; nothing was "
+		                 "created");
 	if (input) {
 		explicit_bzero(input, strlen(input));
 		free(input);

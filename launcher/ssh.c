@@ -105,6 +105,29 @@ int ssh_dest_check(const char *field, const char *dest, struct sb_err *err)
 	return 0;
 }
 
+bool ssh_host_key_refused(const char *ssh_stderr)
+{
+	return ssh_stderr && (strstr(ssh_stderr, "Host key verification failed") ||
+	                      strstr(ssh_stderr, "REMOTE HOST IDENTIFICATION HAS CHANGED"));
+}
+
+const char *ssh_host_key_hint(const char *dest, const char *ssh_stderr)
+{
+	static __thread char msg[400];
+
+	snprintf(msg, sizeof(msg),
+	         "ssh refused the host key of '%s' (%s): it is not the key known_hosts "
+	         "holds for it (changed or unknown). Check the key the host really has, then "
+	         "replace the old entry (ssh-keygen -R %s) or add the new one; slurmbox never "
+	         "accepts a host key by itself",
+	         dest,
+	         strstr(ssh_stderr ? ssh_stderr : "", "CHANGED")
+	             ? "REMOTE HOST IDENTIFICATION HAS CHANGED"
+	             : "Host key verification failed",
+	         dest);
+	return msg;
+}
+
 bool ssh_dest_is_local(const char *dest)
 {
 	return dest && strcasecmp(dest, "localhost") == 0;
@@ -222,9 +245,11 @@ static int ssh_exit_status(int wstatus)
 static int ssh_exec_argv(const char *dest, const char *const *argv, bool tty, char ***out,
                          struct sb_buf *keep, struct sb_err *err)
 {
-	static const char *const opts[] = {"BatchMode=yes",         "ConnectTimeout=10",
-	                                   "ServerAliveInterval=5", "ServerAliveCountMax=3",
-	                                   "ControlMaster=auto",    "ControlPersist=60"};
+	/* strict host keys: an unknown or changed key is refused, never learnt */
+	static const char *const opts[] = {"BatchMode=yes",         "StrictHostKeyChecking=yes",
+	                                   "ConnectTimeout=10",     "ServerAliveInterval=5",
+	                                   "ServerAliveCountMax=3", "ControlMaster=auto",
+	                                   "ControlPersist=60"};
 	char dir[sizeof(ssh_ctl_dir)], **v;
 	size_t k = 0, cmd_at;
 	int r;
@@ -308,6 +333,8 @@ int ssh_run(const char *dest, const char *const *argv, const struct ssh_run_opts
 	fds[2] = o->errbuf ? SSH_FD_PIPE : o->err_fd > 0 ? o->err_fd : SSH_FD_NULL;
 	p.in = o->in;
 	p.in_len = o->in_len;
+	p.hold_in = o->hold_in && fds[0] == SSH_FD_PIPE;
+	p.abort = o->abort;
 	p.out = o->out;
 	p.errb = o->errbuf;
 	r = ssh_start(&p, dest, argv, o->tty, fds, err);
@@ -528,6 +555,9 @@ int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err)
 		r = ssh_run(dest, argv, &o, &status, err);
 		if (r < 0)
 			return r;
+		if (status == 255 && ssh_host_key_refused(eb.data))
+			return sb_err_set(err, EHOSTUNREACH, "%s",
+			                  ssh_host_key_hint(dest, eb.data));
 		if (status == 255)
 			return sb_err_set(
 			    err, EHOSTUNREACH,

@@ -13,6 +13,8 @@
 
 #include "../compose/base.h"
 
+#include <signal.h>
+
 /*
  * A --hosts entry must be an ssh destination as ssh understands it
  * ([user@]host, an alias of ~/.ssh/config, host:port is NOT ssh syntax):
@@ -22,6 +24,20 @@
  */
 int ssh_dest_check(const char *field, const char *dest, struct sb_err *err);
 bool ssh_dest_is_local(const char *dest);
+
+/*
+ * ssh's stderr says it refused the host's key (changed, or unknown with
+ * strict checking): the caller names the host and what to do.
+ */
+bool ssh_host_key_refused(const char *ssh_stderr);
+/* The message for that: names dest and the fix (a per-thread buffer). */
+const char *ssh_host_key_hint(const char *dest, const char *ssh_stderr);
+
+/*
+ * Every ssh child from now on is stopped when *flag becomes non-zero (see
+ * ssh_run_opts.abort); NULL stops watching.
+ */
+void ssh_abort_watch(volatile sig_atomic_t *flag);
 
 /* Quote one word for a POSIX shell ('it'\''s'). Caller frees. */
 char *ssh_quote(const char *word);
@@ -36,6 +52,19 @@ struct ssh_run_opts {
 	int err_fd;            /* pass it to this fd (-1 or 0: discard) */
 	int timeout_ms;        /* 0: none; else the command is killed and -ETIMEDOUT returned */
 	bool tty;              /* ssh -t (interactive exec); in/out are then the caller's fds */
+	/*
+	 * Keep stdin open after `in` until the command exits: closing it is
+	 * how an abort tells the command to stop (`agent apply` rolls back
+	 * and exits). Needs `out` or `errbuf`.
+	 */
+	bool hold_in;
+	/*
+	 * When *abort becomes non-zero (or the flag of ssh_abort_watch): a
+	 * hold_in command gets its stdin closed and 60 s to exit by itself,
+	 * and its status is returned as usual; any other is stopped at once,
+	 * and -EINTR returned.
+	 */
+	volatile sig_atomic_t *abort;
 };
 
 /*

@@ -21,13 +21,34 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define SSH_GRACE_MS 2000 /* SIGTERM, then this long before SIGKILL */
-#define SSH_ERR_KEEP (64 * 1024)
-#define SSH_CHUNK    (64 * 1024)
+#define SSH_GRACE_MS       2000        /* SIGTERM, then this long before SIGKILL */
+#define SSH_ABORT_GRACE_MS (60 * 1000) /* a hold_in child's time to roll back */
+#define SSH_ERR_KEEP       (64 * 1024)
+#define SSH_CHUNK          (64 * 1024)
+#define SSH_WATCH_MS       50 /* how often an abort flag is looked at */
+
+enum ssh_pump_end {
+	SSH_PUMP_DONE,    /* every pipe closed */
+	SSH_PUMP_TIMEOUT, /* the caller's deadline */
+	SSH_PUMP_ABORT,   /* an abort: stop what still runs */
+};
 
 extern char **environ;
 
 static pthread_once_t ssh_sigpipe_once = PTHREAD_ONCE_INIT;
+static volatile sig_atomic_t *volatile ssh_abort_flag;
+
+void ssh_abort_watch(volatile sig_atomic_t *flag)
+{
+	ssh_abort_flag = flag;
+}
+
+static bool ssh_proc_aborted(const struct ssh_proc *p)
+{
+	volatile sig_atomic_t *g = ssh_abort_flag;
+
+	return (g && *g) || (p->abort && *p->abort);
+}
 
 /* ---- messages ---- */
 
@@ -97,6 +118,7 @@ int ssh_proc_spawn(struct ssh_proc *p, char *const *exec_argv, const int fds[3],
 	int child[3] = {-1, -1, -1}, *ours[3] = {&p->in_w, &p->out_r, &p->err_r};
 	char where[300], what[200];
 	sigset_t none, dfl;
+	bool own_group;
 	int r = 0;
 
 	p->in_w = p->out_r = p->err_r = -1;
@@ -135,7 +157,16 @@ int ssh_proc_spawn(struct ssh_proc *p, char *const *exec_argv, const int fds[3],
 		posix_spawnattr_init(&attr);
 		posix_spawnattr_setsigmask(&attr, &none);
 		posix_spawnattr_setsigdefault(&attr, &dfl);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+		/*
+		 * Its own process group, so a terminal's Ctrl-C reaches only us
+		 * and we decide (an `up` rolls back through these very children).
+		 * Not when it reads the terminal itself (an interactive exec):
+		 * a background group reading it would be stopped by SIGTTIN.
+		 */
+		own_group = !(fds[0] >= 0 && isatty(fds[0]));
+		posix_spawnattr_setpgroup(&attr, 0);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+		                                    (own_group ? POSIX_SPAWN_SETPGROUP : 0));
 		r = -posix_spawnp(&p->pid, exec_argv[0], &fa, &attr, exec_argv, environ);
 		posix_spawnattr_destroy(&attr);
 		posix_spawn_file_actions_destroy(&fa);
@@ -181,44 +212,74 @@ static void ssh_proc_write(struct ssh_proc *p)
 
 	if (n > 0)
 		p->in_off += (size_t)n;
-	if (p->in_off == p->in_len || (n < 0 && errno != EAGAIN && errno != EINTR))
+	if ((p->in_off == p->in_len && !p->hold_in) || (n < 0 && errno != EAGAIN && errno != EINTR))
 		ssh_fd_close(&p->in_w); /* done, or the child stopped reading (EPIPE) */
 }
 
-/* Feed and drain every pipe until all are closed (true) or the deadline (false). */
-static bool ssh_procs_pump(struct ssh_proc *ps, size_t n, int64_t deadline)
+/*
+ * An abort: a hold_in child gets its stdin closed (that is its signal to
+ * stop) and until *grace to exit; any other makes the pump stop at once.
+ */
+static bool ssh_procs_abort_check(struct ssh_proc *ps, size_t n, int64_t *grace)
 {
+	for (size_t i = 0; i < n; i++) {
+		if (!ssh_proc_aborted(&ps[i]))
+			continue;
+		if (!ps[i].hold_in)
+			return true;
+		ssh_fd_close(&ps[i].in_w);
+		if (!*grace)
+			*grace = ssh_now_ms() + SSH_ABORT_GRACE_MS;
+	}
+	return *grace && ssh_now_ms() >= *grace;
+}
+
+/* Feed and drain every pipe until all are closed, the deadline, or an abort. */
+static enum ssh_pump_end ssh_procs_pump(struct ssh_proc *ps, size_t n, int64_t deadline)
+{
+	int64_t grace = 0;
+
 	for (;;) {
 		struct pollfd pfd[6];
 		int *which[6];
 		struct ssh_proc *owner[6];
+		bool watch = ssh_abort_flag != NULL;
 		nfds_t k = 0;
 		int wait = -1;
 
+		if (ssh_procs_abort_check(ps, n, &grace))
+			return SSH_PUMP_ABORT;
 		for (size_t i = 0; i < n && i < 2; i++) {
 			int *fds[3] = {&ps[i].in_w, &ps[i].out_r, &ps[i].err_r};
 
+			watch = watch || ps[i].abort;
 			for (int j = 0; j < 3; j++) {
-				if (*fds[j] < 0)
-					continue;
+				if (*fds[j] < 0 || (j == 0 && ps[i].in_off == ps[i].in_len))
+					continue; /* a held stdin with nothing left to write */
 				pfd[k] = (struct pollfd){*fds[j], j ? POLLIN : POLLOUT, 0};
 				which[k] = fds[j];
 				owner[k++] = &ps[i];
 			}
 		}
 		if (!k)
-			return true;
-		if (deadline) {
-			int64_t left = deadline - ssh_now_ms();
+			return SSH_PUMP_DONE;
+		if (deadline || grace) {
+			int64_t end = !deadline          ? grace
+			              : !grace           ? deadline
+			              : grace < deadline ? grace
+			                                 : deadline;
+			int64_t left = end - ssh_now_ms();
 
 			if (left <= 0)
-				return false;
+				return end == grace ? SSH_PUMP_ABORT : SSH_PUMP_TIMEOUT;
 			wait = left > INT_MAX ? INT_MAX : (int)left;
 		}
+		if (watch && (wait < 0 || wait > SSH_WATCH_MS))
+			wait = SSH_WATCH_MS;
 		if (poll(pfd, k, wait) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			return true; /* cannot happen; the caller closes and reaps */
+			return SSH_PUMP_DONE; /* cannot happen; the caller closes and reaps */
 		}
 		for (nfds_t i = 0; i < k; i++) {
 			struct ssh_proc *p = owner[i];
@@ -240,10 +301,14 @@ static bool ssh_procs_pump(struct ssh_proc *ps, size_t n, int64_t deadline)
  * SIGTERM at once; a child still running at `deadline` gets SIGTERM, and
  * SIGKILL SSH_GRACE_MS later. Returns true when something had to be killed.
  */
-static bool ssh_procs_reap(struct ssh_proc *ps, size_t n, int64_t deadline, bool kill_now)
+static bool ssh_procs_reap(struct ssh_proc *ps, size_t n, int64_t deadline, bool kill_now,
+                           bool *aborted)
 {
-	bool termed = false, killed = false;
+	bool termed = false, killed = false, watch = ssh_abort_flag != NULL;
 	int64_t nap_us = 100;
+
+	for (size_t i = 0; i < n; i++)
+		watch = watch || ps[i].abort;
 
 	for (size_t i = 0; i < n; i++) {
 		ssh_fd_close(&ps[i].in_w);
@@ -262,7 +327,7 @@ static bool ssh_procs_reap(struct ssh_proc *ps, size_t n, int64_t deadline, bool
 				continue;
 			do
 				r = waitpid(p->pid, &p->wstatus,
-				            !deadline && !kill_now ? 0 : WNOHANG);
+				            !deadline && !kill_now && !watch ? 0 : WNOHANG);
 			while (r < 0 && errno == EINTR);
 			if (r == p->pid || r < 0) {
 				if (r < 0)
@@ -276,6 +341,10 @@ static bool ssh_procs_reap(struct ssh_proc *ps, size_t n, int64_t deadline, bool
 		if (all)
 			return killed || termed;
 		now = ssh_now_ms();
+		/* a child whose output is not ours (no pipes) is stopped here on an abort */
+		for (size_t i = 0; i < n && !termed && !kill_now; i++)
+			if (!ps[i].reaped && !ps[i].hold_in && ssh_proc_aborted(&ps[i]))
+				kill_now = *aborted = true;
 		if (kill_now || (deadline && now >= deadline)) {
 			int sig = termed ? SIGKILL : SIGTERM;
 
@@ -306,15 +375,26 @@ static int ssh_proc_timeout_error(const struct ssh_proc *p, int timeout_ms, stru
 int ssh_proc_wait(struct ssh_proc *ps, size_t n, int timeout_ms, struct sb_err *err)
 {
 	int64_t deadline = timeout_ms > 0 ? ssh_now_ms() + timeout_ms : 0;
-	bool done;
+	enum ssh_pump_end end;
+	bool killed, aborted = false;
 
-	done = ssh_procs_pump(ps, n, deadline);
-	if (ssh_procs_reap(ps, n, deadline, !done))
+	end = ssh_procs_pump(ps, n, deadline);
+	killed = ssh_procs_reap(ps, n, deadline, end != SSH_PUMP_DONE, &aborted);
+	if (end == SSH_PUMP_ABORT || aborted) {
+		char where[300], what[200];
+
+		return sb_err_set(err, EINTR, "Interrupted: stopped '%s' on %s",
+		                  ssh_argv_describe(ps->argv, what, sizeof(what)),
+		                  ssh_dest_describe(ps->dest, where, sizeof(where)));
+	}
+	if (killed)
 		return ssh_proc_timeout_error(ps, timeout_ms, err);
 	return 0;
 }
 
 void ssh_proc_kill(struct ssh_proc *p)
 {
-	ssh_procs_reap(p, 1, 0, true);
+	bool aborted = false;
+
+	ssh_procs_reap(p, 1, 0, true, &aborted);
 }

@@ -8,6 +8,8 @@
 
 #include "ssh.h"
 
+#include <signal.h>
+
 #define SSH_FD_NULL (-1) /* the child's fd is /dev/null */
 #define SSH_FD_PIPE (-2) /* a pipe to us */
 
@@ -24,6 +26,8 @@ struct ssh_proc {
 	size_t in_len, in_off;
 	struct sb_buf *out, *errb;
 	bool err_bounded; /* keep only the last 64 KiB (SSH_ERR_KEEP) of stderr */
+	bool hold_in;     /* keep stdin open after `in` until it exits or an abort (ssh_run_opts) */
+	volatile sig_atomic_t *abort; /* this command's own abort flag, or NULL */
 	int wstatus;
 	bool reaped;
 };
@@ -45,7 +49,10 @@ int ssh_proc_spawn(struct ssh_proc *p, char *const *exec_argv, const int fds[3],
  * Feed and drain the pipes of ps[0..n) (n <= 2), then reap them all. A
  * timeout_ms > 0 bounds the whole: then every child still running is sent
  * SIGTERM, and SIGKILL 2 s later, and -ETIMEDOUT is returned, naming ps[0].
- * p->wstatus holds each child's wait status.
+ * p->wstatus holds each child's wait status. On an abort (ssh_abort_watch or
+ * p->abort) a hold_in child has its stdin closed and SSH_ABORT_GRACE_MS to
+ * exit by itself (then 0 is returned as usual); any other child is stopped
+ * at once, and -EINTR returned.
  */
 int ssh_proc_wait(struct ssh_proc *ps, size_t n, int timeout_ms, struct sb_err *err);
 

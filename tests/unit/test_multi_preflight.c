@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * multi_preflight: every problem of every host at once, from the agents'
- * facts (canned here). Case 28 of the reference (clock skew over 60 s) is
+ * facts (canned here). Cases 23 and 25 (another cluster's or a foreign
+ * macvlan network on a host's parent) run for real in multi-faults.bats. Case 28 of the reference (clock skew over 60 s) is
  * tested here: CLOCK_REALTIME is not namespaced, so the lab's hosts all
  * share this machine's clock and a real skew cannot be made there.
  */
@@ -48,7 +49,7 @@ static void test_clocks_within_60s(void)
 	h[0].facts = facts("10.77.0.11", 1000000, NULL);
 	h[1].facts = facts("10.77.0.12", 1000060, NULL);
 	h[2].facts = facts("10.77.0.13", 999990, NULL); /* 70 s spread: too much */
-	CHECK(multi_preflight(h, 3, &err) < 0);
+	CHECK(multi_preflight(h, 3, "sbx", &err) < 0);
 	CHECK_CONTAINS(err.msg, "nothing was changed on any host");
 	CHECK_CONTAINS(err.msg, "the hosts' clocks differ by 70 s (more than 60 s)");
 	CHECK_CONTAINS(err.msg, "run NTP on every host");
@@ -58,7 +59,7 @@ static void test_clocks_within_60s(void)
 	h[0].facts = facts("10.77.0.11", 1000000, NULL);
 	h[1].facts = facts("10.77.0.12", 1000060, NULL);
 	h[2].facts = facts("10.77.0.13", 1000030, NULL); /* 60 s: munge's TTL allows it */
-	CHECK_INT(multi_preflight(h, 3, &err), 0);
+	CHECK_INT(multi_preflight(h, 3, "sbx", &err), 0);
 	CHECK_STR(h[1].ifname, "eth0");
 	CHECK_STR(h[2].lan_text, "10.77.0.0/24");
 	hosts_put(h, 3);
@@ -74,7 +75,7 @@ static void test_every_problem_at_once(void)
 	h[1].facts = facts("10.77.0.11", 1000000, "Cannot reach the Docker daemon");
 	h[2].ret = -EHOSTUNREACH;
 	snprintf(h[2].err.msg, sizeof(h[2].err.msg), "ssh: connect to host h3 port 22: timed out");
-	CHECK(multi_preflight(h, 3, &err) < 0);
+	CHECK(multi_preflight(h, 3, "sbx", &err) < 0);
 	CHECK_CONTAINS(err.msg, "  h2: Cannot reach the Docker daemon\n");
 	CHECK_CONTAINS(err.msg, "  h3: ssh: connect to host h3 port 22: timed out\n");
 	CHECK_CONTAINS(err.msg, "h1 and h2 are the same machine (10.77.0.11)");
@@ -89,12 +90,52 @@ static void test_one_lan(void)
 	hosts_init(h, 2);
 	h[0].facts = facts("10.77.0.11", 1000000, NULL);
 	h[1].facts = facts("10.78.0.12", 1000000, NULL);
-	CHECK(multi_preflight(h, 2, &err) < 0);
+	CHECK(multi_preflight(h, 2, "sbx", &err) < 0);
 	CHECK_CONTAINS(err.msg, "not on one LAN subnet: h1 10.77.0.0/24, h2 10.78.0.0/24");
 	hosts_put(h, 2);
 }
 
+/* facts with macvlan networks on the engine (agent facts: docker.lan_networks) */
+static struct json_object *facts_nets(const char *addr, const char *nets)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+	         "{\"docker\": {\"lan_networks\": %s}, \"uplink\": {\"ifname\": \"eth0\", "
+	         "\"addr\": \"%s\", \"prefix\": 24, \"gateway\": \"10.77.0.1\"}, \"time\": 1}",
+	         nets, addr);
+	return json_tokener_parse(text);
+}
+
+static void test_lan_networks(void)
+{
+	struct multi_host h[3];
+	struct sb_err err = SB_ERR_INIT;
+
+	hosts_init(h, 3);
+	/* ours (reused), another cluster's, a foreign one; on eth0.10 (a VLAN): fine */
+	h[0].facts = facts_nets("10.77.0.11", "[{\"name\": \"sbx-net\", \"driver\": \"macvlan\", "
+	                                      "\"parent\": \"eth0\", \"cluster\": \"sbx\"}]");
+	h[1].facts = facts_nets("10.77.0.12",
+	                        "[{\"name\": \"lab2-net\", \"driver\": \"macvlan\", \"parent\": "
+	                        "\"eth0\", \"subnet\": \"10.77.0.0/24\", \"cluster\": \"lab2\"}]");
+	h[2].facts = facts_nets("10.77.0.13",
+	                        "[{\"name\": \"mine\", \"driver\": \"ipvlan\", \"parent\": "
+	                        "\"eth0\", \"subnet\": \"192.168.5.0/24\"}, {\"name\": \"v10\", "
+	                        "\"driver\": \"macvlan\", \"parent\": \"eth0.10\"}]");
+	CHECK(multi_preflight(h, 3, "sbx", &err) < 0);
+	CHECK(!strstr(err.msg, "h1:"));
+	CHECK_CONTAINS(err.msg, "  h2: eth0 already carries the macvlan network 'lab2-net' "
+	                        "(10.77.0.0/24) of slurmbox cluster 'lab2'");
+	CHECK_CONTAINS(err.msg, "(slurmbox --name lab2 down)");
+	CHECK_CONTAINS(err.msg, "  h3: eth0 already carries the ipvlan network 'mine' "
+	                        "(192.168.5.0/24), which is not slurmbox's");
+	CHECK(!strstr(err.msg, "v10"));
+	hosts_put(h, 3);
+}
+
 int main(void)
 {
-	TAP_RUN(test_clocks_within_60s, test_every_problem_at_once, test_one_lan);
+	TAP_RUN(test_clocks_within_60s, test_every_problem_at_once, test_one_lan,
+	        test_lan_networks);
 }
