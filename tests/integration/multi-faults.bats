@@ -230,7 +230,7 @@ containers_on() { [ "$(on "$1" docker ps -aq --filter label=io.slurmbox.cluster=
 	run "$SB" status
 	echo "$output"
 	[ "$status" -eq 0 ]
-	grep -E '^worker-2 +worker +h2 +running .* idle$' <<<"$output"
+	grep -E '^worker-2 +worker +h2 +running +[0-9.]+ +idle( |$)' <<<"$output"
 }
 
 @test "survive: h1's shim deleted, up makes it again; then up is a no-op again" {
