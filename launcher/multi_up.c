@@ -539,6 +539,9 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	if (!changed)
 		fprintf(stderr, "Nothing to change: it was already up.\n");
 out:
+	/* a run that leaves nothing (no record, no state) leaves no lock file either */
+	if (ret < 0 && !multi_state_exists(ctx->cluster))
+		cli_lock_drop_unused(ctx->cluster);
 	if (ret < 0 && cli_interrupted && err->code != EINTR)
 		ret = sb_err_set(err, EINTR,
 		                 "Interrupted before any host was changed; nothing was "

@@ -122,4 +122,3 @@ char *ssh_quote(const char *word)
 	sb_buf_puts(&b, "'");
 	return sb_buf_steal(&b);
 }
-

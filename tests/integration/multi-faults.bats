@@ -197,6 +197,26 @@ containers_on() { [ "$(on "$1" docker ps -aq --filter label=io.slurmbox.cluster=
 	[ ! -e "$RECORD" ]
 }
 
+@test "case 16: SIGTERM while h3 makes its part: exit 143, every host rolled back, the lock free" {
+	SLURMBOX_FAULT=h3:stall-after-create "$SB" up --hosts h1,h2,h3 --home "$HOME_DIR" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	until_ok 120 containers_on h3 1
+	kill -TERM $pid
+	st=0
+	wait $pid || st=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$st" -eq 143 ]
+	grep -q "Interrupted by Terminated" "$BATS_TEST_TMPDIR/out"
+	no_agent_runs
+	nothing_on h1 h2 h3
+	[ ! -e "$RECORD" ]
+	# the control machine's key stays (an earlier up made it); the lock is free
+	[ -e /var/lib/slurmbox/sbfault/munge.key ]
+	lock=/var/lib/slurmbox/.sbfault.control.lock
+	[ ! -e "$lock" ] || flock -n "$lock" true
+}
+
 @test "case 16: SIGINT mid-up rolls back on every host, exit 130, no agent left; the next up works" {
 	SLURMBOX_FAULT=h2:stall-after-create "$SB" up --hosts h1,h2,h3 --home "$HOME_DIR" \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 &
@@ -267,6 +287,7 @@ containers_on() { [ "$(on "$1" docker ps -aq --filter label=io.slurmbox.cluster=
 		! on "$h" test -e /var/lib/slurmbox/sbfault2
 	done
 	[ ! -e "$HOME/.local/state/slurmbox/sbfault2.json" ]
+	[ ! -e /var/lib/slurmbox/.sbfault2.control.lock ] # nothing at all on the control machine
 	after=$(for h in h1 h2 h3; do on "$h" docker ps -q --filter label=io.slurmbox.cluster=sbfault; done | sort)
 	[ "$before" = "$after" ]
 	"$SB" status >/dev/null
