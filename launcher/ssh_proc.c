@@ -158,12 +158,14 @@ int ssh_proc_spawn(struct ssh_proc *p, char *const *exec_argv, const int fds[3],
 		posix_spawnattr_setsigmask(&attr, &none);
 		posix_spawnattr_setsigdefault(&attr, &dfl);
 		/*
-		 * Its own process group, so a terminal's Ctrl-C reaches only us
-		 * and we decide (an `up` rolls back through these very children).
-		 * Not when it reads the terminal itself (an interactive exec):
-		 * a background group reading it would be stopped by SIGTTIN.
+		 * Its own process group when the caller handles interrupts (an
+		 * abort is watched: `up` rolls back through these very children),
+		 * so a terminal's Ctrl-C reaches only us and we decide. Otherwise
+		 * (exec, status) Ctrl-C stops the child with us, as before. Never
+		 * when it reads the terminal itself: a background group reading
+		 * it would be stopped by SIGTTIN.
 		 */
-		own_group = !(fds[0] >= 0 && isatty(fds[0]));
+		own_group = (ssh_abort_flag || p->abort) && !(fds[0] >= 0 && isatty(fds[0]));
 		posix_spawnattr_setpgroup(&attr, 0);
 		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 		                                    (own_group ? POSIX_SPAWN_SETPGROUP : 0));

@@ -138,18 +138,27 @@ static void test_global_watch(void)
 	CHECK_INT(status, 0);
 }
 
-/* A child leads its own process group: a terminal's Ctrl-C is slurmbox's to handle. */
+/*
+ * Watched for aborts, a child leads its own process group: a terminal's
+ * Ctrl-C is slurmbox's to handle. Unwatched (exec), it stays in ours.
+ */
 static void test_own_process_group(void)
 {
 	const char *argv[] = {"sh", "-c",
 	                      "set -- $(cat /proc/$$/stat); [ \"$5\" = \"$$\" ] && echo own", NULL};
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
-	struct ssh_run_opts o = {.in_fd = -1, .out = &out, .err_fd = -1, .timeout_ms = 20000};
+	static volatile sig_atomic_t never;
+	struct ssh_run_opts o = {
+	    .in_fd = -1, .out = &out, .err_fd = -1, .timeout_ms = 20000, .abort = &never};
 	struct sb_err err = SB_ERR_INIT;
 	int status = -1;
 
 	CHECK_INT(ssh_run("localhost", argv, &o, &status, &err), 0);
 	CHECK_STR(out.data ? out.data : "", "own\n");
+	sb_buf_reset(&out);
+	o.abort = NULL;
+	CHECK_INT(ssh_run("localhost", argv, &o, &status, &err), 0);
+	CHECK_STR(out.data ? out.data : "", "");
 }
 
 int main(void)
