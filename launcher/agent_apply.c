@@ -319,10 +319,9 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 		ret = sb_err_set(err, EINTR, "Interrupted once this host's part was made");
 out:
 	if (ret < 0 && !ao.keep_on_failure) {
-		if (d)
-			apply_undo_run(d, &undo);
+		/* what could not be removed stays in the report: the control machine tries again */
+		rolled_back = (d ? apply_undo_run(d, &undo) : 0) == 0;
 		made_undo(doc.spec.cluster ? doc.spec.cluster : ctx->cluster, &made);
-		rolled_back = true;
 	}
 	report_print(ret == 0, &undo, &made, rolled_back);
 	apply_undo_free(&undo);
@@ -353,6 +352,7 @@ int agent_undo(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *
 		return sb_err_set(err, EINVAL, "agent undo: no report of an apply on stdin");
 	}
 	ret = apply_undo_from_json(v, &undo, err);
+	undo.cluster = xstrdup(ctx->cluster); /* for what a create may have made */
 	made.shim = json_object_get_boolean(json_object_object_get(r, "shim"));
 	made.key = json_object_get_boolean(json_object_object_get(r, "key"));
 	made.dir = json_object_get_boolean(json_object_object_get(r, "dir"));

@@ -151,6 +151,7 @@ struct job {
 	const struct sb_buf *files_tar;
 	const char *start_id; /* an existing container to start; NULL: create one first */
 	char *id;             /* the container this job created */
+	bool maybe;           /* its create was interrupted: it may exist all the same */
 	struct sb_err err;
 	int ret;
 	pthread_t th;
@@ -173,6 +174,7 @@ static int node_create(struct job *j)
 	}
 	ret = docker_container_create(j->d, j->node->container, body, &j->id, &j->err);
 	json_object_put(body);
+	j->maybe = ret == -EINTR; /* the daemon may have made it all the same */
 	if (ret < 0)
 		return sb_err_wrap(&j->err, "Creating container '%s'", j->node->container);
 	ret = docker_container_put_archive(j->d, j->id, "/", j->files_tar->data, j->files_tar->len,
@@ -348,6 +350,8 @@ static int network_ensure(struct docker *d, const struct compose_plan *plan,
 	network_aux_add(body, o);
 	ret = docker_network_create(d, body, &id, err);
 	json_object_put(body);
+	if (ret == -EINTR) /* the daemon may have made it all the same */
+		apply_undo_push_maybe(u, APPLY_UNDO_NETWORK, plan->network.name, plan->cluster);
 	if (ret < 0)
 		return sb_err_wrap(err, "Creating network '%s'", plan->network.name);
 	apply_undo_push(u, APPLY_UNDO_NETWORK, id);
@@ -385,6 +389,8 @@ static int volumes_ensure(struct docker *d, const struct compose_plan *plan,
 		vl = docker_body_volume_labels(plan, vol);
 		ret = docker_volume_create(d, vol->name, vl, err);
 		json_object_put(vl);
+		if (ret == -EINTR)
+			apply_undo_push_maybe(u, APPLY_UNDO_VOLUME, vol->name, plan->cluster);
 		if (ret < 0) {
 			json_object_put(list);
 			return sb_err_wrap(err, "Creating volume '%s'", vol->name);
@@ -481,6 +487,9 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		for (size_t i = 0; i < n_jobs; i++)
 			if (jobs[i].id)
 				apply_undo_push(undo, APPLY_UNDO_CONTAINER, jobs[i].id);
+			else if (jobs[i].maybe)
+				apply_undo_push_maybe(undo, APPLY_UNDO_CONTAINER,
+				                      jobs[i].node->container, plan->cluster);
 		if (ret == 0)
 			ret = fault_fail(o, "start", err);
 		if (ret < 0) {

@@ -19,13 +19,19 @@ enum apply_undo_kind {
 struct apply_undo {
 	struct {
 		enum apply_undo_kind kind;
-		char *id; /* container or network id, volume name */
+		char *id;   /* container or network id, volume name */
+		bool maybe; /* a create that was interrupted: id is the name, and the
+		             * object is removed only if it exists with the label of
+		             * `cluster` (the daemon may have made it all the same) */
 	} * items;
+	char *cluster; /* for `maybe` items */
 	size_t n;
 	size_t n_started; /* existing containers this run started (not undone) */
 };
 
 void apply_undo_push(struct apply_undo *u, enum apply_undo_kind kind, const char *id);
+void apply_undo_push_maybe(struct apply_undo *u, enum apply_undo_kind kind, const char *name,
+                           const char *cluster);
 void apply_undo_free(struct apply_undo *u);
 /* Remove, newest first; failures are warned. Returns how many could not be removed. */
 size_t apply_undo_run(struct docker *d, const struct apply_undo *u);

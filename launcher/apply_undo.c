@@ -18,7 +18,17 @@ void apply_undo_push(struct apply_undo *u, enum apply_undo_kind kind, const char
 	u->items = xreallocarray(u->items, u->n + 1, sizeof(*u->items));
 	u->items[u->n].kind = kind;
 	u->items[u->n].id = xstrdup(id);
+	u->items[u->n].maybe = false;
 	u->n++;
+}
+
+void apply_undo_push_maybe(struct apply_undo *u, enum apply_undo_kind kind, const char *name,
+                           const char *cluster)
+{
+	apply_undo_push(u, kind, name);
+	u->items[u->n - 1].maybe = true;
+	if (!u->cluster)
+		u->cluster = xstrdup(cluster);
 }
 
 void apply_undo_free(struct apply_undo *u)
@@ -28,7 +38,44 @@ void apply_undo_free(struct apply_undo *u)
 	for (size_t i = 0; i < u->n; i++)
 		free(u->items[i].id);
 	free(u->items);
+	free(u->cluster);
 	memset(u, 0, sizeof(*u));
+}
+
+/* Does the object a `maybe` item names exist with the cluster's label? */
+static bool undo_maybe_ours(struct docker *d, const struct apply_undo *u, size_t i)
+{
+	_cleanup_free_ char *label =
+	    xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, u->cluster ? u->cluster : "");
+	const char *labels[] = {label};
+	struct json_object *o = NULL, *cfg, *lab = NULL;
+	struct sb_err ignored = SB_ERR_INIT;
+	bool ours = false;
+
+	if (!u->cluster)
+		return false;
+	switch (u->items[i].kind) {
+	case APPLY_UNDO_CONTAINER:
+		if (docker_container_inspect(d, u->items[i].id, &o, &ignored) == 0 &&
+		    json_object_object_get_ex(o, "Config", &cfg))
+			json_object_object_get_ex(cfg, "Labels", &lab);
+		break;
+	case APPLY_UNDO_NETWORK:
+		if (docker_network_inspect(d, u->items[i].id, &o, &ignored) == 0)
+			json_object_object_get_ex(o, "Labels", &lab);
+		break;
+	case APPLY_UNDO_VOLUME:
+		if (docker_volume_list(d, labels, 1, &o, &ignored) == 0)
+			for (size_t k = 0; k < json_object_array_length(o) && !ours; k++)
+				ours = strcmp(cli_json_str(json_object_array_get_idx(o, k), "Name")
+				                  ?: "",
+				              u->items[i].id) == 0;
+		break;
+	}
+	if (lab)
+		ours = strcmp(cli_json_str(lab, COMPOSE_LABEL_CLUSTER) ?: "", u->cluster) == 0;
+	json_object_put(o);
+	return ours;
 }
 
 size_t apply_undo_run(struct docker *d, const struct apply_undo *u)
@@ -41,6 +88,8 @@ size_t apply_undo_run(struct docker *d, const struct apply_undo *u)
 		struct sb_err err = SB_ERR_INIT;
 		int ret = 0;
 
+		if (u->items[i].maybe && !undo_maybe_ours(d, u, i))
+			continue;
 		switch (u->items[i].kind) {
 		case APPLY_UNDO_CONTAINER:
 			ret = docker_container_remove(d, u->items[i].id, &err);
@@ -71,6 +120,8 @@ struct json_object *apply_undo_to_json(const struct apply_undo *u)
 		json_object_object_add(o, "kind",
 		                       json_object_new_string(apply_undo_kinds[u->items[i].kind]));
 		json_object_object_add(o, "id", json_object_new_string(u->items[i].id));
+		if (u->items[i].maybe)
+			json_object_object_add(o, "maybe", json_object_new_boolean(true));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -91,6 +142,8 @@ int apply_undo_from_json(struct json_object *arr, struct apply_undo *u, struct s
 		if (!kind || !id || !*id || k == ARRAY_SIZE(apply_undo_kinds))
 			return sb_err_set(err, EINVAL, "Created object %zu: bad kind or id", i);
 		apply_undo_push(u, (enum apply_undo_kind)k, id);
+		u->items[u->n - 1].maybe =
+		    json_object_get_boolean(json_object_object_get(o, "maybe"));
 	}
 	return 0;
 }

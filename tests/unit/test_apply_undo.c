@@ -30,6 +30,18 @@ static void test_roundtrip(void)
 	apply_undo_free(&u);
 	apply_undo_free(&back);
 	apply_undo_free(NULL);
+
+	/* an interrupted create: by name, "maybe", with the cluster it must be labelled with */
+	apply_undo_push_maybe(&u, APPLY_UNDO_NETWORK, "sbx-net", "sbx");
+	CHECK_STR(u.cluster, "sbx");
+	j = apply_undo_to_json(&u);
+	CHECK_STR(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+	          "[{\"kind\":\"network\",\"id\":\"sbx-net\",\"maybe\":true}]");
+	CHECK_INT(apply_undo_from_json(j, &back, &err), 0);
+	CHECK(back.n == 1 && back.items[0].maybe);
+	json_object_put(j);
+	apply_undo_free(&u);
+	apply_undo_free(&back);
 }
 
 static void test_bad_input(void)
