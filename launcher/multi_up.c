@@ -370,7 +370,7 @@ static int up_fail(const struct cli_ctx *ctx, struct multi_host *hosts, size_t n
 		                  why);
 	cli_step_begin(&step, ctx, "Rolling back what this run created");
 	if ((n_left = multi_rollback(hosts, n, ctx->cluster, &left))) {
-		cli_step_end(&step, "done where reachable; %zu host%s unknown", n_left,
+		cli_step_end(&step, "done where it could; %zu host%s not cleaned", n_left,
 		             n_left == 1 ? "" : "s");
 		return sb_err_set(err, code,
 		                  "%s\nRolled back where it could; these hosts may keep part of "

@@ -86,6 +86,8 @@ until_ok() {
 	done
 }
 
+shim_on() { on "$1" ip -o link show | grep -q ' sb-'; }
+
 containers_on() { [ "$(on "$1" docker ps -aq --filter label=io.slurmbox.cluster=sbfault | wc -l)" -ge "$2" ]; }
 
 @test "case 37: an unknown or changed ssh host key of h2 is refused, naming h2; nothing is created" {
@@ -323,6 +325,33 @@ containers_on() { [ "$(on "$1" docker ps -aq --filter label=io.slurmbox.cluster=
 	until_ok 30 nothing_on h3
 	until_ok 10 no_agent_runs
 	"$LAB" start h3 sshd
+	run "$SB" down
+	echo "$output"
+	[ "$status" -eq 0 ]
+	nothing_on h1 h2 h3
+	[ ! -e "$RECORD" ]
+}
+
+@test "case 17: h2's dockerd dies mid-up, then Ctrl-C: h1 and h3 roll back, h2's part is named; down finishes once it is back" {
+	SLURMBOX_FAULT=h3:stall-after-create "$SB" up --hosts h1,h2,h3 --home "$HOME_DIR" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	until_ok 120 containers_on h3 1
+	until_ok 30 containers_on h2 1
+	until_ok 30 shim_on h2 # h2 has finished its part
+	"$LAB" stop h2 dockerd
+	kill -INT $pid
+	st=0
+	wait $pid || st=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$st" -eq 130 ]
+	grep -q "these hosts may keep part of it:" "$BATS_TEST_TMPDIR/out"
+	grep -qE '^  h2: .*Docker daemon' "$BATS_TEST_TMPDIR/out"
+	nothing_on h1 h3
+	no_agent_runs
+	[ -e "$RECORD" ]
+	"$LAB" start h2 dockerd
+	left_on h2 | grep -q '^container '
 	run "$SB" down
 	echo "$output"
 	[ "$status" -eq 0 ]
