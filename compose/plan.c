@@ -211,6 +211,39 @@ static void file_add(struct compose_plan *plan, const char *path, unsigned mode,
 	f->content = content;
 }
 
+/* One node's line, with its mounts and env. */
+static void serialize_node(struct sb_buf *b, const struct compose_plan *plan,
+                           const struct compose_node *n)
+{
+	char ip[16];
+
+	sb_buf_printf(b, "node %s %s %s %s %s %s %u %" PRIu64 "\n", n->name, n->container,
+	              compose_role_name(n->role), plan->hosts[n->host].name,
+	              compose_ipv4_format(n->ip, ip), n->image, n->cpus, n->mem_mb);
+	for (size_t j = 0; j < n->n_mounts; j++) {
+		const struct compose_mount *m = &n->mounts[j];
+
+		sb_buf_printf(b, " mount %s %s %s %s\n",
+		              m->type == COMPOSE_MOUNT_BIND ? "bind" : "volume", m->source,
+		              m->target, m->read_only ? "ro" : "rw");
+	}
+	for (size_t j = 0; j < n->n_env; j++)
+		sb_buf_printf(b, " env %s\n", n->env[j]);
+}
+
+/* The facts every canonical text starts with, after its first line. */
+static void serialize_common(struct sb_buf *b, const struct compose_plan *plan)
+{
+	char a[20], g[16];
+
+	sb_buf_printf(b, "user %s %" PRIu32 " %" PRIu32 "\n", plan->user.name, plan->user.uid,
+	              plan->user.gid);
+	sb_buf_printf(b, "network %s %s %s %s\n", plan->network.name,
+	              compose_net_mode_name(plan->network.mode),
+	              compose_cidr_format(&plan->network.subnet, a),
+	              compose_ipv4_format(plan->network.gateway, g));
+}
+
 /*
  * The canonical text the config hash is taken over: one line per fact, in
  * plan order, file contents length-prefixed. Change it only on purpose:
@@ -219,31 +252,11 @@ static void file_add(struct compose_plan *plan, const char *path, unsigned mode,
 static char *plan_serialize(const struct compose_plan *plan)
 {
 	struct sb_buf b = SB_BUF_INIT;
-	char a[20], g[16];
 
 	sb_buf_printf(&b, "slurmbox-plan 1\ncluster %s\n", plan->cluster);
-	sb_buf_printf(&b, "user %s %" PRIu32 " %" PRIu32 "\n", plan->user.name, plan->user.uid,
-	              plan->user.gid);
-	sb_buf_printf(&b, "network %s %s %s %s\n", plan->network.name,
-	              compose_net_mode_name(plan->network.mode),
-	              compose_cidr_format(&plan->network.subnet, a),
-	              compose_ipv4_format(plan->network.gateway, g));
-	for (size_t i = 0; i < plan->n_nodes; i++) {
-		const struct compose_node *n = &plan->nodes[i];
-
-		sb_buf_printf(&b, "node %s %s %s %s %s %s %u %" PRIu64 "\n", n->name, n->container,
-		              compose_role_name(n->role), plan->hosts[n->host].name,
-		              compose_ipv4_format(n->ip, g), n->image, n->cpus, n->mem_mb);
-		for (size_t j = 0; j < n->n_mounts; j++) {
-			const struct compose_mount *m = &n->mounts[j];
-
-			sb_buf_printf(&b, " mount %s %s %s %s\n",
-			              m->type == COMPOSE_MOUNT_BIND ? "bind" : "volume", m->source,
-			              m->target, m->read_only ? "ro" : "rw");
-		}
-		for (size_t j = 0; j < n->n_env; j++)
-			sb_buf_printf(&b, " env %s\n", n->env[j]);
-	}
+	serialize_common(&b, plan);
+	for (size_t i = 0; i < plan->n_nodes; i++)
+		serialize_node(&b, plan, &plan->nodes[i]);
 	for (size_t i = 0; i < plan->n_volumes; i++)
 		sb_buf_printf(&b, "volume %s %s %s\n", plan->volumes[i].name, plan->volumes[i].kind,
 		              plan->hosts[plan->volumes[i].host].name);
@@ -280,25 +293,10 @@ static void content_unmembered(struct sb_buf *b, const char *content)
 static char *node_serialize(const struct compose_plan *plan, const struct compose_node *n)
 {
 	struct sb_buf b = SB_BUF_INIT;
-	char a[20], g[16];
 
 	sb_buf_printf(&b, "slurmbox-node 1\ncluster %s\n", plan->cluster);
-	sb_buf_printf(&b, "user %s %" PRIu32 " %" PRIu32 "\n", plan->user.name, plan->user.uid,
-	              plan->user.gid);
-	sb_buf_printf(&b, "network %s %s %s %s\n", plan->network.name,
-	              compose_net_mode_name(plan->network.mode),
-	              compose_cidr_format(&plan->network.subnet, a),
-	              compose_ipv4_format(plan->network.gateway, g));
-	sb_buf_printf(&b, "node %s %s %s %s %s %s %u %" PRIu64 "\n", n->name, n->container,
-	              compose_role_name(n->role), plan->hosts[n->host].name,
-	              compose_ipv4_format(n->ip, g), n->image, n->cpus, n->mem_mb);
-	for (size_t j = 0; j < n->n_mounts; j++)
-		sb_buf_printf(&b, " mount %s %s %s %s\n",
-		              n->mounts[j].type == COMPOSE_MOUNT_BIND ? "bind" : "volume",
-		              n->mounts[j].source, n->mounts[j].target,
-		              n->mounts[j].read_only ? "ro" : "rw");
-	for (size_t j = 0; j < n->n_env; j++)
-		sb_buf_printf(&b, " env %s\n", n->env[j]);
+	serialize_common(&b, plan);
+	serialize_node(&b, plan, n);
 	for (size_t i = 0; i < plan->n_volumes; i++)
 		if (plan->volumes[i].host == n->host)
 			sb_buf_printf(&b, "volume %s %s\n", plan->volumes[i].name,

@@ -249,7 +249,7 @@ static int jobs_run(struct job *jobs, size_t n, void *(*fn)(void *), struct dock
 	return ret;
 }
 
-static int files_tar_build(const struct compose_plan *plan, struct sb_buf *out, struct sb_err *err)
+int apply_files_tar_build(const struct compose_plan *plan, struct sb_buf *out, struct sb_err *err)
 {
 	struct tarball_entry *e = xcalloc(plan->n_files, sizeof(*e));
 	int ret;
@@ -434,7 +434,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	struct cli_step step;
 	int ret;
 
-	ret = files_tar_build(plan, &tar, err);
+	ret = apply_files_tar_build(plan, &tar, err);
 	if (ret < 0)
 		goto out;
 

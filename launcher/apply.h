@@ -105,6 +105,9 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 int apply_wait_controller(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
                           struct sb_err *err);
 
+/* The plan's files as one tar, for the Docker archive API. */
+int apply_files_tar_build(const struct compose_plan *plan, struct sb_buf *out, struct sb_err *err);
+
 /* Run `argv` in the master as root, collecting stdout; exit code in *status. */
 int apply_master_run(struct docker *d, const char *container, const char *const *argv,
                      struct sb_buf *out, int *status, int timeout_ms, struct sb_err *err);

@@ -111,7 +111,6 @@ int members_sync(struct docker *d, const struct compose_plan *plan, const struct
                  const struct apply_opts *o, const struct cli_cluster *have, size_t *n_synced,
                  struct sb_err *err)
 {
-	struct tarball_entry *e = xcalloc(plan->n_files, sizeof(*e));
 	_cleanup_buf_ struct sb_buf tar = SB_BUF_INIT;
 	bool *restart = xcalloc(plan->n_nodes, sizeof(*restart));
 	struct cli_step step;
@@ -119,14 +118,7 @@ int members_sync(struct docker *d, const struct compose_plan *plan, const struct
 	int ret;
 
 	*n_synced = 0;
-	for (size_t i = 0; i < plan->n_files; i++) {
-		e[i].path = plan->files[i].path + (plan->files[i].path[0] == '/');
-		e[i].data = plan->files[i].content;
-		e[i].len = strlen(plan->files[i].content);
-		e[i].mode = plan->files[i].mode;
-	}
-	ret = tarball_build(e, plan->n_files, &tar, err);
-	free(e);
+	ret = apply_files_tar_build(plan, &tar, err);
 	for (size_t i = 0; i < plan->n_nodes && ret == 0; i++) {
 		const struct compose_node *n = &plan->nodes[i];
 		const struct cli_node *h = cli_cluster_node(have, n->name);
