@@ -34,10 +34,7 @@ int multi_state_save(const char *cluster, const struct spec_doc *doc, char *cons
                      struct sb_err *err)
 {
 	_cleanup_free_ char *p = multi_state_path(cluster);
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", p);
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	const char *text;
-	_cleanup_close_ int fd = -1;
 	int ret = 0;
 
 	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
@@ -53,12 +50,8 @@ int multi_state_save(const char *cluster, const struct spec_doc *doc, char *cons
 		json_object_array_add(arr, json_object_new_string(paths[i]));
 	json_object_object_add(o, "paths", arr);
 	arr = NULL;
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0 ||
-	    rename(tmp, p) < 0)
-		ret = sb_err_set(err, errno, "Writing the cluster record '%s': %s", p,
-		                 strerror(errno));
+	ret = cli_file_replace(p, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
+	                       "the cluster record", err);
 out:
 	json_object_put(arr);
 	json_object_put(o);

@@ -5,8 +5,7 @@
  */
 #include "reconcile.h"
 #include "docker_api.h"
-
-#include <fcntl.h>
+#include "ssh.h"
 
 #define STOP_SEC 20 /* slurmctld writes its state on SIGTERM; this is plenty */
 
@@ -37,23 +36,6 @@ size_t reconcile_diff(const struct spec_doc *old, const struct spec_doc *new, st
 	return n;
 }
 
-/* An argument as the user can paste it back into a shell. */
-static void arg_quoted(struct sb_buf *b, const char *a)
-{
-	if (*a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	                    "_./:,=@+-%") == strlen(a)) {
-		sb_buf_puts(b, a);
-		return;
-	}
-	sb_buf_puts(b, "'");
-	for (; *a; a++)
-		if (*a == '\'')
-			sb_buf_puts(b, "'\\''");
-		else
-			sb_buf_add(b, a, 1);
-	sb_buf_puts(b, "'");
-}
-
 int reconcile_refuse(const struct cli_ctx *ctx, const char *diff_text, const char *old_hash,
                      const char *new_hash, int argc, char **argv, struct sb_err *err)
 {
@@ -65,12 +47,12 @@ int reconcile_refuse(const struct cli_ctx *ctx, const char *diff_text, const cha
 			name_in_argv = true;
 	sb_buf_puts(&cmd, "slurmbox up");
 	if (ctx->name_given && !name_in_argv) {
-		sb_buf_puts(&cmd, " --name ");
-		arg_quoted(&cmd, ctx->cluster);
+		_cleanup_free_ char *q = ssh_quote(ctx->cluster);
+		sb_buf_printf(&cmd, " --name %s", q);
 	}
 	for (int i = 1; i < argc; i++) {
-		sb_buf_puts(&cmd, " ");
-		arg_quoted(&cmd, argv[i]);
+		_cleanup_free_ char *q = ssh_quote(argv[i]); /* pasteable into a shell */
+		sb_buf_printf(&cmd, " %s", q);
 	}
 	sb_buf_puts(&cmd, " --recreate");
 
@@ -162,10 +144,10 @@ int reconcile_network_drop(struct docker *d, const struct compose_plan *plan, st
 	return ret;
 }
 
-static bool prev_parse(const char *text, struct spec_doc *doc)
+/* A spec as labels and the state dir keep it; o is consumed. */
+static bool prev_parse(struct json_object *o, struct spec_doc *doc)
 {
 	struct sb_err ignored = SB_ERR_INIT;
-	struct json_object *o = text && *text ? json_tokener_parse(text) : NULL;
 	bool ok = o && spec_json_to(o, doc, &ignored) == 0;
 
 	json_object_put(o);
@@ -181,22 +163,13 @@ bool reconcile_prev_load(const struct cli_cluster *have, const char *path, struc
 	memset(prev, 0, sizeof(*prev));
 	for (size_t i = 0; i <= have->n_nodes && have->n_nodes; i++) {
 		struct spec_doc doc = {0};
-		_cleanup_free_ char *file = NULL;
-		const char *text;
+		struct json_object *o = NULL;
 
-		if (i < have->n_nodes) {
-			text = have->nodes[i].spec;
-		} else {
-			_cleanup_buf_ struct sb_buf b = SB_BUF_INIT;
-			char buf[4096];
-			ssize_t r;
-			_cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-
-			while (fd >= 0 && (r = read(fd, buf, sizeof(buf))) > 0)
-				sb_buf_add(&b, buf, (size_t)r);
-			text = file = b.data ? sb_buf_steal(&b) : NULL;
-		}
-		if (!prev_parse(text, &doc))
+		if (i < have->n_nodes && have->nodes[i].spec && *have->nodes[i].spec)
+			o = json_tokener_parse(have->nodes[i].spec);
+		else if (i == have->n_nodes && path)
+			o = json_object_from_file(path); /* the state dir's record */
+		if (!prev_parse(o, &doc))
 			continue;
 		if (!found || doc.generation >= prev->generation) {
 			spec_doc_free(prev);
@@ -212,20 +185,9 @@ bool reconcile_prev_load(const struct cli_cluster *have, const char *path, struc
 int reconcile_prev_save(const char *path, const struct spec_doc *doc, struct sb_err *err)
 {
 	struct json_object *o = spec_json_from(doc);
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	size_t len = strlen(text);
-	int ret = 0;
+	int ret = cli_file_replace(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+	                           "the cluster's settings", err);
 
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		ret = sb_err_set(err, errno, "Writing '%s': %s", tmp, strerror(errno));
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = sb_err_set(err, errno, "Writing '%s': %s", tmp, strerror(errno));
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = sb_err_set(err, errno, "Renaming '%s': %s", tmp, strerror(errno));
-	if (ret < 0)
-		unlink(tmp);
 	json_object_put(o);
 	return ret;
 }

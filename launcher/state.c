@@ -255,6 +255,24 @@ fail:
 	return ret;
 }
 
+int cli_file_replace(const char *path, const char *text, const char *what, struct sb_err *err)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+	size_t len = strlen(text);
+	int fd, ret = 0;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+		ret = sb_err_set(err, errno, "Writing %s '%s': %s", what, tmp, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && ret == 0)
+		ret = sb_err_set(err, errno, "Writing %s '%s': %s", what, tmp, strerror(errno));
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = sb_err_set(err, errno, "Renaming %s '%s': %s", what, tmp, strerror(errno));
+	if (ret < 0)
+		unlink(tmp);
+	return ret;
+}
+
 int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, struct sb_err *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
