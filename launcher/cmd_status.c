@@ -103,9 +103,11 @@ static void status_checks(struct docker *d, const struct cli_cluster *have, stru
 	health_nodes_check(d, hn, have->n_nodes, cred);
 	if (ret < 0 && master && strcmp(master->state, "running") == 0) {
 		/* the master's munged is the one at fault */
-		hn[0].munge = HEALTH_FAILED;
-		free(hn[0].munge_error);
-		hn[0].munge_error = xstrdup(cerr.msg);
+		struct health_node *m = &hn[master - have->nodes];
+
+		m->munge = HEALTH_FAILED;
+		free(m->munge_error);
+		m->munge_error = xstrdup(cerr.msg);
 	}
 }
 
@@ -145,6 +147,8 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	struct cli_cluster have = {0};
 	struct health_node *hn;
 	struct health_verdict *hv;
+	char(
+	    *slurm)[64]; /* each node's Slurm state: sinfo's for a worker, up/down for the master */
 	const struct cli_node *master;
 	const char *sinfo;
 	bool json = false, healthy, ctld_up = false, problems = false;
@@ -193,6 +197,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	want = status_plan_conf(ctx->cluster, &have);
 	hn = xcalloc(have.n_nodes + 1, sizeof(*hn));
 	hv = xcalloc(have.n_nodes + 1, sizeof(*hv));
+	slurm = xcalloc(have.n_nodes + 1, sizeof(*slurm));
 	status_checks(d, &have, hn);
 	if (sj.th)
 		pthread_join(sj.th, NULL);
@@ -201,8 +206,18 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	sinfo = sj.out.data ? sj.out.data : "";
 	cluster_opt = ctx->name_given ? xasprintf(" --name %s", ctx->cluster) : xstrdup("");
 
+	/* each node once: its Slurm state and its checks */
 	healthy = have.n_nodes > 0 && ctld_up;
 	for (size_t i = 0; i < have.n_nodes; i++) {
+		const struct cli_node *n = &have.nodes[i];
+
+		cli_sinfo_state(sinfo, n->node, slurm[i], sizeof(slurm[i]));
+		if (strcmp(n->role, "worker") != 0)
+			snprintf(slurm[i], sizeof(slurm[i]), "%s", ctld_up ? "up" : "down");
+		else if (!cli_slurm_state_ok(slurm[i]))
+			healthy = false;
+		if (strcmp(n->state, "running") != 0)
+			healthy = false;
 		health_judge(&hn[i], want, &hv[i]);
 		if (!health_verdict_ok(&hv[i]))
 			healthy = false;
@@ -217,12 +232,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		for (size_t i = 0; i < have.n_nodes; i++) {
 			const struct cli_node *n = &have.nodes[i];
 			struct json_object *o = json_object_new_object();
-			char st[64];
-			bool worker = strcmp(n->role, "worker") == 0;
 
-			cli_sinfo_state(sinfo, n->node, st, sizeof(st));
-			if (strcmp(n->state, "running") != 0 || (worker && !cli_slurm_state_ok(st)))
-				healthy = false;
 			json_object_object_add(o, "node", json_object_new_string(n->node));
 			json_object_object_add(o, "role", json_object_new_string(n->role));
 			json_object_object_add(o, "host", json_object_new_string("localhost"));
@@ -230,10 +240,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			                       json_object_new_string(n->container));
 			json_object_object_add(o, "state", json_object_new_string(n->state));
 			json_object_object_add(o, "ip", json_object_new_string(n->ip));
-			json_object_object_add(
-			    o, "slurm",
-			    worker ? json_object_new_string(st)
-			           : json_object_new_string(ctld_up ? "up" : "down"));
+			json_object_object_add(o, "slurm", json_object_new_string(slurm[i]));
 			health_verdict_json_add(&hv[i], o);
 			json_object_array_add(arr, o);
 		}
@@ -251,17 +258,15 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		       "CONTAINER", "STATE", "IP", "SLURM", "CHECKS");
 		for (size_t i = 0; i < have.n_nodes; i++) {
 			const struct cli_node *n = &have.nodes[i];
-			char st[64], checks[64];
-			bool worker = strcmp(n->role, "worker") == 0;
+			char checks[64], shown[80];
 
-			cli_sinfo_state(sinfo, n->node, st, sizeof(st));
-			if (strcmp(n->state, "running") != 0 || (worker && !cli_slurm_state_ok(st)))
-				healthy = false;
+			if (strcmp(n->role, "worker") == 0)
+				snprintf(shown, sizeof(shown), "%s", *slurm[i] ? slurm[i] : "-");
+			else
+				snprintf(shown, sizeof(shown), "slurmctld %s", slurm[i]);
 			health_summary(&hv[i], checks, sizeof(checks));
 			printf("%-12s %-7s %-10s %-24s %-10s %-16s %-14s %s\n", n->node, n->role,
-			       "localhost", n->container, n->state, *n->ip ? n->ip : "-",
-			       worker ? (*st ? st : "-")
-			              : (ctld_up ? "slurmctld up" : "slurmctld down"),
+			       "localhost", n->container, n->state, *n->ip ? n->ip : "-", shown,
 			       checks);
 		}
 		for (size_t i = 0; i < have.n_nodes; i++)
@@ -276,6 +281,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	}
 	free(hn);
 	free(hv);
+	free(slurm);
 	sb_buf_free(&sj.out);
 	cli_cluster_free(&have);
 	return 0;
