@@ -7,8 +7,9 @@
  *
  * Each test is one TAP point: "ok N - name" when none of its checks failed.
  * Failed checks print a diagnostic with the file and line. Golden-file
- * helpers compare against tests/fixtures/ and, with SLURMBOX_UPDATE_GOLDEN=1,
- * rewrite the fixture instead.
+ * helpers compare against tests/fixtures/ and, with SLURMBOX_UPDATE_GOLDEN=1
+ * (that value only), rewrite the fixture instead: then they check nothing,
+ * so tests/run-all and tests/run-unit refuse to run with it set.
  */
 #ifndef SLURMBOX_TAP_H
 #define SLURMBOX_TAP_H
@@ -70,18 +71,31 @@ static char tap_skip_reason[4096];
 
 static inline void tap_check_golden(const char *file, int line, const char *name, const char *text)
 {
+	const char *update = getenv("SLURMBOX_UPDATE_GOLDEN");
 	char path[512];
 	FILE *f;
 	char *want = NULL;
 	size_t cap = 0, len = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", TAP_FIXTURES, name);
-	if (getenv("SLURMBOX_UPDATE_GOLDEN")) {
+	if (!text) {
+		printf("#   %s:%d: no text to compare with %s\n", file, line, path);
+		tap_failed_checks++;
+		return;
+	}
+	if (update && strcmp(update, "1") == 0) {
+		int written;
+
 		f = fopen(path, "w");
-		if (f) {
-			fputs(text, f);
-			fclose(f);
+		written = f && fputs(text, f) >= 0;
+		if (f && fclose(f) != 0)
+			written = 0;
+		if (!written) {
+			printf("#   %s:%d: cannot rewrite %s\n", file, line, path);
+			tap_failed_checks++;
+			return;
 		}
+		printf("#   %s:%d: rewrote %s (SLURMBOX_UPDATE_GOLDEN=1)\n", file, line, path);
 		return;
 	}
 	f = fopen(path, "r");
