@@ -156,9 +156,11 @@ static inline int tap_run(const char *const *names, const tap_test_fn *fns, int 
 	return failed ? 1 : 0;
 }
 
-#define TAP_STR_(x)    #x
-#define TAP_NAMES_1(a) TAP_STR_(a)
-#define TAP_RUN(...)                                                                 \
+/* TAP_RUN(test_a, test_b, ...): list macros in the arguments are expanded
+ * first (TAP_RUN_ names what it is given), so a file may write
+ * TAP_RUN(LOCAL_TESTS, test_last). */
+#define TAP_RUN(...) TAP_RUN_(__VA_ARGS__)
+#define TAP_RUN_(...)                                                                \
 	do {                                                                         \
 		const tap_test_fn _fns[] = {__VA_ARGS__};                            \
 		static const char _all[] = #__VA_ARGS__;                             \
