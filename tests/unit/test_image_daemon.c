@@ -89,7 +89,10 @@ static void test_ensure_builds_then_noop(void)
 	CHECK_INT(image_ensure(d, NULL, count_line, &lines, &set2, &err), 0);
 	t = now() - t;
 	CHECK_INT(lines, 0); /* nothing built, nothing said */
-	CHECK(t < 2.0);
+	/* A no-op is a few inspects (milliseconds); 10 s leaves room for a
+	 * loaded daemon under ASan and still rules out a silent rebuild by
+	 * debootstrap (~40 s). */
+	CHECK(t < 10.0);
 	printf("# image_ensure with all three present: %.0f ms\n", t * 1000);
 }
 
