@@ -434,7 +434,9 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	struct cli_step step;
 	int ret;
 
-	ret = apply_files_tar_build(plan, &tar, err);
+	ret = apply_names_check(d, plan, have, o, err);
+	if (ret == 0)
+		ret = apply_files_tar_build(plan, &tar, err);
 	if (ret < 0)
 		goto out;
 

@@ -35,6 +35,12 @@ void apply_undo_push_maybe(struct apply_undo *u, enum apply_undo_kind kind, cons
 void apply_undo_free(struct apply_undo *u);
 /* Remove, newest first; failures are warned. Returns how many could not be removed. */
 size_t apply_undo_run(struct docker *d, const struct apply_undo *u);
+/*
+ * Does an object of that kind exist under that name (or id), and which
+ * cluster's label does it carry? *owner is NULL when it has none (caller frees).
+ */
+int apply_object_owner(struct docker *d, enum apply_undo_kind kind, const char *name, bool *exists,
+                       char **owner, struct sb_err *err);
 /* [{"kind":"container","id":…},…] and back (appended to *u). */
 struct json_object *apply_undo_to_json(const struct apply_undo *u);
 int apply_undo_from_json(struct json_object *arr, struct apply_undo *u, struct sb_err *err);
@@ -104,6 +110,15 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 /* Wait until slurmctld answers `scontrol ping`; fail fast if the master dies. */
 int apply_wait_controller(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
                           struct sb_err *err);
+
+/*
+ * Before the first change: the plan's network, this host's volumes and the
+ * containers still to be made must not exist under another owner (another
+ * cluster's label, or none). All of them are named at once (exit 2).
+ */
+int apply_names_check(struct docker *d, const struct compose_plan *plan,
+                      const struct cli_cluster *have, const struct apply_opts *o,
+                      struct sb_err *err);
 
 /* The plan's files as one tar, for the Docker archive API. */
 int apply_files_tar_build(const struct compose_plan *plan, struct sb_buf *out, struct sb_err *err);

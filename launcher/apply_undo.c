@@ -45,37 +45,14 @@ void apply_undo_free(struct apply_undo *u)
 /* Does the object a `maybe` item names exist with the cluster's label? */
 static bool undo_maybe_ours(struct docker *d, const struct apply_undo *u, size_t i)
 {
-	_cleanup_free_ char *label =
-	    xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, u->cluster ? u->cluster : "");
-	const char *labels[] = {label};
-	struct json_object *o = NULL, *cfg, *lab = NULL;
+	_cleanup_free_ char *owner = NULL;
 	struct sb_err ignored = SB_ERR_INIT;
-	bool ours = false;
+	bool exists;
 
-	if (!u->cluster)
+	if (!u->cluster ||
+	    apply_object_owner(d, u->items[i].kind, u->items[i].id, &exists, &owner, &ignored) < 0)
 		return false;
-	switch (u->items[i].kind) {
-	case APPLY_UNDO_CONTAINER:
-		if (docker_container_inspect(d, u->items[i].id, &o, &ignored) == 0 &&
-		    json_object_object_get_ex(o, "Config", &cfg))
-			json_object_object_get_ex(cfg, "Labels", &lab);
-		break;
-	case APPLY_UNDO_NETWORK:
-		if (docker_network_inspect(d, u->items[i].id, &o, &ignored) == 0)
-			json_object_object_get_ex(o, "Labels", &lab);
-		break;
-	case APPLY_UNDO_VOLUME:
-		if (docker_volume_list(d, labels, 1, &o, &ignored) == 0)
-			for (size_t k = 0; k < json_object_array_length(o) && !ours; k++)
-				ours = strcmp(cli_json_str(json_object_array_get_idx(o, k), "Name")
-				                  ?: "",
-				              u->items[i].id) == 0;
-		break;
-	}
-	if (lab)
-		ours = strcmp(cli_json_str(lab, COMPOSE_LABEL_CLUSTER) ?: "", u->cluster) == 0;
-	json_object_put(o);
-	return ours;
+	return exists && owner && strcmp(owner, u->cluster) == 0;
 }
 
 size_t apply_undo_run(struct docker *d, const struct apply_undo *u)

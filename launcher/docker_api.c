@@ -565,6 +565,15 @@ int docker_volume_list(struct docker *d, const char *const *labels, size_t n_lab
 	return 0;
 }
 
+int docker_volume_inspect(struct docker *d, const char *name, struct json_object **out,
+                          struct sb_err *err)
+{
+	_cleanup_free_ char *e = docker_escape(name, false);
+	_cleanup_free_ char *path = xasprintf("/volumes/%s", e);
+
+	return docker_call(d, "GET", path, NULL, out, err);
+}
+
 int docker_volume_remove(struct docker *d, const char *name, struct sb_err *err)
 {
 	_cleanup_free_ char *e = docker_escape(name, false);

@@ -80,6 +80,8 @@ int docker_volume_create(struct docker *d, const char *name, struct json_object 
 /* *out is the "Volumes" array (possibly empty), caller puts. */
 int docker_volume_list(struct docker *d, const char *const *labels, size_t n_labels,
                        struct json_object **out, struct sb_err *err);
+int docker_volume_inspect(struct docker *d, const char *name, struct json_object **out,
+                          struct sb_err *err);
 /* 404 is success. */
 int docker_volume_remove(struct docker *d, const char *name, struct sb_err *err);
 
