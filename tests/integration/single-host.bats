@@ -5,6 +5,8 @@
 
 bats_require_minimum_version 1.5.0
 
+load lib
+
 setup_file() {
 	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
 	export SLURMBOX_CLUSTER=sbtest
@@ -17,15 +19,11 @@ teardown_file() {
 		"$SB" --name sbtest2 down --purge >/dev/null 2>&1 || true
 		"$SB" --name sblock down --purge >/dev/null 2>&1 || true
 		"$SB" --name sbint down --purge >/dev/null 2>&1 || true
+		"$SB" --name sbname down --purge >/dev/null 2>&1 || true
+		docker rm -f sbname-worker-1 >/dev/null 2>&1 || true
+		docker network rm sbname-net >/dev/null 2>&1 || true
+		docker volume rm sbname-home >/dev/null 2>&1 || true
 	fi
-}
-
-labelled() { # labelled KIND CLUSTER: ids of labelled objects
-	case $1 in
-	container) docker ps -aq --filter "label=io.slurmbox.cluster=$2" ;;
-	network) docker network ls -q --filter "label=io.slurmbox.cluster=$2" ;;
-	volume) docker volume ls -q --filter "label=io.slurmbox.cluster=$2" ;;
-	esac
 }
 
 @test "up --dry-run prints the plan and creates nothing" {
@@ -162,7 +160,7 @@ labelled() { # labelled KIND CLUSTER: ids of labelled objects
 	[ "$(stat -c %s "$key")" -eq 1024 ]
 	docker inspect sbtest-master | jq -e '.[0].Mounts[] | select(.Destination=="/etc/munge/munge.key") | .RW == false'
 	hex=$(od -An -tx1 -N16 "$key" | tr -d ' \n')
-	! docker inspect sbtest-master sbtest-worker-1 | od -An -tx1 | tr -d ' \n' | grep -q "$hex"
+	! docker inspect sbtest-master sbtest-worker-1 | od -An -tx1 | tr -d ' \n' | grep -q "$hex" || false
 	run --separate-stderr "$SB" exec master sh -c 'munge -n | unmunge'
 	[ "$status" -eq 0 ]
 	[ "$(docker inspect -f '{{.HostConfig.Privileged}}' sbtest-worker-1)" = false ]
@@ -202,22 +200,30 @@ labelled() { # labelled KIND CLUSTER: ids of labelled objects
 	[ "$(labelled container sbtest | wc -l)" -eq 3 ]
 }
 
-@test "a second up of a cluster being changed fails fast; two at once leave one slurmctld" {
+@test "a second up of a cluster being changed fails fast; two at once leave one slurmctld (case 22)" {
 	mkdir -p /var/lib/slurmbox
-	flock -o /var/lib/slurmbox/.sblock.control.lock sleep 30 &
+	# the holder says when it has the lock; the lock is held far longer than the bound below
+	flock -o /var/lib/slurmbox/.sblock.control.lock sh -c "touch '$BATS_TEST_TMPDIR/held'; exec sleep 300" &
 	holder=$!
-	sleep 0.2
-	start=$(date +%s)
+	for _ in $(seq 100); do
+		[ -e "$BATS_TEST_TMPDIR/held" ] && break
+		sleep 0.1
+	done
+	[ -e "$BATS_TEST_TMPDIR/held" ]
+	start=$SECONDS
 	run "$SB" --name sblock up --workers 1
+	took=$((SECONDS - start))
 	kill $holder
 	wait $holder || true
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"Another slurmbox is changing cluster 'sblock'"* ]]
-	[ $(($(date +%s) - start)) -lt 5 ]
+	# fails fast: it did not wait for the holder (300 s); 20 s covers an ASan start on two busy cores
+	[ "$took" -lt 20 ]
 	[ -z "$(labelled container sblock)" ]
 
-	# two at once: whichever loses the race fails with that message, never a second master
+	# two at once: exactly one creates the cluster; the other fails fast on the
+	# lock or, started after the first finished, finds it up and changes nothing
 	"$SB" --name sblock up --workers 1 >"$BATS_TEST_TMPDIR/a" 2>&1 &
 	a=$!
 	"$SB" --name sblock up --workers 1 >"$BATS_TEST_TMPDIR/b" 2>&1 &
@@ -226,14 +232,50 @@ labelled() { # labelled KIND CLUSTER: ids of labelled objects
 	wait $a || sa=$?
 	wait $b || sb=$?
 	cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
-	[ "$sa" -eq 0 ] || grep -q "Another slurmbox is changing" "$BATS_TEST_TMPDIR/a"
-	[ "$sb" -eq 0 ] || grep -q "Another slurmbox is changing" "$BATS_TEST_TMPDIR/b"
-	[ "$sa" -eq 0 ] || [ "$sb" -eq 0 ]
+	created=0
+	for r in "a $sa" "b $sb"; do
+		read -r f st <<<"$r"
+		out=$BATS_TEST_TMPDIR/$f
+		if [ "$st" -eq 0 ] && grep -q "Cluster 'sblock' is up" "$out" && ! grep -q "Nothing to change" "$out"; then
+			created=$((created + 1))
+		elif [ "$st" -eq 0 ]; then
+			grep -q "Nothing to change: it was already up" "$out"
+		else
+			[ "$st" -eq 1 ]
+			grep -q "Another slurmbox is changing cluster 'sblock'" "$out"
+		fi
+	done
+	[ "$created" -eq 1 ]
 	[ "$(docker ps -q --filter label=io.slurmbox.cluster=sblock --filter label=io.slurmbox.role=master | wc -l)" -eq 1 ]
+	[ "$(labelled container sblock | wc -l)" -eq 2 ]
 	run "$SB" --name sblock down --purge
 	[ "$status" -eq 0 ]
 	[ -z "$(labelled container sblock)$(labelled volume sblock)" ]
 	[ ! -e /var/lib/slurmbox/.sblock.control.lock ]
+}
+
+@test "names taken by foreign objects are refused before any change; down leaves them (case 20)" {
+	img=$(docker inspect -f '{{.Config.Image}}' sbtest-worker-1)
+	docker network create sbname-net >/dev/null
+	docker volume create sbname-home >/dev/null
+	docker create --name sbname-worker-1 --label io.slurmbox.cluster=sbother "$img" true >/dev/null
+	run "$SB" --name sbname up --workers 1
+	echo "$output"
+	[ "$status" -eq 2 ]
+	grep -qF "  network 'sbname-net' exists and is not slurmbox's (docker network rm sbname-net)" <<<"$output"
+	grep -qF "  volume 'sbname-home' exists and is not slurmbox's (docker volume rm sbname-home)" <<<"$output"
+	grep -qF "  container 'sbname-worker-1' belongs to slurmbox cluster 'sbother'" <<<"$output"
+	[ -z "$(labelled container sbname)$(labelled network sbname)$(labelled volume sbname)" ]
+	[ ! -e /var/lib/slurmbox/sbname ]
+	run "$SB" --name sbname down --purge
+	[ "$status" -eq 0 ]
+	# the foreign objects are all still there, unchanged
+	[ -z "$(docker volume inspect -f '{{.Labels}}' sbname-home | grep io.slurmbox)" ]
+	docker network inspect sbname-net >/dev/null
+	[ "$(docker inspect -f '{{index .Config.Labels "io.slurmbox.cluster"}}' sbname-worker-1)" = sbother ]
+	docker rm -f sbname-worker-1 >/dev/null
+	docker network rm sbname-net >/dev/null
+	docker volume rm sbname-home >/dev/null
 }
 
 @test "SIGINT or SIGTERM during up removes exactly what that run created" {
