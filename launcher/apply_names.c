@@ -7,8 +7,8 @@
 #include "apply.h"
 #include "docker_api.h"
 
-int apply_object_owner(struct docker *d, enum apply_undo_kind kind, const char *name,
-                       bool *exists, char **owner, struct sb_err *err)
+int apply_object_owner(struct docker *d, enum apply_undo_kind kind, const char *name, bool *exists,
+                       char **owner, struct sb_err *err)
 {
 	struct json_object *o = NULL;
 	struct json_object *cfg, *lab = NULL;
@@ -46,7 +46,6 @@ int apply_object_owner(struct docker *d, enum apply_undo_kind kind, const char *
 	json_object_put(o);
 	return ret;
 }
-
 
 struct names_kind {
 	enum apply_undo_kind kind;
