@@ -151,7 +151,7 @@ same_conf() {
 	[ "$(idle_workers)" -eq 2 ]
 	[ "$(cid master)" != "$master" ]
 	[ "$(labelled container | wc -l)" -eq 3 ]
-	! docker inspect sbrecon-worker-3 >/dev/null 2>&1
+	! docker inspect sbrecon-worker-3 >/dev/null 2>&1 || false
 	sha256sum -c "$BATS_FILE_TMPDIR/key.sum"
 	[ "$(job_state)" = PENDING ]
 	run --separate-stderr "$SB" exec worker-1 cat kept.txt
