@@ -59,7 +59,7 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"10.77.0.254 answers on the LAN"* ]]
 	# no node got it: the IP column is followed by the image column
-	! grep -qE '10\.77\.0\.254 +slurmbox-' <<<"$output"
+	! grep -qE '10\.77\.0\.254 +slurmbox-' <<<"$output" || false
 	run "$SB" up --hosts h1,h2,h3 --ip-range 10.77.0.248/29 --dry-run
 	echo "$output"
 	[ "$status" -eq 2 ]
@@ -203,15 +203,18 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 
 @test "down leaves no container, network, shim, route or key file on any host" {
 	ips=$(cat "$BATS_FILE_TMPDIR/ips")
+	[ -n "$ips" ] # written by the test above: the routes below are checked for these
 	run "$SB" down
 	echo "$output"
 	[ "$status" -eq 0 ]
 	for h in h1 h2 h3; do
 		[ -z "$(ssh "$h" docker ps -aq --filter label=io.slurmbox.cluster=sbmulti)" ]
 		[ -z "$(ssh "$h" docker network ls -q --filter label=io.slurmbox.cluster=sbmulti)" ]
-		! on "$h" ip -o link show | grep -q ' sb-'
-		for ip in $ips; do ! on "$h" ip route show "$ip/32" | grep -q .; done
-		! on "$h" test -e /var/lib/slurmbox/sbmulti/munge.key
+		! on "$h" ip -o link show | grep -q ' sb-' || false
+		for ip in $ips; do
+			! on "$h" ip route show "$ip/32" | grep -q . || false
+		done
+		! on "$h" test -e /var/lib/slurmbox/sbmulti/munge.key || false
 	done
 	run "$SB" status
 	[ "$status" -ne 0 ]
