@@ -136,7 +136,7 @@ shim_name() {
 	[ "$status" -eq 0 ]
 	[ -z "$(ids "$B")" ]
 	[ -z "$(ssh "$B" docker network ls -q --filter label=io.slurmbox.cluster=sbreconm)" ]
-	! on "$B" ip -o link show | grep -q " $(shim_name)[@:]"
+	! on "$B" ip -o link show | grep -q " $(shim_name)[@:]" || false
 	# a node taken away changes every node's list: all of A's containers are new
 	[ "$(master_line | cut -d' ' -f2)" != "$(cut -d' ' -f2 <<<"$master")" ]
 	[ "$(job_state)" = PENDING ]
@@ -157,9 +157,11 @@ shim_name() {
 		[ -z "$(ssh "$h" docker ps -aq --filter label=io.slurmbox.cluster=sbreconm)" ]
 		[ -z "$(ssh "$h" docker network ls -q --filter label=io.slurmbox.cluster=sbreconm)" ]
 		[ -z "$(ssh "$h" docker volume ls -q --filter label=io.slurmbox.cluster=sbreconm)" ]
-		! on "$h" ip -o link show | grep -q " $(shim_name)[@:]"
-		for ip in $ips; do ! on "$h" ip route show "$ip/32" | grep -q .; done
-		! on "$h" test -e /var/lib/slurmbox/sbreconm
+		! on "$h" ip -o link show | grep -q " $(shim_name)[@:]" || false
+		for ip in $ips; do
+			! on "$h" ip route show "$ip/32" | grep -q . || false
+		done
+		! on "$h" test -e /var/lib/slurmbox/sbreconm || false
 	done
 	[ ! -e "$HOME/.local/state/slurmbox/sbreconm.json" ]
 }
