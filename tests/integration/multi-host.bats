@@ -109,13 +109,21 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 }
 
 @test "hostnames and IPs match the plan on every node" {
-	"$SB" status --json | jq -r '.nodes[] | "\(.node) \(.ip)"' >"$BATS_TEST_TMPDIR/plan"
+	run --separate-stderr "$SB" status --json
+	[ "$status" -eq 0 ]
+	jq -r '.nodes[] | "\(.node) \(.ip)"' <<<"$output" >"$BATS_TEST_TMPDIR/plan"
 	cat "$BATS_TEST_TMPDIR/plan"
+	local checked=0
 	while read -r node ip; do
-		[ "$("$SB" exec "$node" hostname)" = "$node" ]
-		"$SB" exec "$node" ip -4 -o addr show | grep -q " $ip/24 "
-		[ "$("$SB" exec worker-1 getent hosts "$node" | awk '{print $1}')" = "$ip" ]
+		# (</dev/null: exec must not eat the plan that the loop reads)
+		[ "$("$SB" exec "$node" hostname </dev/null)" = "$node" ]
+		"$SB" exec "$node" ip -4 -o addr show </dev/null | grep -q " $ip/24 "
+		# (sort -u: a container's own name is in its /etc/hosts twice, ours and Docker's)
+		[ "$("$SB" exec worker-1 getent hosts "$node" </dev/null | awk '{print $1}' | sort -u)" = "$ip" ]
+		checked=$((checked + 1))
 	done <"$BATS_TEST_TMPDIR/plan"
+	# every node of the cluster was checked: the master and three workers
+	[ "$checked" -eq 4 ]
 }
 
 @test "each lab host reaches its own containers through the shim" {
@@ -159,6 +167,10 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 
 @test "up again is a no-op" {
 	before=$(for h in h1 h2 h3; do ssh "$h" docker ps -q --filter label=io.slurmbox.cluster=sbmulti; done | sort)
+	# the cluster is there (without it, `up` alone would make one on this
+	# machine's dockerd, and before = after would be two empty lists)
+	[ "$(wc -l <<<"$before")" -eq 4 ]
+	[ -f "$HOME/.local/state/slurmbox/sbmulti.json" ]
 	run "$SB" up
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -168,6 +180,7 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 
 @test "with the control machine's record lost, --hosts rebuilds the picture from the labels" {
 	before=$(for h in h1 h2 h3; do ssh "$h" docker ps -q --filter label=io.slurmbox.cluster=sbmulti; done | sort)
+	[ "$(wc -l <<<"$before")" -eq 4 ]
 	rm "$HOME/.local/state/slurmbox/sbmulti.json"
 	run "$SB" status
 	[ "$status" -ne 0 ]
