@@ -73,6 +73,7 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 		[ "$status" -eq 0 ]
 		socks+=("$output")
 		run lssh "$h" ip netns list
+		[ "$status" -eq 0 ] # (an empty list because the command failed proves nothing)
 		for o in "${HOSTS[@]}"; do [[ "$output" != *"$o"* ]]; done
 	done
 	[ "$(printf '%s\n' "${socks[@]}" | sort -u | wc -l)" -eq "${#HOSTS[@]}" ]
@@ -153,6 +154,7 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 	[ "$(cat /sys/class/net/sblab0/bridge/nf_call_ip6tables)" = 0 ]
 	[ "$(cat /sys/class/net/sblab0/bridge/nf_call_arptables)" = 0 ]
 	run iptables -w 5 -S FORWARD
+	[ "$status" -eq 0 ]
 	echo "$output"
 	# the rule after the policy line is the lab's
 	[[ "$(sed -n 2p <<<"$output")" == *"slurmbox-lab"* ]]
@@ -166,6 +168,8 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 	[ "$output" = OK ]
 	run docker info --format '{{.Name}} {{.DockerRootDir}}'
 	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -n "$output" ]
 	for h in "${HOSTS[@]}"; do [[ "$output" != "$h "* ]]; done
 	# the root's data root is not one of the lab's
 	[[ "$output" != *slurmbox-lab* ]]
