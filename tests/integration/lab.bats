@@ -1,32 +1,37 @@
 #!/usr/bin/env bats
 # The lab of simulated hosts (tests/lab) itself: every host answers ssh as
 # itself, runs its own dockerd, reaches the others on eth0, takes a macvlan
-# network on eth0; the lab's bridge bypasses iptables; the root namespace's
-# docker socket is untouched. The runner brings the lab up (tests/lab up 3)
-# before and down after; when it is not up, every test is skipped.
+# network on eth0; the lab's bridge bypasses iptables; a host taken offline
+# loses its way out but keeps the LAN; the root namespace's docker socket is
+# untouched. tests/run-all runs this file only after `tests/lab up 5`
+# succeeded, with its own dockerd answering: a lab that does not answer
+# fails the file (setup_file), it is never a skip.
 
 bats_require_minimum_version 1.5.0
 
 setup_file() {
 	export LAB=$BATS_TEST_DIRNAME/../lab
-	export LAB_UP=0
 	local env
-	if "$LAB" status >/dev/null 2>&1 && env=$("$LAB" env 2>/dev/null); then
-		eval "$env"
-		export SLURMBOX_LAB_HOSTS SLURMBOX_LAB_SSH_CONFIG SLURMBOX_LAB_SUBNET SLURMBOX_LAB_GATEWAY
-		LAB_UP=1
-	fi
+	env=$("$LAB" env) || {
+		echo "the lab is not up (tests/lab up 5)" >&2
+		return 1
+	}
+	eval "$env"
+	export SLURMBOX_LAB_HOSTS SLURMBOX_LAB_SSH_CONFIG SLURMBOX_LAB_SUBNET SLURMBOX_LAB_GATEWAY
+	# shellcheck disable=SC2086 # the hosts, one word each
+	"$LAB" check ${SLURMBOX_LAB_HOSTS//,/ }
 	export NET_NAME=lab-test-$$ IMAGE=lab-test-busybox
 }
 
 teardown_file() {
-	[ "$LAB_UP" = 1 ] || return 0
+	"$LAB" offline h1 off >/dev/null 2>&1 || true
 	lssh h1 "docker rm -f lab-test-ct; docker network rm $NET_NAME; docker rmi $IMAGE" >/dev/null 2>&1 || true
 }
 
 setup() {
-	[ "$LAB_UP" = 1 ] || skip "the lab is not up (tests/lab up 3)"
 	IFS=, read -ra HOSTS <<<"$SLURMBOX_LAB_HOSTS"
+	# the two-host tests need two; tests/run-all makes five
+	[ "${#HOSTS[@]}" -ge 2 ]
 }
 
 lssh() { ssh -F "$SLURMBOX_LAB_SSH_CONFIG" "$@"; }
@@ -93,7 +98,6 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 }
 
 @test "every host reaches the others on eth0 (ping, sshd port)" {
-	[ "${#HOSTS[@]}" -ge 2 ] || skip "one host only"
 	for h in "${HOSTS[@]}"; do
 		for o in "${HOSTS[@]}"; do
 			[ "$h" = "$o" ] && continue
@@ -114,13 +118,23 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 }
 
 @test "a container on h1's macvlan reaches h2, the gateway and h2's sshd" {
-	[ "${#HOSTS[@]}" -ge 2 ] || skip "one host only"
-	lssh h1 docker network inspect "$NET_NAME" >/dev/null 2>&1 || skip "no macvlan network (test above)"
-	# An image: a static busybox of this machine, imported on h1.
+	lssh h1 docker network inspect "$NET_NAME" >/dev/null || {
+		echo "no macvlan network $NET_NAME on h1: the test above failed" >&2
+		false
+	}
+	# An image: a static busybox of this machine (busybox-static, which
+	# tests/lib/install-deps installs), imported on h1.
 	if ! lssh h1 docker image inspect "$IMAGE" >/dev/null 2>&1; then
 		local bb
-		bb=$(command -v busybox || true)
-		[ -n "$bb" ] && ! ldd "$bb" >/dev/null 2>&1 || skip "no image on h1 and no static busybox here (apt-get install busybox-static)"
+		bb=$(command -v busybox) || {
+			echo "no busybox here: apt-get install busybox-static (tests/lib/install-deps test)" >&2
+			false
+		}
+		run ldd "$bb"
+		[ "$status" -ne 0 ] || {
+			echo "$bb is linked dynamically: apt-get install busybox-static" >&2
+			false
+		}
 		local d
 		d=$(mktemp -d)
 		mkdir "$d/bin"
@@ -139,8 +153,8 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 }
 
 @test "removing the macvlan network leaves h1's docker as it was" {
-	lssh h1 docker network inspect "$NET_NAME" >/dev/null 2>&1 || skip "no macvlan network"
 	run lssh h1 docker network rm "$NET_NAME"
+	echo "$output"
 	[ "$status" -eq 0 ]
 	lssh h1 docker rmi "$IMAGE" >/dev/null 2>&1 || true
 	run lssh h1 docker ps -aq
@@ -168,7 +182,8 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 }
 
 @test "the root namespace's docker socket is untouched" {
-	[ -S /var/run/docker.sock ] || skip "no dockerd in the root namespace"
+	# tests/run-all runs the lab's tests with this machine's dockerd up
+	[ -S /var/run/docker.sock ]
 	run curl -s --max-time 5 --unix-socket /var/run/docker.sock http://x/_ping
 	[ "$output" = OK ]
 	run docker info --format '{{.Name}} {{.DockerRootDir}}'
@@ -180,10 +195,33 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 	[[ "$output" != *slurmbox-lab* ]]
 }
 
+# The images of a multi-host `up` are built from Debian's mirror: the lab's
+# hosts must reach it (one request for its Release file). Not reaching it is a
+# failure: the multi-host tests could not build an image either.
 @test "hosts reach Debian's mirror through NAT" {
-	curl -sfI -o /dev/null --max-time 10 http://deb.debian.org/debian/dists/stable/Release ||
-		skip "this machine does not reach deb.debian.org itself"
-	run lssh h1 curl -sI -o /dev/null -w '%{http_code}' --max-time 15 http://deb.debian.org/debian/dists/stable/Release
+	run lssh h1 curl -sS -I -o /dev/null -w '%{http_code}' --max-time 30 http://deb.debian.org/debian/dists/bookworm/Release
+	echo "h1 -> mirror: $output"
+	[ "$output" = 200 ]
+}
+
+@test "tests/lab offline h1 on: h1 loses the mirror (rejected here, nothing leaves) but keeps the LAN; off: back" {
+	"$LAB" offline h1 on
+	run "$LAB" status
 	echo "$output"
+	grep -E '^h1 .* offline$' <<<"$output"
+	# no way out: the name does not even resolve (the resolver is beyond the LAN)
+	run lssh h1 curl -sS -o /dev/null --max-time 10 http://deb.debian.org/debian/dists/bookworm/Release
+	echo "h1 -> mirror, offline: exit $status: $output"
+	[ "$status" -ne 0 ]
+	# the LAN still works: h2's sshd, the bridge address
+	run lssh h1 "timeout 5 bash -c '</dev/tcp/$(ip_of h2)/22' && ping -c1 -W2 $SLURMBOX_LAB_GATEWAY >/dev/null && echo ok"
+	[ "$output" = ok ]
+	# twice on is one rule; off removes it
+	"$LAB" offline h1 on
+	[ "$(iptables -w 5 -S FORWARD | grep -c -- '-s 10.77.0.11/32 .*-j REJECT')" -eq 1 ]
+	"$LAB" offline h1 off
+	[ "$(iptables -w 5 -S FORWARD | grep -c -- '-s 10.77.0.11/32 .*-j REJECT' || true)" -eq 0 ]
+	run lssh h1 curl -sS -I -o /dev/null -w '%{http_code}' --max-time 30 http://deb.debian.org/debian/dists/bookworm/Release
+	echo "h1 -> mirror, online again: $output"
 	[ "$output" = 200 ]
 }
