@@ -25,6 +25,7 @@ teardown_file() {
 	# ssh would keep down from cleaning it)
 	"$LAB" exec h3 iptables -D INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset 2>/dev/null || true
 	for h in h1 h2 h3; do
+		"$LAB" offline "$h" off >/dev/null 2>&1 || true
 		"$LAB" exec "$h" umount /srv/sbmulti-private 2>/dev/null || true
 		"$LAB" exec "$h" ip addr del 10.77.0.254/32 dev eth0 2>/dev/null || true
 	done
@@ -42,6 +43,36 @@ on() { # on HOST CMD...: run in a lab host
 
 node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"; }
 
+# The slurmbox images a host has, "repository:tag" a line.
+images_on() {
+	ssh "$1" docker image ls --format "'{{.Repository}}:{{.Tag}}'" | grep -E '^slurmbox-(base|master|worker|rootfs):' || true
+}
+
+# Nothing of sbmulti on h1 h2 h3 (labelled objects, the shim, the key copy)
+# nor on the control machine (record, key, lock file); what is left is printed.
+nothing_of_sbmulti() {
+	local h left=""
+	for h in h1 h2 h3; do
+		left+=$(on "$h" docker ps -aq --filter label=io.slurmbox.cluster=sbmulti | sed "s/^/$h container /")
+		left+=$(on "$h" docker network ls -q --filter label=io.slurmbox.cluster=sbmulti | sed "s/^/$h network /")
+		left+=$(on "$h" docker volume ls -q --filter label=io.slurmbox.cluster=sbmulti | sed "s/^/$h volume /")
+		left+=$(on "$h" ip -o link show | grep -o ' sb-[0-9a-f]*' | sed "s/^ /$h shim /" || true)
+		left+=$(on "$h" find /var/lib/slurmbox -maxdepth 1 -name sbmulti | sed "s/^/$h key dir /")
+	done
+	left+=$(find "$HOME/.local/state/slurmbox/sbmulti.json" /var/lib/slurmbox/sbmulti \
+		/var/lib/slurmbox/.sbmulti.control.lock 2>/dev/null | sed 's/^/control machine: /')
+	[ -z "$left" ] || echo "left: $left"
+	[ -z "$left" ]
+}
+
+# what a host that cannot reach the mirror gets from it: an error (the packets
+# are rejected on this machine, before they leave it)
+mirror_unreachable_from() {
+	run on "$1" curl -sS -o /dev/null --max-time 10 http://deb.debian.org/debian/dists/bookworm/Release
+	echo "$1 -> mirror: exit $status: $output"
+	[ "$status" -ne 0 ]
+}
+
 @test "bad --hosts are refused before ssh runs (exit 2)" {
 	run "$SB" up --hosts 'h1,-oProxyCommand=touch /tmp/pwned' --dry-run
 	echo "$output"
@@ -55,7 +86,26 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 	[ ! -e /tmp/pwned ]
 }
 
-@test "an address already taken on the LAN is skipped (auto) and refused (explicit)" {
+@test "case 10: no host has the images and h1, which builds them, cannot reach the mirror: up fails, naming it, before creating anything" {
+	# no host may hold the images (a lab that ran this file before has them)
+	for h in h1 h2 h3; do
+		images_on "$h" | xargs -r ssh "$h" docker rmi >/dev/null
+		[ -z "$(images_on "$h")" ]
+	done
+	"$LAB" offline h1 on
+	mirror_unreachable_from h1
+	run "$SB" up --hosts h1,h2,h3 --home /srv/sbmulti-home
+	"$LAB" offline h1 off
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Building the images on 'h1' failed"* ]]
+	[[ "$output" == *"is http://deb.debian.org/debian reachable?"* ]]
+	[[ "$output" != *"Streaming the images"* ]]
+	nothing_of_sbmulti
+	for h in h1 h2 h3; do [ -z "$(images_on "$h")" ]; done
+}
+
+@test "an address already taken on the LAN is skipped (auto) and refused (explicit, case 12), by a real up too" {
 	on h3 ip addr add 10.77.0.254/32 dev eth0
 	run "$SB" up --hosts h1,h2,h3 --dry-run
 	echo "$output"
@@ -71,8 +121,15 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 	mac=$(on h3 ip -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 	[ -n "$mac" ]
 	[[ "$output" == *"$mac"* ]]
+	# not only the plan: a real up with that range is refused the same way,
+	# before anything is made on any host (no image built either)
+	run "$SB" up --hosts h1,h2,h3 --ip-range 10.77.0.248/29 --home /srv/sbmulti-home
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"10.77.0.254 is already in use on the LAN (by $mac)"* ]]
+	[[ "$output" != *"Building the images"* ]]
 	on h3 ip addr del 10.77.0.254/32 dev eth0
-	[ -z "$(ssh h1 docker ps -aq)" ]
+	nothing_of_sbmulti
 }
 
 @test "a --home that is not one shared filesystem is refused; nothing is created" {
@@ -87,18 +144,28 @@ node_ip() { "$SB" status --json | jq -r ".nodes[] | select(.node==\"$1\") | .ip"
 	done
 }
 
-@test "up --hosts h1,h2,h3 brings every node to idle; images built once and streamed" {
+@test "up --hosts h1,h2,h3 brings every node to idle; images built once and streamed, also to h3, which cannot reach the mirror (case 10)" {
+	# h2 and h3 have no images (h1 may have built them already: the --home
+	# check comes after the images), h3 cannot reach the mirror
+	for h in h2 h3; do
+		images_on "$h" | xargs -r ssh "$h" docker rmi >/dev/null
+		[ -z "$(images_on "$h")" ]
+	done
+	"$LAB" offline h3 on
+	mirror_unreachable_from h3
 	run "$SB" up --hosts h1,h2,h3 --home /srv/sbmulti-home
+	"$LAB" offline h3 off
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"is up"* ]]
-	if [[ "$output" == *"Building the images"* ]]; then
-		[ "$(grep -c "Building the images" <<<"$output")" -eq 1 ]
-		[[ "$output" == *"Streaming the images h1 → h2"* ]]
-		[[ "$output" == *"Streaming the images h1 → h3"* ]]
-	fi
+	# built at most once, on h1, and streamed from there
+	[ "$(grep -c "Building the images" <<<"$output")" -le 1 ]
+	[[ "$output" != *"Building the images on h"[23]* ]]
+	[[ "$output" == *"Streaming the images h1 → h2"* ]]
+	[[ "$output" == *"Streaming the images h1 → h3"* ]]
 	for h in h1 h2 h3; do
-		ssh "$h" docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -q '^slurmbox-worker:'
+		images_on "$h" | grep -q '^slurmbox-master:'
+		images_on "$h" | grep -q '^slurmbox-worker:'
 	done
 }
 
