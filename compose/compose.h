@@ -124,14 +124,20 @@ size_t compose_spec_diff(const struct compose_spec *old, const struct compose_sp
 
 /* ---- plan ---- */
 
+/* Where each node finds the host's munge key (read-only); see plan.c. */
+#define COMPOSE_MUNGE_KEY_TARGET "/etc/slurmbox/munge.key"
+
 enum compose_mount_type {
 	COMPOSE_MOUNT_BIND,
 	COMPOSE_MOUNT_VOLUME,
+	COMPOSE_MOUNT_TMPFS, /* memory only, gone when the container stops */
 };
+
+const char *compose_mount_type_name(enum compose_mount_type t);
 
 struct compose_mount {
 	enum compose_mount_type type;
-	char *source; /* host path or volume name */
+	char *source; /* host path or volume name; "tmpfs" for a tmpfs */
 	char *target;
 	bool read_only;
 };

@@ -8,7 +8,15 @@
 
 #include "compose.h"
 
-#define MUNGE_KEY_TARGET "/etc/munge/munge.key"
+/*
+ * The host's key is bind-mounted read-only where munged does not look; the
+ * entrypoint, as the container's root, installs a copy owned by munge, 0400,
+ * into /etc/munge, a tmpfs: so the host's file can be owned by whoever runs
+ * slurmbox (a user in the docker group cannot chown it to munge's uid), and
+ * the copy lives in memory only, never in a layer of the container.
+ */
+#define MUNGE_KEY_TARGET COMPOSE_MUNGE_KEY_TARGET
+#define MUNGE_DIR_TARGET "/etc/munge"
 #define HOME_TARGET      "/home"
 #define STATE_TARGET     "/var/spool/slurmctld" /* slurm.conf's StateSaveLocation */
 
@@ -121,6 +129,19 @@ void compose_plan_free(struct compose_plan *plan)
 	free(plan);
 }
 
+const char *compose_mount_type_name(enum compose_mount_type t)
+{
+	switch (t) {
+	case COMPOSE_MOUNT_VOLUME:
+		return "volume";
+	case COMPOSE_MOUNT_TMPFS:
+		return "tmpfs";
+	case COMPOSE_MOUNT_BIND:
+	default:
+		return "bind";
+	}
+}
+
 static void mount_add(struct compose_node *n, enum compose_mount_type type, const char *source,
                       const char *target, bool read_only)
 {
@@ -168,6 +189,7 @@ static void node_fill(const struct compose_spec *spec, struct compose_node *n, c
 		n->mem_mb = 1;
 
 	mount_add(n, COMPOSE_MOUNT_BIND, spec->key_path, MUNGE_KEY_TARGET, true);
+	mount_add(n, COMPOSE_MOUNT_TMPFS, "tmpfs", MUNGE_DIR_TARGET, false);
 	if (spec->home_path) {
 		mount_add(n, COMPOSE_MOUNT_BIND, spec->home_path, HOME_TARGET, false);
 	} else {
@@ -223,9 +245,8 @@ static void serialize_node(struct sb_buf *b, const struct compose_plan *plan,
 	for (size_t j = 0; j < n->n_mounts; j++) {
 		const struct compose_mount *m = &n->mounts[j];
 
-		sb_buf_printf(b, " mount %s %s %s %s\n",
-		              m->type == COMPOSE_MOUNT_BIND ? "bind" : "volume", m->source,
-		              m->target, m->read_only ? "ro" : "rw");
+		sb_buf_printf(b, " mount %s %s %s %s\n", compose_mount_type_name(m->type),
+		              m->source, m->target, m->read_only ? "ro" : "rw");
 	}
 	for (size_t j = 0; j < n->n_env; j++)
 		sb_buf_printf(b, " env %s\n", n->env[j]);

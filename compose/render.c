@@ -199,7 +199,9 @@ static void render_mounts(struct sb_buf *b, const struct compose_plan *plan, enu
 		const struct compose_mount *m = &n->mounts[i];
 
 		sb_buf_printf(b, "  %s -> %s%s%s\n", m->source, m->target,
-		              m->type == COMPOSE_MOUNT_VOLUME ? " (volume)" : "",
+		              m->type == COMPOSE_MOUNT_VOLUME  ? " (volume)"
+		              : m->type == COMPOSE_MOUNT_TMPFS ? " (memory, 0700)"
+		                                               : "",
 		              m->read_only ? " (ro)" : "");
 	}
 }

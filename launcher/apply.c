@@ -116,32 +116,6 @@ static struct gate_waiter *gate_open_when_master_answers(struct master_gate *gat
 	return w;
 }
 
-/*
- * A test-only fault point, read only by the apply loop: o->fault (what the
- * control machine passed to a host's agent: SLURMBOX_FAULT=HOST:POINT
- * there), else $SLURMBOX_FAULT.
- *   stall-after-create  each created container: wait until interrupted (60 s at most)
- *   fail-after-STEP     fail as a real error would after that step (fault_fail)
- */
-static bool fault_point(const struct apply_opts *o, const char *name)
-{
-	const char *f = o->fault ? o->fault : getenv("SLURMBOX_FAULT");
-
-	return f && strcmp(f, name) == 0;
-}
-
-/* SLURMBOX_FAULT=fail-after-<step>: fail as a real error would at that step. */
-static int fault_fail(const struct apply_opts *o, const char *step, struct sb_err *err)
-{
-	char name[64];
-
-	snprintf(name, sizeof(name), "fail-after-%s", step);
-	if (!fault_point(o, name))
-		return 0;
-	return sb_err_set(err, EIO, "Fault injected after step '%s' (SLURMBOX_FAULT=%s)", step,
-	                  name);
-}
-
 struct job {
 	struct docker *d;
 	struct master_gate *gate;
@@ -172,7 +146,9 @@ static int node_create(struct job *j)
 			json_object_object_add(labels, k, json_object_new_string(eq + 1));
 		}
 	}
-	ret = docker_container_create(j->d, j->node->container, body, &j->id, &j->err);
+	ret = apply_fault_bad_key(j->o, j->node, body, &j->err);
+	if (ret == 0)
+		ret = docker_container_create(j->d, j->node->container, body, &j->id, &j->err);
 	json_object_put(body);
 	j->maybe = ret == -EINTR; /* the daemon may have made it all the same */
 	if (ret < 0)
@@ -196,11 +172,11 @@ static void *job_bring_up(void *arg)
 		if (j->ret < 0)
 			goto out;
 		id = j->id;
-		j->ret = fault_fail(j->o, "create", &j->err);
+		j->ret = apply_fault_fail(j->o, "create", &j->err);
 		if (j->ret < 0)
 			goto out;
 		/* test-only fault point: stop here until interrupted (bounded) */
-		if (fault_point(j->o, "stall-after-create")) {
+		if (apply_fault_point(j->o, "stall-after-create")) {
 			for (int i = 0; i < 600 && !docker_aborted(); i++)
 				usleep(100 * 1000);
 			j->ret = sb_err_set(&j->err, EINTR, "Interrupted after creating '%s'",
@@ -443,11 +419,11 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	cli_step_begin(&step, o->cli, "Network and volumes");
 	ret = network_ensure(d, plan, o, undo, err);
 	if (ret == 0)
-		ret = fault_fail(o, "network", err);
+		ret = apply_fault_fail(o, "network", err);
 	if (ret == 0)
 		ret = volumes_ensure(d, plan, o, undo, err);
 	if (ret == 0)
-		ret = fault_fail(o, "volumes", err);
+		ret = apply_fault_fail(o, "volumes", err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto fail;
@@ -493,7 +469,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 				apply_undo_push_maybe(undo, APPLY_UNDO_CONTAINER,
 				                      jobs[i].node->container, plan->cluster);
 		if (ret == 0)
-			ret = fault_fail(o, "start", err);
+			ret = apply_fault_fail(o, "start", err);
 		if (ret < 0) {
 			cli_step_fail(&step);
 			goto fail;
@@ -502,6 +478,16 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	}
 
 	if (!apply_node_here(o, master)) {
+		/* the master's host waits for Slurm; here, each node's daemon must start */
+		if (n_jobs) {
+			cli_step_begin(&step, o->cli, "Waiting for the Slurm daemons here");
+			ret = apply_wait_started(d, plan, o, err);
+			if (ret < 0) {
+				cli_step_fail(&step);
+				goto fail;
+			}
+			cli_step_end(&step, NULL);
+		}
 		ret = 0;
 		goto out;
 	}
@@ -509,7 +495,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	cli_step_begin(&step, o->cli, "Waiting for slurmctld on %s", master->name);
 	ret = apply_wait_controller(d, plan, o->timeout_sec, err);
 	if (ret == 0)
-		ret = fault_fail(o, "controller", err);
+		ret = apply_fault_fail(o, "controller", err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto fail;

@@ -70,6 +70,14 @@ struct apply_opts {
 	const char *fault;
 };
 
+/* Test-only fault points (apply_fault.c): $SLURMBOX_FAULT, or o->fault. */
+bool apply_fault_point(const struct apply_opts *o, const char *name);
+/* fail-after-STEP: fail as a real error would after that step. */
+int apply_fault_fail(const struct apply_opts *o, const char *step, struct sb_err *err);
+/* bad-key:NODE: that node's container body gets a key munged refuses. */
+int apply_fault_bad_key(const struct apply_opts *o, const struct compose_node *node,
+                        struct json_object *body, struct sb_err *err);
+
 /* Is this node applied here? */
 static inline bool apply_node_here(const struct apply_opts *o, const struct compose_node *n)
 {
@@ -106,6 +114,14 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
  */
 int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
                      const struct cli_ctx *cli, struct sb_err *err);
+
+/*
+ * A host without the master: wait until every node of this host that the plan
+ * has runs its Slurm daemon (the entrypoint's /run/slurmbox/daemon.pid),
+ * failing at once, with its logs, when one exits or restarts.
+ */
+int apply_wait_started(struct docker *d, const struct compose_plan *plan,
+                       const struct apply_opts *o, struct sb_err *err);
 
 /* Wait until slurmctld answers `scontrol ping`; fail fast if the master dies. */
 int apply_wait_controller(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,

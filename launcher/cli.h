@@ -143,7 +143,10 @@ int down_local(struct docker *d, const struct cli_ctx *ctx, const char *cluster,
                struct down_counts *counts, struct sb_err *err);
 void down_report(const char *where, const char *cluster, bool purge, const struct down_counts *c);
 
-/* ---- state directory: /var/lib/slurmbox/<cluster> as root, else $XDG_STATE_HOME/slurmbox/<cluster> ---- */
+/*
+ * ---- state directory: /var/lib/slurmbox/<cluster> as root, else
+ * $XDG_STATE_HOME/slurmbox/hosts/<host name>/<cluster> (one home shared by many hosts) ----
+ */
 
 /* Caller frees. $SLURMBOX_STATE_DIR overrides the parent directory. */
 char *cli_state_dir(const char *cluster);

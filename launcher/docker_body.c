@@ -50,11 +50,18 @@ static struct json_object *body_mounts(const struct compose_node *node)
 		const struct compose_mount *m = &node->mounts[i];
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(
-		    o, "Type", body_str(m->type == COMPOSE_MOUNT_VOLUME ? "volume" : "bind"));
-		json_object_object_add(o, "Source", body_str(m->source));
+		json_object_object_add(o, "Type", body_str(compose_mount_type_name(m->type)));
+		if (m->type != COMPOSE_MOUNT_TMPFS)
+			json_object_object_add(o, "Source", body_str(m->source));
 		json_object_object_add(o, "Target", body_str(m->target));
 		json_object_object_add(o, "ReadOnly", json_object_new_boolean(m->read_only));
+		if (m->type == COMPOSE_MOUNT_TMPFS) {
+			/* /etc/munge in memory, for the copy of the key munged reads */
+			struct json_object *t = json_object_new_object();
+			json_object_object_add(t, "SizeBytes", json_object_new_int64(1 << 20));
+			json_object_object_add(t, "Mode", json_object_new_int(0700));
+			json_object_object_add(o, "TmpfsOptions", t);
+		}
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -70,8 +77,9 @@ static struct json_object *body_mounts(const struct compose_node *node)
 /*
  * Least privilege that runs Slurm 22.05 here (images/NOTES.md): every
  * capability dropped but the five the daemons need, and no-new-privileges.
- *   CHOWN         the entrypoint chowns /home/$USER and /run/munge
- *   DAC_OVERRIDE  root looks into /etc/munge (0700 munge); slurmstepd opens users' files
+ *   CHOWN         the entrypoint chowns /home/$USER, /run/munge and munged's key copy
+ *   DAC_OVERRIDE  root reads the host's key (owned by whoever runs slurmbox) and
+ *                 looks into /etc/munge (0700 munge); slurmstepd opens users' files
  *   KILL          scancel signals the job's processes (another uid)
  *   SETGID/SETUID munged runs as munge; slurmstepd becomes the job's user
  * Never --privileged.

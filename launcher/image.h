@@ -16,10 +16,6 @@
 
 #include "docker.h"
 
-/* The munge user and group are pinned in the image, so the host key file can be owned by them. */
-#define IMAGE_MUNGE_UID 980
-#define IMAGE_MUNGE_GID 980
-
 struct image_set {
 	char base[128];
 	char master[128];

@@ -33,26 +33,51 @@ static void node_logs_show(struct docker *d, const char *container)
 		fprintf(stderr, "(no logs: %s)\n", err.msg);
 }
 
-/* Is the container still running? -ESRCH with logs shown if it has stopped. */
-static int node_alive(struct docker *d, const struct compose_node *node, struct sb_err *err)
+/*
+ * Is the container still up? A node whose entrypoint hits a fatal error
+ * exits (status 78) and its restart policy starts it again, over and over:
+ * so a node is dead when it is not running, when Docker is waiting to
+ * restart it, or when it restarted since the wait began (*restarts holds
+ * the count first seen; -1 before). -ESRCH, with its last log lines shown.
+ */
+static int node_alive(struct docker *d, const struct compose_node *node, long *restarts,
+                      struct sb_err *err)
 {
-	struct json_object *info = NULL, *state, *running, *code;
-	bool alive = true;
-	long exit_code = 0;
+	struct json_object *info = NULL, *state, *v;
+	bool running = true, restarting = false;
+	long exit_code = 0, count = 0;
 	int ret;
 
 	ret = docker_container_inspect(d, node->container, &info, err);
 	if (ret < 0)
 		return sb_err_wrap(err, "Node '%s'", node->name);
-	if (json_object_object_get_ex(info, "State", &state) &&
-	    json_object_object_get_ex(state, "Running", &running))
-		alive = json_object_get_boolean(running);
-	if (!alive && json_object_object_get_ex(state, "ExitCode", &code))
-		exit_code = json_object_get_int(code);
+	if (json_object_object_get_ex(info, "RestartCount", &v))
+		count = json_object_get_int(v);
+	if (json_object_object_get_ex(info, "State", &state)) {
+		if (json_object_object_get_ex(state, "Running", &v))
+			running = json_object_get_boolean(v);
+		if (json_object_object_get_ex(state, "Restarting", &v))
+			restarting = json_object_get_boolean(v);
+		if (json_object_object_get_ex(state, "ExitCode", &v))
+			exit_code = json_object_get_int(v);
+	}
 	json_object_put(info);
-	if (alive)
+	if (*restarts < 0)
+		*restarts = count;
+	if (running && !restarting && count <= *restarts)
 		return 0;
 	node_logs_show(d, node->container);
+	if (restarting || count > *restarts) {
+		char status[32] = "";
+
+		if (exit_code)
+			snprintf(status, sizeof(status), " with status %ld", exit_code);
+		return sb_err_set(err, ESRCH,
+		                  "Node '%s' failed to start: it exited%s and Docker keeps "
+		                  "restarting it (%ld restart%s so far); its last log lines are "
+		                  "above",
+		                  node->name, status, count, count == 1 ? "" : "s");
+	}
 	return sb_err_set(err, ESRCH,
 	                  "Node '%s' stopped (exit code %ld) before it was ready; its last log "
 	                  "lines are above (`slurmbox logs %s` shows more while it exists)",
@@ -66,8 +91,12 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
 	const char *argv[] = {"scontrol", "ping", NULL};
 	double deadline = cli_now() + timeout_sec;
 	double next_check = cli_now() + 1.0;
+	long restarts = -1;
 	int ret;
 
+	ret = node_alive(d, master, &restarts, err);
+	if (ret < 0)
+		return ret;
 	for (;;) {
 		_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
 		int status = -1;
@@ -79,7 +108,7 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
 		if (ret == 0 && status == 0 && out.data && strstr(out.data, "is UP"))
 			return 0;
 		if (cli_now() >= next_check || ret < 0) {
-			ret = node_alive(d, master, err);
+			ret = node_alive(d, master, &restarts, err);
 			if (ret < 0)
 				return ret;
 			next_check = cli_now() + 1.0;
@@ -116,9 +145,12 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 	const char *argv[] = {CLI_SINFO_ARGV, NULL};
 	double deadline = cli_now() + timeout_sec;
 	double next_check = cli_now() + 1.0;
+	_cleanup_free_ long *restarts = xcalloc(plan->n_nodes, sizeof(*restarts));
 	struct cli_step step;
 	int ret;
 
+	for (size_t i = 0; i < plan->n_nodes; i++)
+		restarts[i] = -1;
 	cli_step_begin(&step, cli, "Waiting for %zu node%s to be idle", plan->n_nodes - 1,
 	               plan->n_nodes == 2 ? "" : "s");
 	for (;;) {
@@ -153,8 +185,12 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 			return 0;
 		}
 		if (cli_now() >= next_check) {
+			/* the master's engine sees its own host's nodes; each other
+			 * host's apply watched its own (apply_wait_started) */
 			for (size_t i = 0; i < plan->n_nodes; i++) {
-				ret = node_alive(d, &plan->nodes[i], err);
+				if (plan->nodes[i].host != plan->nodes[0].host)
+					continue;
+				ret = node_alive(d, &plan->nodes[i], &restarts[i], err);
 				if (ret < 0) {
 					cli_step_fail(&step);
 					return ret;
@@ -182,4 +218,49 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 		}
 		sleep_ms(POLL_MS);
 	}
+}
+
+int apply_wait_started(struct docker *d, const struct compose_plan *plan,
+                       const struct apply_opts *o, struct sb_err *err)
+{
+	const char *argv[] = {"test", "-e", "/run/slurmbox/daemon.pid", NULL};
+	double deadline = cli_now() + o->timeout_sec;
+	_cleanup_free_ long *restarts = xcalloc(plan->n_nodes, sizeof(*restarts));
+	_cleanup_free_ bool *started = xcalloc(plan->n_nodes, sizeof(*started));
+	size_t n_left = 0;
+	int ret;
+
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		restarts[i] = -1;
+		started[i] = !apply_node_here(o, &plan->nodes[i]);
+		n_left += started[i] ? 0 : 1;
+	}
+	while (n_left) {
+		if (docker_aborted())
+			return sb_err_set(err, EINTR, "Interrupted while the nodes start");
+		for (size_t i = 0; i < plan->n_nodes; i++) {
+			int status = -1;
+
+			if (started[i])
+				continue;
+			ret = node_alive(d, &plan->nodes[i], &restarts[i], err);
+			if (ret < 0)
+				return ret;
+			ret = apply_master_run(d, plan->nodes[i].container, argv, NULL, &status,
+			                       EXEC_MS, err);
+			if (ret == 0 && status == 0) {
+				started[i] = true;
+				n_left--;
+			}
+		}
+		if (n_left && cli_now() >= deadline)
+			return sb_err_set(
+			    err, ETIMEDOUT,
+			    "Timed out after %u s waiting for %zu node%s here to start "
+			    "their Slurm daemon; raise the limit with --timeout",
+			    o->timeout_sec, n_left, n_left == 1 ? "" : "s");
+		if (n_left)
+			sleep_ms(POLL_MS * 2);
+	}
+	return 0;
 }

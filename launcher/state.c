@@ -4,12 +4,12 @@
  *
  * The key is the root of trust of the whole cluster: anyone holding it can
  * mint credentials for any uid. It is made here from the kernel's CSPRNG,
- * written 0400 into a 0700 directory, owned by the image's pinned munge uid
- * (so munged accepts the bind-mounted file as is), and never printed, put in
- * an env var, an argument or an image.
+ * written 0400 into a 0700 directory, owned by whoever runs slurmbox (root,
+ * or a user in the docker group), and never printed, put in an env var, an
+ * argument or an image. Each container's entrypoint installs its own copy
+ * for munged, owned by munge, in memory (compose/plan.c).
  */
 #include "cli.h"
-#include "image.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -24,16 +24,25 @@ char *cli_state_dir(const char *cluster)
 {
 	const char *base = getenv("SLURMBOX_STATE_DIR");
 	const char *xdg, *home;
+	char host[HOST_NAME_MAX + 1];
 
 	if (base && *base)
 		return xasprintf("%s/%s", base, cluster);
 	if (geteuid() == 0)
 		return xasprintf("/var/lib/slurmbox/%s", cluster);
+	/*
+	 * A user's home is often one NFS share across the lab's machines: each
+	 * host keeps its part (its key copy, its locks) under its own name.
+	 */
+	if (gethostname(host, sizeof(host)) < 0 || !*host)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
 	xdg = getenv("XDG_STATE_HOME");
 	if (xdg && *xdg == '/')
-		return xasprintf("%s/slurmbox/%s", xdg, cluster);
+		return xasprintf("%s/slurmbox/hosts/%s/%s", xdg, host, cluster);
 	home = getenv("HOME");
-	return xasprintf("%s/.local/state/slurmbox/%s", home && *home ? home : "/tmp", cluster);
+	return xasprintf("%s/.local/state/slurmbox/hosts/%s/%s", home && *home ? home : "/tmp",
+	                 host, cluster);
 }
 
 /* mkdir -p with `mode` for the last component, 0755 for parents that are missing. */
@@ -80,12 +89,12 @@ static int key_check(const char *path, int fd, struct sb_err *err)
 		                  "Munge key '%s' is only %lld bytes (munge needs at least 32); "
 		                  "remove it with `slurmbox down --purge`",
 		                  path, (long long)st.st_size);
-	if (geteuid() == 0 && (st.st_uid != IMAGE_MUNGE_UID || st.st_gid != IMAGE_MUNGE_GID))
-		return sb_err_set(err, EPERM,
-		                  "Munge key '%s' is owned by %u:%u, not by the image's munge user "
-		                  "%u:%u: chown %u:%u '%s'",
-		                  path, (unsigned)st.st_uid, (unsigned)st.st_gid, IMAGE_MUNGE_UID,
-		                  IMAGE_MUNGE_GID, IMAGE_MUNGE_UID, IMAGE_MUNGE_GID, path);
+	if (st.st_uid != geteuid())
+		return sb_err_set(
+		    err, EPERM,
+		    "Munge key '%s' is owned by uid %u, not by you (uid %u), who runs "
+		    "slurmbox: chown %u '%s'",
+		    path, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), path);
 	return 0;
 }
 
@@ -122,12 +131,6 @@ static int key_create(const char *path, struct sb_err *err)
 		off += (size_t)n;
 	}
 	explicit_bzero(key, sizeof(key));
-	if (geteuid() == 0 && fchown(fd, IMAGE_MUNGE_UID, IMAGE_MUNGE_GID) < 0) {
-		int e = errno;
-		unlink(path);
-		return sb_err_set(err, e, "Setting the owner of munge key '%s': %s", path,
-		                  strerror(e));
-	}
 	if (fsync(fd) < 0) {
 		int e = errno;
 		unlink(path);
@@ -239,11 +242,6 @@ int cli_key_write(const char *cluster, const unsigned char *key, size_t len, str
 			goto fail;
 		}
 		off += (size_t)n;
-	}
-	if (geteuid() == 0 && fchown(fd, IMAGE_MUNGE_UID, IMAGE_MUNGE_GID) < 0) {
-		ret = sb_err_set(err, errno, "Setting the owner of munge key '%s': %s", tmp,
-		                 strerror(errno));
-		goto fail;
 	}
 	if (fsync(fd) < 0 || rename(tmp, p) < 0) {
 		ret = sb_err_set(err, errno, "Writing munge key '%s': %s", p, strerror(errno));

@@ -9,12 +9,18 @@
 #   SLURMBOX_GID   its gid (default: the uid)
 # Files put in place by the launcher before start:
 #   /etc/slurm/slurm.conf, /etc/slurm/cgroup.conf   (archive upload)
-#   /etc/munge/munge.key                            (read-only bind, 0400, uid 980)
+#   /etc/slurmbox/munge.key                         (read-only bind of the host's
+#                                                    key, owned by whoever runs slurmbox)
+#   /etc/munge                                      (a tmpfs: munged's copy of the key)
+#
+# A node that cannot start exits with status 78 (EX_CONFIG) after a line
+# "slurmbox-entrypoint: fatal: ..." (`slurmbox up` stops waiting at once and
+# shows it); the restart policy starts it again, which fails the same way.
 set -eu
 
 die() {
-	echo "slurmbox-entrypoint: $*" >&2
-	exit 1
+	echo "slurmbox-entrypoint: fatal: $*" >&2
+	exit 78
 }
 
 role=${SLURMBOX_ROLE:-}
@@ -36,9 +42,8 @@ esac
 
 [ -f /etc/slurm/slurm.conf ] ||
 	die "/etc/slurm/slurm.conf is missing: the launcher must copy it into the container before starting it"
-# /etc/munge is 0700 munge: root sees into it only with CAP_DAC_OVERRIDE.
-[ -f /etc/munge/munge.key ] ||
-	die "/etc/munge/munge.key is missing or unreachable: bind-mount the cluster key there (read-only, mode 0400, owned by uid 980) and keep CAP_DAC_OVERRIDE"
+[ -f /etc/slurmbox/munge.key ] ||
+	die "/etc/slurmbox/munge.key is missing: the launcher bind-mounts the cluster's key there"
 
 # Appending is ~15x faster than useradd and needs no lock files; the
 # lookups keep a restarted container's files unchanged.
@@ -56,12 +61,26 @@ if mkdir -m 0755 "/home/$user" 2>/dev/null; then
 	chown "$uid:$gid" "/home/$user"
 fi
 
-# munged checks the key's owner against its euid, so it runs as munge.
-# It returns once its socket accepts requests.
+# munged wants its key owned by its own euid, 0400, in a directory only it
+# can enter; the host's file is owned by whoever runs slurmbox. So root (with
+# CAP_DAC_OVERRIDE and CAP_CHOWN) installs a copy into /etc/munge, a tmpfs:
+# in memory only, gone when the container stops, made again at each start.
+cp /etc/slurmbox/munge.key /etc/munge/munge.key ||
+	die "cannot read the cluster's munge key /etc/slurmbox/munge.key (the container needs CAP_DAC_OVERRIDE)"
+# (modes first: root has no CAP_FOWNER for files it no longer owns)
+chmod 0400 /etc/munge/munge.key
+chmod 0700 /etc/munge
+chown munge:munge /etc/munge /etc/munge/munge.key
+# munged runs as munge and returns once its socket accepts requests.
 mkdir -p /run/munge
 chown munge:munge /run/munge
 setpriv --reuid=munge --regid=munge --init-groups munged ||
-	die "munged failed to start (see its message above): the key must be a regular file owned by uid 980, mode 0400 or 0600, at least 32 bytes"
+	die "munged refused the cluster's munge key (see its message above); it needs a regular file of at least 32 bytes"
+
+# The daemon's pid file says it started (`slurmbox up` on a host without
+# the master waits for it): an old one from before a restart does not count.
+mkdir -p /run/slurmbox
+rm -f /run/slurmbox/daemon.pid
 
 # A slurmd that starts before slurmctld listens backs off its registration
 # for seconds, so a worker's slurmd starts once the controller answers. The

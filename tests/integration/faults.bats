@@ -35,10 +35,9 @@ nothing_labelled() {
 	[ -z "$(labelled container)$(labelled network)$(labelled volume)" ]
 }
 
-key_make() { # a good key where slurmbox keeps it: 1024 bytes, 0400, munge's uid
+key_make() { # a good key where slurmbox keeps it: 1024 bytes, 0400, owned by us (root)
 	mkdir -p -m 0700 "$STATE"
 	head -c 1024 /dev/urandom >"$STATE/munge.key"
-	chown 980:980 "$STATE/munge.key"
 	chmod 0400 "$STATE/munge.key"
 }
 
@@ -61,13 +60,13 @@ job_state() { as_user squeue -h -j "$1" -o %T; }
 	nothing_labelled
 	chmod 0400 "$k"
 
-	chown 0:0 "$k"
+	chown 980:980 "$k"
 	run "$SB" up
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"owned by 0:0, not by the image's munge user 980:980"* ]]
+	[[ "$output" == *"owned by uid 980, not by you (uid 0), who runs slurmbox: chown 0"* ]]
 	nothing_labelled
-	chown 980:980 "$k"
+	chown 0:0 "$k"
 
 	rm "$k"
 	ln -s "$STATE/good" "$k"
@@ -79,7 +78,6 @@ job_state() { as_user squeue -h -j "$1" -o %T; }
 	rm "$k"
 
 	head -c 16 /dev/urandom >"$k"
-	chown 980:980 "$k"
 	chmod 0400 "$k"
 	run "$SB" up
 	echo "$output"
@@ -132,6 +130,25 @@ job_state() { as_user squeue -h -j "$1" -o %T; }
 	[ ! -e "$STATE" ]
 }
 
+@test "a node that cannot start (munged refuses its key) fails up within 15 s with its message; nothing is left" {
+	rm -rf "$STATE"
+	start=$SECONDS
+	# test-only fault point: worker-2 gets a 16-byte key (munged needs 32)
+	run env SLURMBOX_FAULT=bad-key:worker-2 "$SB" up
+	took=$((SECONDS - start))
+	echo "$output"
+	echo "took $took s"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"slurmbox-entrypoint: fatal: munged refused the cluster's munge key"* ]]
+	# (the status is 78 when seen between two restarts; a node seen running again says only "exited")
+	[[ "$output" == *"Node 'worker-2' failed to start: it exited"*" and Docker keeps restarting it"* ]]
+	# the readiness timeout is 180 s: up stopped waiting as soon as the node died
+	[ "$took" -lt 15 ]
+	nothing_labelled
+	[ ! -e "$STATE" ]
+	key_make
+}
+
 @test "case 16: after SIGINT the lock is released: the next up works" {
 	SLURMBOX_FAULT=stall-after-create "$SB" up >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
@@ -154,7 +171,7 @@ job_state() { as_user squeue -h -j "$1" -o %T; }
 
 @test "case 33: no key bytes in inspect, image history or layers, /proc cmdline or environ, logs, or slurmbox's output" {
 	key=$STATE/munge.key
-	[ "$(stat -c '%a %u %g' "$key")" = "400 980 980" ]
+	[ "$(stat -c '%a %u' "$key")" = "400 0" ]
 	[ "$(stat -c %a "$STATE")" = 700 ]
 	d=$BATS_TEST_TMPDIR
 	cs=$(labelled container)
@@ -162,7 +179,7 @@ job_state() { as_user squeue -h -j "$1" -o %T; }
 	run "$KEYSCAN" "$key" "$key"
 	[ "$status" -eq 1 ]
 	for c in $cs; do
-		docker inspect "$c" | jq -e '.[0].Mounts[] | select(.Destination=="/etc/munge/munge.key") | .RW == false'
+		docker inspect "$c" | jq -e '.[0].Mounts[] | select(.Destination=="/etc/slurmbox/munge.key") | .RW == false'
 		docker exec -u root "$c" sh -c 'cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null; true' >"$d/proc-$c"
 		docker logs "$c" >"$d/logs-$c" 2>&1
 	done
@@ -180,6 +197,12 @@ job_state() { as_user squeue -h -j "$1" -o %T; }
 	docker save $images >"$d/images.tar"
 	[ "$(stat -c %s "$d/images.tar")" -gt 100000000 ]
 	run "$KEYSCAN" "$key" "$d/images.tar"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# a node's own file system: munged's copy of the key is in memory (a tmpfs), not in it
+	docker export sbfaults-worker-1 >"$d/worker-1.tar"
+	[ "$(stat -c %s "$d/worker-1.tar")" -gt 100000000 ]
+	run "$KEYSCAN" "$key" "$d/worker-1.tar"
 	echo "$output"
 	[ "$status" -eq 0 ]
 }

@@ -158,11 +158,17 @@ teardown_file() {
 	[ "$(stat -c %a "$key")" = 400 ]
 	[ "$(stat -c %a /var/lib/slurmbox/sbtest)" = 700 ]
 	[ "$(stat -c %s "$key")" -eq 1024 ]
-	docker inspect sbtest-master | jq -e '.[0].Mounts[] | select(.Destination=="/etc/munge/munge.key") | .RW == false'
+	docker inspect sbtest-master | jq -e '.[0].Mounts[] | select(.Destination=="/etc/slurmbox/munge.key") | .RW == false'
 	hex=$(od -An -tx1 -N16 "$key" | tr -d ' \n')
 	! docker inspect sbtest-master sbtest-worker-1 | od -An -tx1 | tr -d ' \n' | grep -q "$hex" || false
 	run --separate-stderr "$SB" exec master sh -c 'munge -n | unmunge'
 	[ "$status" -eq 0 ]
+	# munged's copy: owned by munge, 0400, in /etc/munge, a tmpfs (memory only)
+	for c in sbtest-master sbtest-worker-1; do
+		[ "$(docker exec -u root "$c" stat -c '%a %U' /etc/munge/munge.key)" = "400 munge" ]
+		[ "$(docker exec "$c" awk '$2 == "/etc/munge" { print $3 }' /proc/mounts)" = tmpfs ]
+		docker exec -u root "$c" cmp /etc/slurmbox/munge.key /etc/munge/munge.key
+	done
 	[ "$(docker inspect -f '{{.HostConfig.Privileged}}' sbtest-worker-1)" = false ]
 }
 

@@ -65,20 +65,21 @@ static void test_single_host_mounts(void)
 
 	if (!plan)
 		return;
-	CHECK_INT(plan->nodes[0].n_mounts, 3);
-	check_mount(&plan->nodes[0].mounts[0], COMPOSE_MOUNT_BIND,
-	            "/var/lib/slurmbox/slurmbox/munge.key", "/etc/munge/munge.key", true);
-	check_mount(&plan->nodes[0].mounts[1], COMPOSE_MOUNT_VOLUME, "slurmbox-home", "/home",
-	            false);
-	check_mount(&plan->nodes[0].mounts[2], COMPOSE_MOUNT_VOLUME, "slurmbox-state",
-	            "/var/spool/slurmctld", false);
-	for (size_t i = 1; i < plan->n_nodes; i++) {
-		CHECK_INT(plan->nodes[i].n_mounts, 2);
+	CHECK_INT(plan->nodes[0].n_mounts, 4);
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		/* the host's key, read-only, and munged's directory in memory */
 		check_mount(&plan->nodes[i].mounts[0], COMPOSE_MOUNT_BIND,
-		            "/var/lib/slurmbox/slurmbox/munge.key", "/etc/munge/munge.key", true);
-		check_mount(&plan->nodes[i].mounts[1], COMPOSE_MOUNT_VOLUME, "slurmbox-home",
+		            "/var/lib/slurmbox/slurmbox/munge.key", "/etc/slurmbox/munge.key",
+		            true);
+		check_mount(&plan->nodes[i].mounts[1], COMPOSE_MOUNT_TMPFS, "tmpfs", "/etc/munge",
+		            false);
+		check_mount(&plan->nodes[i].mounts[2], COMPOSE_MOUNT_VOLUME, "slurmbox-home",
 		            "/home", false);
+		if (i > 0)
+			CHECK_INT(plan->nodes[i].n_mounts, 3);
 	}
+	check_mount(&plan->nodes[0].mounts[3], COMPOSE_MOUNT_VOLUME, "slurmbox-state",
+	            "/var/spool/slurmctld", false);
 
 	CHECK_INT(plan->n_volumes, 2);
 	CHECK_STR(plan->volumes[0].name, "slurmbox-home");
@@ -219,8 +220,8 @@ static void test_three_hosts(void)
 	CHECK_INT(plan->n_volumes, 1);
 	CHECK_STR(plan->volumes[0].name, "lab-state");
 	CHECK_INT(plan->volumes[0].host, 0);
-	check_mount(&plan->nodes[5].mounts[1], COMPOSE_MOUNT_BIND, "/srv/lab-home", "/home", false);
-	CHECK_INT(plan->nodes[5].n_mounts, 2);
+	check_mount(&plan->nodes[5].mounts[2], COMPOSE_MOUNT_BIND, "/srv/lab-home", "/home", false);
+	CHECK_INT(plan->nodes[5].n_mounts, 3);
 
 	CHECK_INT(plan->n_extra_hosts, 7);
 	CHECK_STR(plan->extra_hosts[6], "worker-6:192.168.10.56");
@@ -245,7 +246,7 @@ static void test_three_hosts_home_volumes(void)
 	}
 	CHECK_STR(plan->volumes[3].name, "lab-state");
 	CHECK_INT(plan->volumes[3].host, 0);
-	check_mount(&plan->nodes[6].mounts[1], COMPOSE_MOUNT_VOLUME, "lab-home", "/home", false);
+	check_mount(&plan->nodes[6].mounts[2], COMPOSE_MOUNT_VOLUME, "lab-home", "/home", false);
 	compose_plan_free(plan);
 }
 

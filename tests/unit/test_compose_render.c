@@ -36,7 +36,7 @@ static void test_slurm_conf_single(void)
 	CHECK(!strstr(text, "NodeName=master"));
 	CHECK(text[strlen(text) - 1] == '\n');
 	/* The StateSaveLocation is where the master's state volume is mounted. */
-	CHECK_STR(plan->nodes[0].mounts[2].target, "/var/spool/slurmctld");
+	CHECK_STR(plan->nodes[0].mounts[3].target, "/var/spool/slurmctld");
 }
 
 /* Every line is a comment or one Key=Value setting (the node lines hold several). */
@@ -144,7 +144,8 @@ static void test_plan_text_single(void)
 	CHECK_GOLDEN("compose/plan.txt", text);
 	CHECK_CONTAINS(text, "alice (1000:1000)");
 	CHECK_CONTAINS(text, "slurmbox-net (bridge, subnet 10.213.0.0/24, gateway 10.213.0.1)");
-	CHECK_CONTAINS(text, "/var/lib/slurmbox/slurmbox/munge.key -> /etc/munge/munge.key (ro)");
+	CHECK_CONTAINS(text,
+	               "/var/lib/slurmbox/slurmbox/munge.key -> /etc/slurmbox/munge.key (ro)");
 	CHECK_CONTAINS(text, "--- /etc/slurm/slurm.conf ---\n# slurm.conf for slurmbox");
 	CHECK_CONTAINS(text, "--- /etc/slurm/cgroup.conf ---\n# cgroup.conf");
 	CHECK_CONTAINS(text, plan->config_hash);

@@ -13,12 +13,14 @@ static char *master_env[] = {"SLURMBOX_CLUSTER=demo", "SLURMBOX_NODE=master",
 static char *worker_env[] = {"SLURMBOX_CLUSTER=demo", "SLURMBOX_NODE=worker-1",
                              "SLURMBOX_ROLE=worker", "SLURMBOX_USER=alice"};
 static struct compose_mount master_mounts[] = {
-    {COMPOSE_MOUNT_BIND, "/var/lib/slurmbox/demo/munge.key", "/etc/munge/munge.key", true},
+    {COMPOSE_MOUNT_BIND, "/var/lib/slurmbox/demo/munge.key", "/etc/slurmbox/munge.key", true},
+    {COMPOSE_MOUNT_TMPFS, "tmpfs", "/etc/munge", false},
     {COMPOSE_MOUNT_VOLUME, "demo-home", "/home", false},
     {COMPOSE_MOUNT_VOLUME, "demo-state", "/var/spool/slurmctld", false},
 };
 static struct compose_mount worker_mounts[] = {
-    {COMPOSE_MOUNT_BIND, "/var/lib/slurmbox/demo/munge.key", "/etc/munge/munge.key", true},
+    {COMPOSE_MOUNT_BIND, "/var/lib/slurmbox/demo/munge.key", "/etc/slurmbox/munge.key", true},
+    {COMPOSE_MOUNT_TMPFS, "tmpfs", "/etc/munge", false},
     {COMPOSE_MOUNT_BIND, "/srv/home", "/home", false},
 };
 static struct compose_node nodes[] = {
