@@ -151,6 +151,19 @@ static struct json_object *facts_docker(const char *cluster, char **images, size
 	return o;
 }
 
+/* May this process change the host's links (CAP_NET_ADMIN, effective)? */
+static bool facts_net_admin(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long eff = 0;
+	char line[256];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	return eff & (1ULL << 12); /* CAP_NET_ADMIN */
+}
+
 static struct json_object *facts_uplink(const char *parent)
 {
 	struct json_object *o = json_object_new_object();
@@ -212,6 +225,7 @@ static int agent_facts(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	json_object_object_add(o, "arch", json_object_new_string(u.machine));
 	json_object_object_add(o, "hostname", json_object_new_string(u.nodename));
 	json_object_object_add(o, "euid", json_object_new_int((int)geteuid()));
+	json_object_object_add(o, "net_admin", json_object_new_boolean(facts_net_admin()));
 	json_object_object_add(o, "time", json_object_new_int64((int64_t)time(NULL)));
 	json_object_object_add(o, "docker", facts_docker(ctx->cluster, images, n_images, &cluster));
 	json_object_object_add(o, "uplink", facts_uplink(parent));

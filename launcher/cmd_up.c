@@ -57,6 +57,8 @@ static const char up_usage[] =
     "      --gateway IP       The LAN's router (default: the default route's)\n"
     "      --ip-range CIDR    Take the nodes' addresses from here (all must be free);\n"
     "                         default: free addresses from the top of the subnet\n"
+    "      --no-shim          Go on where the ssh user may not make the shim (needs\n"
+    "                         CAP_NET_ADMIN): that host then cannot reach its own nodes\n"
     "      --dry-run          Print the plan (nodes, IPs, mounts, slurm.conf); change nothing\n"
     "  -h, --help             This help\n";
 
@@ -96,6 +98,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 		OPT_GATEWAY,
 		OPT_RANGE,
 		OPT_RECREATE,
+		OPT_NO_SHIM,
 	};
 	static const struct option opts[] = {
 	    {"name", required_argument, NULL, 'n'},
@@ -115,6 +118,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 	    {"gateway", required_argument, NULL, OPT_GATEWAY},
 	    {"ip-range", required_argument, NULL, OPT_RANGE},
 	    {"recreate", no_argument, NULL, OPT_RECREATE},
+	    {"no-shim", no_argument, NULL, OPT_NO_SHIM},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -188,6 +192,9 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 			break;
 		case OPT_RECREATE:
 			o->recreate = true;
+			break;
+		case OPT_NO_SHIM:
+			o->m.no_shim = true;
 			break;
 		case 'h':
 			fputs(up_usage, stdout);

@@ -218,7 +218,36 @@ static void lan_networks_check(const struct multi_host *h, struct json_object *d
 	}
 }
 
-static int preflight(struct multi_host *hosts, size_t n, const char *cluster,
+/*
+ * The shim (the host's own link to its nodes on the LAN) is a netlink change
+ * that needs CAP_NET_ADMIN: an ssh user in the docker group has not got it.
+ * Said before anything is made, once per host new to the cluster; with
+ * --no-shim the consequence is printed and up goes on.
+ */
+static void shim_check(const struct multi_host *h, const char *cluster, bool no_shim,
+                       struct sb_buf *problems)
+{
+	struct json_object *v, *nodes;
+
+	/* a host that has nodes of the cluster already got past this once */
+	if (!json_object_object_get_ex(h->facts, "net_admin", &v) || json_object_get_boolean(v) ||
+	    (json_object_object_get_ex(h->facts, "cluster", &v) &&
+	     json_object_object_get_ex(v, "nodes", &nodes) && json_object_array_length(nodes)))
+		return;
+	if (no_shim)
+		cli_warn("--no-shim: %s cannot reach its own nodes of cluster '%s' (no shim there; "
+		         "the other hosts and the nodes reach them as usual)",
+		         h->dest, cluster);
+	else
+		sb_buf_printf(problems,
+		              "  %s: the shim (this host's own link to its nodes on the LAN) needs "
+		              "CAP_NET_ADMIN, which uid %d there has not got: run slurmbox there "
+		              "as root (ssh root@HOST), or give --no-shim to go on without it "
+		              "(then %s cannot reach its own nodes; the others can)\n",
+		              h->dest, (int)jint(h->facts, "euid"), h->dest);
+}
+
+static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bool no_shim,
                      struct sb_buf *problems)
 {
 	time_t now = time(NULL);
@@ -247,6 +276,7 @@ static int preflight(struct multi_host *hosts, size_t n, const char *cluster,
 		}
 		h->ifname = cli_json_str(up, "ifname");
 		lan_networks_check(h, dk, cluster, problems);
+		shim_check(h, cluster, no_shim, problems);
 		compose_ipv4_parse("addr", cli_json_str(up, "addr"), &h->addr, &e);
 		if (cli_json_str(up, "gateway"))
 			compose_ipv4_parse("gateway", cli_json_str(up, "gateway"), &h->gateway, &e);
@@ -443,11 +473,12 @@ void multi_token(char out[17])
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, struct sb_err *err)
+int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, bool no_shim,
+                    struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf problems = SB_BUF_INIT;
 
-	if (preflight(hosts, n, cluster, &problems) == 0)
+	if (preflight(hosts, n, cluster, no_shim, &problems) == 0)
 		return 0;
 	return sb_err_set(err, EIO,
 	                  "Preflight found problems; nothing was changed on any host:\n%s",

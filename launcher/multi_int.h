@@ -32,9 +32,11 @@ int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, 
 /*
  * Every problem of every host at once (exit 1, nothing changed): unreachable,
  * no Docker, no uplink, not one LAN, one machine twice, clocks apart, another
- * cluster's (or a foreign) macvlan network on a host's parent.
+ * cluster's (or a foreign) macvlan network on a host's parent, a host where
+ * the shim cannot be made (no CAP_NET_ADMIN) unless no_shim.
  */
-int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, struct sb_err *err);
+int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, bool no_shim,
+                    struct sb_err *err);
 /*
  * `need` free addresses: from --ip-range (all must be free) or the top of the
  * subnet (busy ones skipped). `ours` are the cluster's own (they answer): skipped.

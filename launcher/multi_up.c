@@ -416,7 +416,7 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 
 	cli_step_begin(&step, ctx, "Facts from %zu host%s", n, n == 1 ? "" : "s");
 	multi_facts_gather(hosts, n, ctx->cluster, o->parent, &im);
-	ret = multi_preflight(hosts, n, ctx->cluster, err);
+	ret = multi_preflight(hosts, n, ctx->cluster, o->no_shim, err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto out;
