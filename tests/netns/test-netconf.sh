@@ -246,6 +246,15 @@ run probe eth0 10.77.0.2 500
 check "probe: the host's own address is in use" eq probe "$out" "in_use mac=$(mac_of "$H" eth0)"
 run probe eth9 10.77.0.5 100
 check "probe: a missing interface is an error" err_has "no interface 'eth9'"
+# A user in the docker group (no CAP_NET_ADMIN) cannot drop the old entry the
+# probes above left: the probe goes on and the kernel's fresh answer counts.
+ip -n "$H" neigh show 10.77.0.5 dev eth0 | grep -q lladdr
+out=$(ip netns exec "$H" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$driver" probe eth0 10.77.0.5 2000 2>"$tmp/err")
+rc=$?
+err=$(cat "$tmp/err")
+check "probe: without CAP_NET_ADMIN, a known neighbour is still probed (in use)" \
+	eq probe "$out" "in_use mac=$(mac_of "$L" lan0)"
 
 # ---- shim ----
 if ! ip -n "$H" link add ct0 link eth0 type macvlan mode bridge ||
