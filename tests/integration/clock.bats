@@ -31,12 +31,24 @@ teardown() {
 	"$LAB" clock "$B" off >/dev/null 2>&1 || true
 }
 
-nothing_on() { # nothing_on HOST: no object of sbclock there
-	local h=$1
-	[ -z "$(ssh "$h" docker ps -aq --filter label=io.slurmbox.cluster=sbclock)" ]
-	[ -z "$(ssh "$h" docker network ls -q --filter label=io.slurmbox.cluster=sbclock)" ]
-	[ -z "$(ssh "$h" docker volume ls -q --filter label=io.slurmbox.cluster=sbclock)" ]
-	ssh "$h" test ! -e /var/lib/slurmbox/sbclock
+teardown_file() {
+	"$SB" down --purge >/dev/null 2>&1 || true
+}
+
+# nothing_on HOST...: no trace of sbclock on these hosts (labelled objects,
+# a shim, the key copy) nor on the control machine (record, key, lock file)
+nothing_on() {
+	local h
+	for h in "$@"; do
+		[ -z "$(ssh "$h" docker ps -aq --filter label=io.slurmbox.cluster=sbclock)" ]
+		[ -z "$(ssh "$h" docker network ls -q --filter label=io.slurmbox.cluster=sbclock)" ]
+		[ -z "$(ssh "$h" docker volume ls -q --filter label=io.slurmbox.cluster=sbclock)" ]
+		! ssh "$h" ip -o link show | grep -q ' sb-' || false
+		ssh "$h" test ! -e /var/lib/slurmbox/sbclock
+	done
+	[ ! -e "$HOME/.local/state/slurmbox/sbclock.json" ]
+	[ ! -e /var/lib/slurmbox/sbclock ]
+	[ ! -e /var/lib/slurmbox/.sbclock.control.lock ]
 }
 
 @test "case 28: a host 120 s ahead is refused by the preflight; nothing is created; in step again it passes" {
@@ -50,9 +62,17 @@ nothing_on() { # nothing_on HOST: no object of sbclock there
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"Preflight found problems; nothing was changed on any host"* ]]
 	[[ "$output" =~ "the hosts' clocks differ by 1"[12][0-9]" s (more than 60 s)" ]]
-	nothing_on "$A"
-	nothing_on "$B"
-	[ ! -e "$HOME/.local/state/slurmbox/sbclock.json" ]
+	nothing_on "$A" "$B"
+
+	# not only the plan: a real up is refused the same way, before anything
+	# is made on any host or on this machine (no key, no record, no image)
+	run "$SB" up --hosts "$A,$B"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Preflight found problems; nothing was changed on any host"* ]]
+	[[ "$output" =~ "the hosts' clocks differ by 1"[12][0-9]" s (more than 60 s)" ]]
+	[[ "$output" != *"Building the images"* && "$output" != *"Streaming the images"* ]]
+	nothing_on "$A" "$B"
 
 	"$LAB" clock "$B" off
 	# slurmbox's ssh connections of the first run (ControlPersist) still see
