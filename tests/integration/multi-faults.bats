@@ -73,7 +73,7 @@ nothing_on() { # nothing_on HOST...: no trace of the cluster there
 }
 
 no_agent_runs() { # no `agent apply` of this cluster runs anywhere (the hosts share /proc)
-	! pgrep -f -- '--name sbfault agent (apply|wait)' >/dev/null
+	! pgrep -f -- '--name sbfault agent (apply|wait)' >/dev/null || false
 }
 
 # until SECONDS CMD...: CMD succeeds within SECONDS (polled every 0.2 s)
@@ -138,7 +138,7 @@ containers_on() { [ "$(on "$1" docker ps -aq --filter label=io.slurmbox.cluster=
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"nothing was changed on any host"* ]]
 	grep -E '^  h2: .*Docker' <<<"$output"
-	! grep -qE '^  h[13]: ' <<<"$output"
+	! grep -qE '^  h[13]: ' <<<"$output" || false
 	nothing_on h1 h2 h3
 	[ ! -e "$RECORD" ]
 }
@@ -163,7 +163,7 @@ containers_on() { [ "$(on "$1" docker ps -aq --filter label=io.slurmbox.cluster=
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"h2: eth0 already carries the macvlan network 'sbfault-foreign' (192.168.77.0/24), which is not slurmbox's"* ]]
 	[[ "$output" == *"give another --parent"* ]]
-	! grep -qE '^  h[13]: ' <<<"$output"
+	! grep -qE '^  h[13]: ' <<<"$output" || false
 	nothing_on h1 h2 h3
 	[ ! -e "$RECORD" ]
 }
@@ -265,7 +265,7 @@ containers_on() { [ "$(on "$1" docker ps -aq --filter label=io.slurmbox.cluster=
 	[ -n "$shim" ]
 	on h1 ip link del "$shim"
 	ip=$("$SB" status --json | jq -r '.nodes[] | select(.node=="worker-1") | .ip')
-	! on h1 ping -c1 -W1 "$ip"
+	! on h1 ping -c1 -W1 "$ip" || false
 	run "$SB" up
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -291,7 +291,7 @@ containers_on() { [ "$(on "$1" docker ps -aq --filter label=io.slurmbox.cluster=
 	for h in h1 h2 h3; do
 		[ -z "$(on "$h" docker ps -aq --filter label=io.slurmbox.cluster=sbfault2)" ]
 		[ -z "$(on "$h" docker network ls -q --filter label=io.slurmbox.cluster=sbfault2)" ]
-		! on "$h" test -e /var/lib/slurmbox/sbfault2
+		! on "$h" test -e /var/lib/slurmbox/sbfault2 || false
 	done
 	[ ! -e "$HOME/.local/state/slurmbox/sbfault2.json" ]
 	[ ! -e /var/lib/slurmbox/.sbfault2.control.lock ] # nothing at all on the control machine
