@@ -8,8 +8,9 @@
 # (../shared/reference/slurm-in-containers.md §5) are in the test names.
 # After every case, what is left on each host (labelled containers, networks
 # and volumes, the shim, /32 routes, the key copy) is exactly what the case
-# says. The tests run in order and share the cluster "sbfault".
-# tests/run-all runs this file only once the lab is up (tests/lab up 3): a lab
+# says. The tests run in order and share the cluster "sbfault"; case 24 puts
+# a second cluster, "sbfault3", on a fourth host, C=${SB_LAB_C:-h4}.
+# tests/run-all runs this file only once the lab is up (tests/lab up 5): a lab
 # that does not answer fails the file (setup_file), it is never a skip.
 
 bats_require_minimum_version 1.5.0
@@ -20,12 +21,14 @@ setup_file() {
 	export LAB=$BATS_TEST_DIRNAME/../lab
 	export HOME_DIR=/srv/sbfault-home
 	export RECORD=$HOME/.local/state/slurmbox/sbfault.json
+	export C=${SB_LAB_C:-h4}
 	[ -x "$SB" ] || {
 		echo "no slurmbox binary at $SB (make)" >&2
 		return 1
 	}
-	"$LAB" check h1 h2 h3
+	"$LAB" check h1 h2 h3 "$C"
 	"$SB" down --purge >/dev/null 2>&1 || true
+	SLURMBOX_CLUSTER=sbfault3 "$SB" down --purge >/dev/null 2>&1 || true
 	mkdir -p "$HOME_DIR"
 }
 
@@ -37,7 +40,11 @@ teardown_file() {
 		timeout 1 bash -c "exec 3<>/dev/tcp/10.77.0.1${h#h}/22" 2>/dev/null ||
 			"$LAB" start "$h" sshd >/dev/null || true
 	done
-	[ -n "${SLURMBOX_KEEP:-}" ] || "$SB" down --purge >/dev/null 2>&1 || true
+	if [ -z "${SLURMBOX_KEEP:-}" ]; then
+		"$SB" down --purge >/dev/null 2>&1 || true
+		SLURMBOX_CLUSTER=sbfault3 "$SB" down --purge >/dev/null 2>&1 || true
+		rm -rf "$HOME_DIR"
+	fi
 }
 
 on() { # on HOST CMD...: run in a lab host
@@ -104,6 +111,17 @@ wait_exit() {
 	done
 	st=0
 	wait "$pid" || st=$?
+}
+
+# The addresses a cluster holds on the LAN, one a line: its nodes' (status)
+# and its shims' (each host's sb-* link).
+held_by() { # held_by CLUSTER HOST...
+	local c=$1 h
+	shift
+	SLURMBOX_CLUSTER=$c "$SB" status --json | jq -r '.nodes[].ip'
+	for h in "$@"; do
+		on "$h" ip -4 -o addr show | awk '$2 ~ /^sb-/ { sub(/\/.*/, "", $4); print $4 }'
+	done
 }
 
 @test "case 37: an unknown or changed ssh host key of h2 is refused, naming h2; nothing is created" {
@@ -300,9 +318,16 @@ wait_exit() {
 	[[ "$output" != *"shim made"* ]]
 }
 
-@test "case 23: a second cluster on the same hosts is refused, naming the first and the fix; nothing is created" {
+@test "case 23: a second cluster on the same hosts, its --ip-range overlapping the first's addresses, is refused, naming the first and the fix; nothing is created; the first is untouched" {
 	before=$(for h in h1 h2 h3; do on "$h" docker ps -q --filter label=io.slurmbox.cluster=sbfault; done | sort)
-	run env SLURMBOX_CLUSTER=sbfault2 "$SB" up --hosts h1,h2,h3 --home "$HOME_DIR"
+	[ -n "$before" ]
+	ips_before=$(held_by sbfault h1 h2 h3 | sort)
+	echo "sbfault holds: $ips_before"
+	# sbfault's addresses come from the top of the subnet: a range there
+	# overlaps them (checked, so the overlap is real)
+	range=10.77.0.224/27
+	[ "$(grep -c '^10\.77\.0\.\(22[4-9]\|2[3-5][0-9]\)$' <<<"$ips_before")" -eq "$(wc -l <<<"$ips_before")" ]
+	run env SLURMBOX_CLUSTER=sbfault2 "$SB" up --hosts h1,h2,h3 --home "$HOME_DIR" --ip-range "$range"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	for h in h1 h2 h3; do
@@ -318,7 +343,46 @@ wait_exit() {
 	[ ! -e /var/lib/slurmbox/.sbfault2.control.lock ] # nothing at all on the control machine
 	after=$(for h in h1 h2 h3; do on "$h" docker ps -q --filter label=io.slurmbox.cluster=sbfault; done | sort)
 	[ "$before" = "$after" ]
+	[ "$(held_by sbfault h1 h2 h3 | sort)" = "$ips_before" ]
 	"$SB" status >/dev/null
+}
+
+@test "case 24: an address sbfault holds is never given to another cluster (on $C): an explicit range with it is refused; chosen freely, none of them" {
+	held=$(held_by sbfault h1 h2 h3 | sort)
+	echo "sbfault holds: $held"
+	[ "$(wc -l <<<"$held")" -eq 7 ] # master, 3 workers, 3 shims
+	top=$(sort -t. -k4,4n <<<"$held" | tail -n1)
+	# an explicit range whose first candidates are sbfault's: refused, with
+	# the address and who answers for it, before anything is made. (A range
+	# is used from its bottom, and only the first candidates are probed: in
+	# 10.77.0.240/28, .240-.246 are free and enough, and it is not refused.)
+	[ "$(head -n1 <<<"$held")" = 10.77.0.248 ]
+	run env SLURMBOX_CLUSTER=sbfault3 "$SB" up --hosts "$C" --ip-range 10.77.0.248/29
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" =~ ([0-9.]+)\ is\ already\ in\ use\ on\ the\ LAN ]]
+	grep -qx "${BASH_REMATCH[1]}" <<<"$held"
+	[ -z "$(on "$C" docker ps -aq --filter label=io.slurmbox.cluster=sbfault3)" ]
+	[ -z "$(on "$C" docker network ls -q --filter label=io.slurmbox.cluster=sbfault3)" ]
+	[ ! -e "$HOME/.local/state/slurmbox/sbfault3.json" ]
+	[ ! -e /var/lib/slurmbox/sbfault3 ]
+	# chosen by slurmbox, on the same LAN while sbfault runs: a real cluster
+	# beside it, with none of sbfault's addresses
+	run env SLURMBOX_CLUSTER=sbfault3 "$SB" up --hosts "$C"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$top answers on the LAN"* ]]
+	mine=$(held_by sbfault3 "$C" | sort)
+	echo "sbfault3 holds: $mine"
+	[ "$(wc -l <<<"$mine")" -eq 3 ] # master, worker-1, the shim
+	[ -z "$(comm -12 <(echo "$held") <(echo "$mine"))" ]
+	# both run, each with its own addresses
+	SLURMBOX_CLUSTER=sbfault3 "$SB" status >/dev/null
+	"$SB" status >/dev/null
+	[ "$(held_by sbfault h1 h2 h3 | sort)" = "$held" ]
+	run env SLURMBOX_CLUSTER=sbfault3 "$SB" down --purge
+	[ "$status" -eq 0 ]
+	[ -z "$(on "$C" docker ps -aq --filter label=io.slurmbox.cluster=sbfault3)" ]
 }
 
 @test "case 17: h3's sshd dies mid-up: bounded, h1 and h2 roll back, h3 is named; its agent cleans up; down finishes" {
