@@ -115,3 +115,31 @@ wait_proc() {
 	echo "$3 is not $1 in $2 after 30 s" >&2
 	return 1
 }
+
+# ---- a user in the docker group, without root (user.bats, user-multi.bats) ----
+
+# user_make NAME: make NAME (in the docker group, not locked: sshd refuses a
+# locked account even by key) unless it exists; "made" in $BATS_FILE_TMPDIR
+# when this file made it, so user_drop removes only what it made
+user_make() {
+	getent group docker >/dev/null
+	if ! id "$1" >/dev/null 2>&1; then
+		useradd --create-home --shell /bin/bash --groups docker --password '*' "$1"
+		touch "$BATS_FILE_TMPDIR/made-user-$1"
+	fi
+}
+
+user_drop() {
+	if [ -e "$BATS_FILE_TMPDIR/made-user-$1" ]; then
+		userdel --remove "$1" 2>/dev/null || true
+	fi
+}
+
+# as_user NAME CMD...: run as NAME, with its own HOME and nothing of root's
+as_user() {
+	local u=$1 home
+	shift
+	home=$(getent passwd "$u" | cut -d: -f6)
+	runuser -u "$u" -- env -u XDG_STATE_HOME -u XDG_RUNTIME_DIR -u SLURMBOX_CLUSTER \
+		HOME="$home" USER="$u" LOGNAME="$u" "$@"
+}

@@ -13,40 +13,28 @@ load lib
 setup_file() {
 	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
 	export U=sbuser
-	getent group docker >/dev/null
-	if ! id "$U" >/dev/null 2>&1; then
-		useradd --create-home --shell /bin/bash --groups docker "$U"
-		touch "$BATS_FILE_TMPDIR/made-user"
-	fi
+	user_make "$U"
 	UHOME=$(getent passwd "$U" | cut -d: -f6)
 	export UHOME
 	export USTATE=$UHOME/.local/state/slurmbox/hosts/$(hostname)/sbuser
-	as_user "$SB" --name sbuser down --purge >/dev/null 2>&1 || true
+	as_user "$U" "$SB" --name sbuser down --purge >/dev/null 2>&1 || true
 }
 
 teardown_file() {
 	[ -n "${SLURMBOX_KEEP:-}" ] && return 0
-	as_user "$SB" --name sbuser down --purge >/dev/null 2>&1 || true
-	if [ -e "$BATS_FILE_TMPDIR/made-user" ]; then
-		userdel --remove "$U" 2>/dev/null || true
-	fi
-}
-
-# as_user CMD...: run as the user, with its own HOME and nothing of root's
-as_user() {
-	runuser -u "$U" -- env -u XDG_STATE_HOME -u XDG_RUNTIME_DIR -u SLURMBOX_CLUSTER \
-		HOME="$UHOME" USER="$U" LOGNAME="$U" "$@"
+	as_user "$U" "$SB" --name sbuser down --purge >/dev/null 2>&1 || true
+	user_drop "$U"
 }
 
 @test "the user is in the docker group, not root, and reaches the daemon" {
-	run as_user id -nG
+	run as_user "$U" id -nG
 	[[ " $output " == *" docker "* ]]
-	[ "$(as_user id -u)" != 0 ]
-	as_user docker version --format '{{.Server.APIVersion}}' >/dev/null
+	[ "$(as_user "$U" id -u)" != 0 ]
+	as_user "$U" docker version --format '{{.Server.APIVersion}}' >/dev/null
 }
 
 @test "up as the user: every node idle, no sudo asked for" {
-	run as_user "$SB" --name sbuser up
+	run as_user "$U" "$SB" --name sbuser up
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Cluster 'sbuser' is up"* ]]
@@ -61,35 +49,35 @@ as_user() {
 }
 
 @test "srun -N2 runs on both workers, as the user" {
-	run --separate-stderr as_user "$SB" --name sbuser exec master srun -N2 sh -c 'echo "$(hostname) $(id -un)"'
+	run --separate-stderr as_user "$U" "$SB" --name sbuser exec master srun -N2 sh -c 'echo "$(hostname) $(id -un)"'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(sort <<<"$output" | tr '\n' ',')" = "worker-1 $U,worker-2 $U," ]
 }
 
 @test "a job writes to /home on worker-1; worker-2 reads it back" {
-	run --separate-stderr as_user "$SB" --name sbuser exec master sbatch --wait -N1 -w worker-1 \
+	run --separate-stderr as_user "$U" "$SB" --name sbuser exec master sbatch --wait -N1 -w worker-1 \
 		-o /dev/null --wrap 'echo "from $(hostname)" > "$HOME/job.txt"'
 	echo "$output $stderr"
 	[ "$status" -eq 0 ]
-	run --separate-stderr as_user "$SB" --name sbuser exec worker-2 cat "/home/$U/job.txt"
+	run --separate-stderr as_user "$U" "$SB" --name sbuser exec worker-2 cat "/home/$U/job.txt"
 	[ "$status" -eq 0 ]
 	[ "$output" = "from worker-1" ]
 }
 
 @test "status as the user: healthy, exit 0" {
-	run --separate-stderr as_user "$SB" --name sbuser status --json
+	run --separate-stderr as_user "$U" "$SB" --name sbuser status --json
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .healthy <<<"$output")" = true ]
 	[ "$(jq '.nodes | length' <<<"$output")" -eq 3 ]
-	run as_user "$SB" --name sbuser logs master
+	run as_user "$U" "$SB" --name sbuser logs master
 	[ "$status" -eq 0 ]
 	[[ "$output" == *slurmctld* ]]
 }
 
 @test "down --purge as the user leaves nothing: no container, network, volume, key or lock" {
-	run as_user "$SB" --name sbuser down --purge
+	run as_user "$U" "$SB" --name sbuser down --purge
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ -z "$(labelled container sbuser)$(labelled network sbuser)$(labelled volume sbuser)" ]
