@@ -19,9 +19,9 @@
 #define TEST_LABEL "io.slurmbox.test"
 
 static struct docker *d;
-static char tag[32];         /* sbtest-<pid> */
-static char cluster_lbl[96]; /* io.slurmbox.cluster=sbtest-<pid> */
-static bool have_image;
+static char tag[32];              /* sbtest-<pid> */
+static char cluster_lbl[96];      /* io.slurmbox.cluster=sbtest-<pid> */
+static bool have_image, imported; /* imported: by this run, so removed at the end */
 
 /* A TAP skip ("ok N - name # SKIP reason") and return; tests/run-all counts
  * every skip as a failure (SLURMBOX_TEST_STRICT, tests/lib/tap-summary). */
@@ -163,7 +163,7 @@ static void testbox_import(void)
 		src = (struct memsrc){tar.data, tar.len, 0};
 		if (docker_image_import(d, "slurmbox-testbox", "latest", changes,
 		                        ARRAY_SIZE(changes), memsrc_read, &src, &err) == 0)
-			have_image = true;
+			have_image = imported = true;
 		else
 			printf("# importing %s: %s\n", TEST_IMAGE, err.msg);
 	}
@@ -654,6 +654,16 @@ static void test_images(void)
 
 static void test_close(void)
 {
+	struct sb_err err = SB_ERR_INIT;
+
+	/* the image this run imported goes too (the leak audit counts it) */
+	if (d && imported) {
+		bool exists = true;
+
+		CHECK_INT(docker_image_remove(d, TEST_IMAGE, &err), 0);
+		CHECK_INT(docker_image_exists(d, TEST_IMAGE, &exists, &err), 0);
+		CHECK(!exists);
+	}
 	docker_free(d);
 	d = NULL;
 }
