@@ -206,6 +206,39 @@ static int shim_ensure(const struct spec_doc *doc, const struct compose_plan *pl
 	return ret;
 }
 
+/*
+ * This host's copy of the key was another key (changed behind slurmbox's
+ * back): its running nodes' munged hold a copy of that one, made at their
+ * start. Restart them, so each makes its copy from the cluster's key again
+ * (Slurm's state is on the master's volume; ReturnToService brings the
+ * workers back).
+ */
+static int key_restart_nodes(struct docker *d, const struct compose_plan *plan,
+                             const struct apply_opts *o, const struct cli_cluster *have,
+                             struct sb_err *err)
+{
+	size_t n = 0;
+	int ret;
+
+	for (size_t i = 0; i < have->n_nodes; i++) {
+		const struct compose_node *p = compose_plan_node(plan, have->nodes[i].node);
+
+		if (!p || !apply_node_here(o, p) || strcmp(have->nodes[i].state, "running") != 0)
+			continue;
+		ret = docker_container_stop(d, have->nodes[i].id, 10, err);
+		if (ret == 0)
+			ret = docker_container_start(d, have->nodes[i].id, err);
+		if (ret < 0)
+			return sb_err_wrap(err, "Restarting '%s' with the cluster's munge key",
+			                   have->nodes[i].container);
+		n++;
+	}
+	if (n)
+		cli_info(o->cli, "  This host's munge key was another: restarted %zu node%s", n,
+		         n == 1 ? "" : "s");
+	return 0;
+}
+
 int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
@@ -227,7 +260,8 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 	size_t key_len = 0;
 	unsigned host = 0;
 	int lock_fd = -1; /* held until we exit */
-	bool created, rolled_back = false, recreate = false, recreate_all = false;
+	bool created, key_replaced = false, rolled_back = false, recreate = false,
+	              recreate_all = false;
 	size_t n_synced = 0;
 	int c, ret;
 
@@ -268,7 +302,7 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 	key_paths(doc.spec.cluster, &dir, &key_file);
 	made.dir = access(dir, F_OK) < 0;
 	made.key = access(key_file, F_OK) < 0;
-	ret = cli_key_write(doc.spec.cluster, key, key_len, err);
+	ret = cli_key_write(doc.spec.cluster, key, key_len, &key_replaced, err);
 	explicit_bzero(key, sizeof(key));
 	if (ret < 0)
 		goto out;
@@ -302,7 +336,8 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 	user_label = xasprintf("io.slurmbox.user=%s", doc.spec.user.name);
 	ao.extra_labels[ao.n_extra_labels++] = user_label;
 	ao.extra_labels[ao.n_extra_labels++] = spec_label;
-	if (recreate) {
+	ret = key_replaced ? key_restart_nodes(d, plan, &ao, &have, err) : 0;
+	if (ret == 0 && recreate) {
 		size_t n_removed = 0;
 
 		/* this host's containers that differ (not this run's: not undone); volumes and key stay */

@@ -156,8 +156,12 @@ char *cli_state_dir(const char *cluster);
  * afterwards. *path is set (caller frees); *created tells whether it is new.
  */
 int cli_key_ensure(const char *cluster, char **path, bool *created, struct sb_err *err);
-/* Write a key received from the control machine (same checks and modes). */
-int cli_key_write(const char *cluster, const unsigned char *key, size_t len, struct sb_err *err);
+/*
+ * Write a key received from the control machine (same checks and modes).
+ * *replaced: another key was there (a node started since still holds it).
+ */
+int cli_key_write(const char *cluster, const unsigned char *key, size_t len, bool *replaced,
+                  struct sb_err *err);
 /* Replace path with text atomically: a 0600 temporary file, fsync, rename. */
 int cli_file_replace(const char *path, const char *text, const char *what, struct sb_err *err);
 int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, struct sb_err *err);

@@ -159,8 +159,9 @@ static void status_hints(const struct compose_plan *plan, const struct health_ve
 		       "its container (%s), then run `slurmbox up`\n",
 		       drift.data);
 	if (munge.len)
-		printf("Fix munge: `slurmbox up` puts the cluster's key back on every host; then "
-		       "restart the node so its munged reads it:%s\n",
+		printf("Fix munge: `slurmbox up` puts the cluster's key back on every host and "
+		       "restarts the nodes of a host whose copy it replaced; where the copy was "
+		       "right, restart the node so its munged reads it again:%s\n",
 		       munge.data);
 }
 

@@ -205,7 +205,8 @@ int cli_state_remove(const char *cluster, struct sb_err *err)
 	return 0;
 }
 
-int cli_key_write(const char *cluster, const unsigned char *key, size_t len, struct sb_err *err)
+int cli_key_write(const char *cluster, const unsigned char *key, size_t len, bool *replaced,
+                  struct sb_err *err)
 {
 	_cleanup_free_ char *dir = cli_state_dir(cluster);
 	_cleanup_free_ char *p = xasprintf("%s/munge.key", dir);
@@ -215,6 +216,7 @@ int cli_key_write(const char *cluster, const unsigned char *key, size_t len, str
 	ssize_t n;
 	int ret;
 
+	*replaced = false;
 	ret = mkdir_p(dir, 0700, err);
 	if (ret < 0)
 		return ret;
@@ -228,6 +230,7 @@ int cli_key_write(const char *cluster, const unsigned char *key, size_t len, str
 		}
 		explicit_bzero(have, sizeof(have));
 		close(steal_fd(&fd));
+		*replaced = true; /* another key was there: the nodes' munged still hold it */
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
 	if (fd < 0)

@@ -67,7 +67,7 @@ sm() { "$SB" --name sbhealthm "$@"; }
 	all_checks_ok "$output"
 }
 
-@test "multi-host case 27: $HB's key file overwritten, its worker restarted: flagged; up puts the key back" {
+@test "multi-host case 27: $HB's key file overwritten, its worker restarted: flagged; up puts the key back and restarts it" {
 	node=$(cat "$BATS_FILE_TMPDIR/bnode")
 	key=/var/lib/slurmbox/sbhealthm/munge.key
 	on "$HB" cp "$key" /tmp/sbhealthm.key.orig
@@ -83,12 +83,14 @@ sm() { "$SB" --name sbhealthm "$@"; }
 	[ "$(grep -cE ' ok$' <<<"$output")" -eq 2 ]
 	[[ "$output" == *"ssh $HB docker restart sbhealthm-$node"* ]]
 
-	# the fix the hint names: up rewrites the host's copy, the restart reads it
+	# the fix the hint names: up rewrites the host's copy and restarts that
+	# host's nodes, whose munged make their copy again; the node returns to service
+	started=$(on "$HB" docker inspect -f '{{.State.StartedAt}}' "sbhealthm-$node")
 	run sm up
 	echo "$output"
 	[ "$status" -eq 0 ]
 	on "$HB" cmp "$key" /tmp/sbhealthm.key.orig
-	on "$HB" docker restart "sbhealthm-$node"
+	[ "$(on "$HB" docker inspect -f '{{.State.StartedAt}}' "sbhealthm-$node")" != "$started" ]
 	until_healthy sm
 	all_checks_ok "$(sm status --json)"
 	on "$HB" rm -f /tmp/sbhealthm.key.orig
