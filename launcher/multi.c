@@ -382,6 +382,18 @@ static int probe(const struct multi_host *h0, const uint32_t *cand, size_t n, bo
 	return ret;
 }
 
+static int addrs_too_few(const struct compose_cidr *net, const struct compose_cidr *range,
+                         size_t need, size_t got, struct sb_err *err)
+{
+	char c[32];
+
+	return sb_err_input(err,
+	                    "%s %s has too few free addresses: need %zu (the nodes and each "
+	                    "host's shim), have %zu; give a larger --ip-range",
+	                    range ? "--ip-range" : "The subnet",
+	                    compose_cidr_format(range ? range : net, c), need, got);
+}
+
 int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
                        const struct compose_cidr *net, uint32_t gateway,
                        const struct compose_cidr *range, const uint32_t *ours, size_t n_ours,
@@ -417,14 +429,8 @@ int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
 				break;
 			a = (uint32_t)((int64_t)a + dir);
 		}
-		if (k == 0) {
-			char c[32];
-			return sb_err_input(err,
-			                    "%s %s has too few free addresses: need %zu, have %zu; "
-			                    "give a larger --ip-range",
-			                    range ? "--ip-range" : "The subnet",
-			                    compose_cidr_format(range ? range : net, c), need, got);
-		}
+		if (k == 0)
+			return addrs_too_few(net, range, need, got, err);
 		ret = probe(&hosts[0], cand, k, in_use, macs, err);
 		if (ret < 0)
 			return ret;
@@ -443,11 +449,8 @@ int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
 			fprintf(stderr, "slurmbox: %s answers on the LAN (%s): skipped\n",
 			        compose_ipv4_format(cand[i], ip), macs[i]);
 		}
-		if ((dir < 0 && a == lo) || (dir > 0 && a == hi))
-			if (got < need)
-				return sb_err_input(err,
-				                    "Not enough free addresses: need %zu, have %zu",
-				                    need, got);
+		if (((dir < 0 && a == lo) || (dir > 0 && a == hi)) && got < need)
+			return addrs_too_few(net, range, need, got, err);
 	}
 	return 0;
 }

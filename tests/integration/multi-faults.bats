@@ -187,6 +187,22 @@ held_by() { # held_by CLUSTER HOST...
 	[ ! -e "$RECORD" ]
 }
 
+@test "cases 3 and 4: an --ip-range outside the LAN's subnet, or too small for the nodes, is refused (exit 2); nothing is created" {
+	run "$SB" up --hosts h1,h2,h3 --home "$HOME_DIR" --ip-range 10.99.0.0/28
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--ip-range 10.99.0.0/28 is outside the subnet 10.77.0.0/24"* ]]
+	nothing_on h1 h2 h3
+	[ ! -e "$RECORD" ]
+	# 4 nodes and 3 shims need 7 addresses; a /30 has 4
+	run "$SB" up --hosts h1,h2,h3 --home "$HOME_DIR" --ip-range 10.77.0.240/30
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"give a larger --ip-range"* ]]
+	nothing_on h1 h2 h3
+	[ ! -e "$RECORD" ]
+}
+
 @test "case 25: a foreign macvlan network on h2's eth0 (another subnet) is named; never removed" {
 	on h2 docker network create -d macvlan -o parent=eth0 --subnet 192.168.77.0/24 \
 		sbfault-foreign >/dev/null
