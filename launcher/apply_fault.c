@@ -41,7 +41,7 @@ int apply_fault_fail(const struct apply_opts *o, const char *step, struct sb_err
  * so its entrypoint fails as it would on a key munged refuses.
  */
 int apply_fault_bad_key(const struct apply_opts *o, const struct compose_node *node,
-                         struct json_object *body, struct sb_err *err)
+                        struct json_object *body, struct sb_err *err)
 {
 	struct json_object *hc, *mounts;
 	char name[128];
@@ -67,4 +67,3 @@ int apply_fault_bad_key(const struct apply_opts *o, const struct compose_node *n
 	}
 	return 0;
 }
-

@@ -482,9 +482,7 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		         "between hosts; jobs see different files on different hosts. Mount one "
 		         "shared filesystem on every host and pass --home PATH");
 
-	ret = images_distribute(hosts, n, &im, o->image_base, ctx, err);
-	if (ret < 0)
-		goto out;
+	/* a --home that is not shared is bad input: said before any image is built */
 	if (doc.spec.home_path && n > 1) {
 		cli_step_begin(&step, ctx, "Checking that --home %s is shared", doc.spec.home_path);
 		ret = home_check_shared(hosts, n, doc.spec.home_path, err);
@@ -494,6 +492,9 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		}
 		cli_step_end(&step, NULL);
 	}
+	ret = images_distribute(hosts, n, &im, o->image_base, ctx, err);
+	if (ret < 0)
+		goto out;
 
 	if (cli_interrupted)
 		goto out;

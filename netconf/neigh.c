@@ -13,6 +13,7 @@
 struct netconf_neigh_attrs {
 	const struct nlattr *dst;
 	const struct nlattr *lladdr;
+	const struct nlattr *cacheinfo;
 	const char *end; /* just past the last well-formed attribute */
 };
 
@@ -28,8 +29,11 @@ static int netconf_neigh_attr_cb(const struct nlattr *attr, void *data)
 	case NDA_LLADDR:
 		tb->lladdr = attr;
 		break;
+	case NDA_CACHEINFO:
+		tb->cacheinfo = attr;
+		break;
 	default:
-		break; /* NDA_CACHEINFO, NDA_PROBES, and whatever newer kernels add */
+		break; /* NDA_PROBES, and whatever newer kernels add */
 	}
 	return MNL_CB_OK;
 }
@@ -74,6 +78,15 @@ int netconf_neigh_parse(const struct nlmsghdr *nlh, struct netconf_neigh *out)
 	if (tb.lladdr && mnl_attr_get_payload_len(tb.lladdr) == sizeof(out->mac)) {
 		memcpy(out->mac, mnl_attr_get_payload(tb.lladdr), sizeof(out->mac));
 		out->has_mac = true;
+	}
+	/* the ages are in USER_HZ ticks: 1/100 s on Linux */
+	if (tb.cacheinfo &&
+	    mnl_attr_get_payload_len(tb.cacheinfo) >= sizeof(struct nda_cacheinfo)) {
+		struct nda_cacheinfo ci;
+
+		memcpy(&ci, mnl_attr_get_payload(tb.cacheinfo), sizeof(ci));
+		out->confirmed_cs = ci.ndm_confirmed;
+		out->has_cacheinfo = true;
 	}
 	return 0;
 }

@@ -89,6 +89,8 @@ struct netconf_neigh {
 	uint16_t state; /* NUD_* */
 	uint8_t mac[6];
 	bool has_mac;
+	bool has_cacheinfo;
+	uint32_t confirmed_cs; /* since the neighbour last answered, in 1/100 s (NDA_CACHEINFO) */
 };
 /*
  * Parse one RTM_NEWNEIGH message of nlh->nlmsg_len bytes: 0 when parsed, 1 to

@@ -14,7 +14,13 @@
 #include <time.h>
 
 #define NETCONF_PROBE_INTERVAL_MS 20
-#define NETCONF_PROBE_BUF_SIZE    32768
+/*
+ * An old entry that cannot be dropped (no CAP_NET_ADMIN) is checked again by
+ * the kernel only after delay_first_probe_time (5 s) and a unicast probe
+ * (retrans_time, 1 s): wait that long for its fresh answer or its failure.
+ */
+#define NETCONF_PROBE_RECHECK_MS 8000
+#define NETCONF_PROBE_BUF_SIZE   32768
 
 static void netconf_mnl_socket_closep(struct mnl_socket **p)
 {
@@ -186,6 +192,12 @@ static int netconf_probe_local(uint32_t addr, bool *local, uint8_t mac[6], struc
 	return 0;
 }
 
+/* Did the neighbour answer within the last `ms` (plus a tick of rounding)? */
+static bool netconf_neigh_fresh(const struct netconf_neigh *n, long long ms)
+{
+	return n->has_cacheinfo && (long long)n->confirmed_cs * 10 <= ms + 10;
+}
+
 static long long netconf_now_ms(void)
 {
 	struct timespec ts;
@@ -201,9 +213,9 @@ int netconf_neigh_probe(const char *ifname, uint32_t addr, int timeout_ms, bool 
 	struct netconf_probe_seen seen = {.dst = addr};
 	const struct timespec tick = {.tv_nsec = NETCONF_PROBE_INTERVAL_MS * 1000000L};
 	char ip[INET_ADDRSTRLEN];
-	long long deadline;
+	long long deadline, kicked;
 	unsigned seq;
-	bool local;
+	bool local, kept = false;
 	int r;
 
 	*in_use = false;
@@ -254,15 +266,20 @@ int netconf_neigh_probe(const char *ifname, uint32_t addr, int timeout_ms, bool 
 		 * only a fresh answer or a failure ends the wait.
 		 */
 		r = netconf_probe_forget(nl, seq++, seen.ifindex, addr);
-		if (r == -EPERM)
+		if (r == -EPERM) {
+			kept = true;
 			r = 0;
+		}
 		if (r < 0)
 			return sb_err_set(err, -r,
 			                  "Probing %s on '%s': forgetting its old neighbour "
 			                  "entry: %s",
 			                  ip, ifname, strerror(-r));
 	}
-	deadline = netconf_now_ms() + timeout_ms;
+	kicked = netconf_now_ms();
+	deadline =
+	    kicked +
+	    (kept && timeout_ms < NETCONF_PROBE_RECHECK_MS ? NETCONF_PROBE_RECHECK_MS : timeout_ms);
 	r = netconf_probe_kick(ifname, addr, err);
 	if (r < 0)
 		return r;
@@ -285,8 +302,16 @@ int netconf_neigh_probe(const char *ifname, uint32_t addr, int timeout_ms, bool 
 			break;
 		nanosleep(&tick, NULL);
 	}
-	/* At the deadline, a STALE/DELAY/PROBE entry still names the last MAC that answered. */
-	if (seen.found && seen.neigh.has_mac && netconf_neigh_state_in_use(seen.neigh.state)) {
+	/*
+	 * At the deadline, a STALE/DELAY/PROBE entry still names the last MAC
+	 * that answered. An old entry that could not be dropped counts only if
+	 * it answered since the kick: it may name a machine (or a container of
+	 * a cluster just removed) that left minutes ago. (REACHABLE above is the
+	 * kernel's own word, at most base_reachable_time old.)
+	 */
+	if (seen.found && seen.neigh.has_mac && netconf_neigh_state_in_use(seen.neigh.state) &&
+	    (!kept || (seen.neigh.state & NUD_REACHABLE) ||
+	     netconf_neigh_fresh(&seen.neigh, netconf_now_ms() - kicked))) {
 		*in_use = true;
 		memcpy(mac, seen.neigh.mac, 6);
 	}

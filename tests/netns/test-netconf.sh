@@ -255,6 +255,23 @@ rc=$?
 err=$(cat "$tmp/err")
 check "probe: without CAP_NET_ADMIN, a known neighbour is still probed (in use)" \
 	eq probe "$out" "in_use mac=$(mac_of "$L" lan0)"
+# A neighbour that left (a container of a cluster just removed): its stale
+# entry cannot be dropped without CAP_NET_ADMIN; the kernel checks it again
+# (delay_first_probe_time, 5 s), no answer comes, and the address is free.
+ip -n "$L" addr add 10.77.0.6/24 dev lan0
+run probe eth0 10.77.0.6 2000
+check "probe: a neighbour's address is in use while it is there" \
+	eq probe "$out" "in_use mac=$(mac_of "$L" lan0)"
+ip -n "$L" addr del 10.77.0.6/24 dev lan0
+ip -n "$H" neigh change 10.77.0.6 dev eth0 lladdr "$(mac_of "$L" lan0)" nud stale
+t0=$(now_ms)
+out=$(ip netns exec "$H" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$driver" probe eth0 10.77.0.6 2000 2>"$tmp/err")
+rc=$?
+took=$(($(now_ms) - t0))
+err=$(cat "$tmp/err")
+check "probe: without CAP_NET_ADMIN, a neighbour that left is free once its old entry is checked (took $took ms)" \
+	eq probe "$out" free
 
 # ---- shim ----
 if ! ip -n "$H" link add ct0 link eth0 type macvlan mode bridge ||

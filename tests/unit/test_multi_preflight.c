@@ -170,6 +170,6 @@ static void test_shim_needs_net_admin(void)
 
 int main(void)
 {
-	TAP_RUN(test_clocks_within_60s, test_every_problem_at_once, test_one_lan,
-	        test_lan_networks, test_shim_needs_net_admin);
+	TAP_RUN(test_clocks_within_60s, test_every_problem_at_once, test_one_lan, test_lan_networks,
+	        test_shim_needs_net_admin);
 }

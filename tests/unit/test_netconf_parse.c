@@ -74,8 +74,17 @@ static void check_captured(const char *name, uint32_t dst, uint16_t state, const
 
 static void test_captured_reachable(void)
 {
+	union msgbuf buf;
+	struct netconf_neigh n;
+
 	check_captured("neigh-reachable.bin", IP4(10, 55, 0, 2), NUD_REACHABLE, "02:00:00:00:00:02",
 	               true);
+	/* the kernel's NDA_CACHEINFO: when the neighbour last answered (1/100 s ago) */
+	if (!load("neigh-reachable.bin", &buf))
+		return;
+	CHECK_INT(netconf_neigh_parse(&buf.nlh, &n), 0);
+	CHECK(n.has_cacheinfo);
+	CHECK_INT(n.confirmed_cs, 0); /* captured as it answered */
 }
 
 static void test_captured_stale(void)
