@@ -368,6 +368,23 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		return up_multi(ctx, &o, err);
 
 	/* Everything the user typed is checked before the daemon is even asked. */
+	{
+		const char *lan_only = o.m.parent     ? "--parent"
+		                       : o.m.gateway  ? "--gateway"
+		                       : o.m.ip_range ? "--ip-range"
+		                       : o.m.network && strcmp(o.m.network, "bridge") != 0
+		                           ? "--network"
+		                       : o.m.workers_per_host ? "--workers-per-host"
+		                       : o.m.no_master_worker ? "--no-master-worker"
+		                       : o.m.no_shim          ? "--no-shim"
+		                                              : NULL;
+		if (lan_only)
+			return sb_err_input(err,
+			                    "%s is for clusters on several hosts (with --hosts); "
+			                    "a cluster on this host alone has a bridge network: "
+			                    "leave it out, or give --hosts",
+			                    lan_only);
+	}
 	if (o.user) {
 		ret = cli_user_parse(o.user, &spec.user, err);
 		if (ret < 0)

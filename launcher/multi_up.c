@@ -496,8 +496,12 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	if (ret < 0)
 		goto out;
 
-	if (cli_interrupted)
+	if (cli_interrupted) {
+		ret = sb_err_set(err, EINTR,
+		                 "Interrupted before any host was changed; nothing was "
+		                 "created");
 		goto out;
+	}
 	had_record = multi_state_exists(ctx->cluster);
 	input = apply_input(&doc, ctx->cluster, &key_created, err);
 	if (!input) {

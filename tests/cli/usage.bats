@@ -139,3 +139,13 @@ bad_input() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no-docker.sock"* ]]
 }
+
+@test "up: options for several hosts are refused without --hosts, never ignored" {
+	bad_input "--ip-range is for clusters on several hosts (with --hosts)" up --ip-range 10.0.0.0/33
+	bad_input "--parent is for clusters on several hosts" up --parent eth0
+	bad_input "--gateway is for clusters on several hosts" up --gateway 10.0.0.1
+	bad_input "--network is for clusters on several hosts" up --network macvlan
+	bad_input "--workers-per-host is for clusters on several hosts" up --workers-per-host 2
+	bad_input "--no-master-worker is for clusters on several hosts" up --no-master-worker
+	bad_input "--no-shim is for clusters on several hosts" up --no-shim
+}
