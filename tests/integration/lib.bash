@@ -129,10 +129,18 @@ user_make() {
 	fi
 }
 
+# user_drop NAME: remove NAME if this file made it; its processes first (the
+# ssh connections slurmbox keeps open for reuse), or userdel refuses
 user_drop() {
-	if [ -e "$BATS_FILE_TMPDIR/made-user-$1" ]; then
-		userdel --remove "$1" 2>/dev/null || true
-	fi
+	local i
+	[ -e "$BATS_FILE_TMPDIR/made-user-$1" ] || return 0
+	pkill -KILL -u "$1" || true
+	for i in $(seq 50); do
+		pgrep -u "$1" >/dev/null || break
+		sleep 0.1
+	done
+	userdel --remove "$1" 2>/dev/null # (it warns of a mail spool it never had)
+	! id "$1" >/dev/null 2>&1 || false
 }
 
 # as_user NAME CMD...: run as NAME, with its own HOME and nothing of root's
