@@ -28,6 +28,7 @@
 #include "../compose/compose.h"
 #include "../netconf/netconf.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -55,12 +56,16 @@ static int read_input(int fd, struct sb_buf *b, bool line, struct sb_err *err)
 	}
 }
 
+/* Exactly 2 hex digits a byte, and at least munge's 32 bytes. */
 static int hex_decode(const char *hex, unsigned char *out, size_t cap, size_t *len)
 {
-	size_t n = strlen(hex);
+	size_t n = hex ? strlen(hex) : 0;
 
-	if (n % 2 || n / 2 > cap)
+	if (n % 2 || n / 2 > cap || n / 2 < 32)
 		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)hex[i]))
+			return -EINVAL;
 	for (size_t i = 0; i < n / 2; i++) {
 		unsigned v;
 		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
@@ -90,6 +95,7 @@ int agent_stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len, 
 	ret = spec_json_to(spec, doc, err);
 	if (ret == 0 && key) {
 		if (!json_object_object_get_ex(o, "key", &k) ||
+		    !json_object_is_type(k, json_type_string) ||
 		    hex_decode(json_object_get_string(k), key, 1024, key_len) < 0)
 			ret = sb_err_set(err, EINVAL, "The control machine sent no munge key");
 		/* json-c holds a copy of the key text; wipe it before freeing */

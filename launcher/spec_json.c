@@ -96,6 +96,10 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 	memset(doc, 0, sizeof(*doc));
 	if (!json_object_is_type(o, json_type_object) || !cli_json_str(o, "cluster"))
 		return sb_err_set(err, EINVAL, "Cluster spec: not a JSON object with a cluster");
+	/* paths (the state directory, lock files) are built from the name: checked first */
+	ret = compose_cluster_name_check(cli_json_str(o, "cluster"), err);
+	if (ret < 0)
+		return sb_err_wrap(err, "Cluster spec");
 	s->cluster = xstrdup(cli_json_str(o, "cluster"));
 	n = get_int(o, "generation");
 	doc->generation = n < 0 ? 0 : (unsigned)n;

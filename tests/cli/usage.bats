@@ -149,3 +149,20 @@ bad_input() {
 	bad_input "--no-master-worker is for clusters on several hosts" up --no-master-worker
 	bad_input "--no-shim is for clusters on several hosts" up --no-shim
 }
+
+@test "agent: a request is checked before any path is built from it; a bad key is refused, never a crash" {
+	# a cluster name that would leave the state directory
+	run bash -c "echo '{\"spec\":{\"cluster\":\"../../x\"},\"key\":\"$(printf 'ab%.0s' $(seq 32))\"}' | '$SB' agent apply --host 0"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"Cluster spec: Invalid --name \"../../x\""* ]]
+	[ ! -e "$SLURMBOX_STATE_DIR" ]
+	# a key that is null, not hex, or shorter than munge's 32 bytes
+	for key in null '"zz"' "\"$(printf 'g%.0s' $(seq 64))\"" "\"$(printf 'ab%.0s' $(seq 31))\""; do
+		run bash -c "echo '{\"spec\":{\"cluster\":\"okname\"},\"key\":$key}' | '$SB' agent apply --host 0"
+		echo "$key: $status $output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"The control machine sent no munge key"* ]]
+	done
+	[ ! -e "$SLURMBOX_STATE_DIR" ]
+}
