@@ -231,7 +231,7 @@ static int key_restart_nodes(struct docker *d, const struct compose_plan *plan,
 
 		if (!p || !apply_node_here(o, p) || strcmp(have->nodes[i].state, "running") != 0)
 			continue;
-		ret = docker_container_stop(d, have->nodes[i].id, 10, err);
+		ret = docker_container_stop(d, have->nodes[i].id, APPLY_STOP_SEC, err);
 		if (ret == 0)
 			ret = docker_container_start(d, have->nodes[i].id, err);
 		if (ret < 0)

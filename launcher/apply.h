@@ -9,6 +9,9 @@
 #include "cli.h"
 #include "../compose/compose.h"
 
+/* How long a node gets to stop: slurmctld writes its state on SIGTERM; this is plenty. */
+#define APPLY_STOP_SEC 20
+
 /* What one run created on one engine, in order (apply_undo.c). */
 enum apply_undo_kind {
 	APPLY_UNDO_CONTAINER,

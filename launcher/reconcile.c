@@ -7,8 +7,6 @@
 #include "docker_api.h"
 #include "ssh.h"
 
-#define STOP_SEC 20 /* slurmctld writes its state on SIGTERM; this is plenty */
-
 static bool str_same(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -99,7 +97,7 @@ int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
 		         : strcmp(h->hash, p->hash) != 0 ? "settings changed"
 		                                         : "nodes were removed");
 		if (strcmp(h->state, "running") == 0)
-			ret = docker_container_stop(d, h->id, STOP_SEC, err);
+			ret = docker_container_stop(d, h->id, APPLY_STOP_SEC, err);
 		if (ret == 0)
 			ret = docker_container_remove(d, h->id, err);
 		if (ret < 0)
