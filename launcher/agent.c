@@ -4,7 +4,7 @@
  * that spans several hosts. The control machine runs these over ssh (or as
  * local processes for localhost):
  *
- *   facts [--parent IF] [--image TAG]...   what this host is: JSON
+ *   facts [--parent IF] [--image TAG]... [--home PATH]   what this host is: JSON
  *   probe --parent IF --timeout MS IP...   which addresses answer on the LAN: JSON
  *   apply --host N [--recreate] < {"spec":…,"key":hex}  create and start this host's part
  *                                             (--recreate: first remove its containers that differ);
@@ -21,6 +21,7 @@
  */
 #include "agent.h"
 #include "apply.h"
+#include "bridge.h"
 #include "health.h"
 #include "docker_api.h"
 #include "spec_json.h"
@@ -30,6 +31,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -95,6 +97,51 @@ static struct json_object *facts_lan_networks(struct docker *d)
 	return out;
 }
 
+/*
+ * For a cluster on a bridge network: the subnet of the cluster's own network
+ * if it exists, and every subnet in use here (routes and Docker networks),
+ * from which the control machine picks a free one.
+ */
+static struct json_object *facts_bridge(struct docker *d, const char *cluster)
+{
+	struct json_object *o = json_object_new_object(), *used = json_object_new_array();
+	struct sb_err err = SB_ERR_INIT;
+	struct compose_cidr existing, *v = NULL;
+	size_t n = 0;
+	bool found = false;
+	char text[32];
+
+	if (bridge_subnet_existing(d, cluster, &existing, &found, &err) == 0 && found)
+		json_object_object_add(
+		    o, "subnet", json_object_new_string(compose_cidr_format(&existing, text)));
+	if (bridge_subnets_used(d, &v, &n, &err) == 0)
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(
+			    used, json_object_new_string(compose_cidr_format(&v[i], text)));
+	free(v);
+	json_object_object_add(o, "used", used);
+	if (err.msg[0])
+		json_object_object_add(o, "error", json_object_new_string(err.msg));
+	return o;
+}
+
+/* --home PATH as this host sees it: {"path": resolved} or {"error": why, with the fix}. */
+static struct json_object *facts_home(const char *path)
+{
+	struct json_object *o = json_object_new_object();
+	_cleanup_free_ char *why = NULL;
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		why = xasprintf("--home '%s' is not a directory; create it first: mkdir -p '%s'",
+		                path, path);
+	else if (!realpath(path, real))
+		why = xasprintf("--home '%s': %s", path, strerror(errno));
+	json_object_object_add(o, why ? "error" : "path", json_object_new_string(why ? why : real));
+	return o;
+}
+
 static struct json_object *facts_docker(const char *cluster, char **images, size_t n_images,
                                         struct json_object **cluster_out)
 {
@@ -125,6 +172,7 @@ static struct json_object *facts_docker(const char *cluster, char **images, size
 		json_object_object_add(o, "images", im);
 	}
 	json_object_object_add(o, "lan_networks", facts_lan_networks(d));
+	json_object_object_add(o, "bridge", facts_bridge(d, cluster));
 	if (cli_cluster_load(d, cluster, &have, &err) == 0) {
 		struct json_object *c = json_object_new_object();
 		struct json_object *nodes = json_object_new_array();
@@ -190,9 +238,11 @@ static int agent_facts(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	static const struct option opts[] = {
 	    {"parent", required_argument, NULL, 'p'},
 	    {"image", required_argument, NULL, 'i'},
+	    {"home", required_argument, NULL, 'H'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct json_object *o = json_object_new_object(), *cluster = NULL;
+	const char *home = NULL;
 	char **images = xcalloc((size_t)argc, sizeof(*images));
 	const char *parent = NULL;
 	size_t n_images = 0;
@@ -206,6 +256,8 @@ static int agent_facts(const struct cli_ctx *ctx, int argc, char **argv, struct 
 			parent = optarg;
 		else if (c == 'i')
 			images[n_images++] = optarg;
+		else if (c == 'H' && *optarg == '/')
+			home = optarg;
 		else {
 			free(images);
 			json_object_put(o);
@@ -229,6 +281,8 @@ static int agent_facts(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	json_object_object_add(o, "time", json_object_new_int64((int64_t)time(NULL)));
 	json_object_object_add(o, "docker", facts_docker(ctx->cluster, images, n_images, &cluster));
 	json_object_object_add(o, "uplink", facts_uplink(parent));
+	if (home)
+		json_object_object_add(o, "home", facts_home(home));
 	if (cluster)
 		json_object_object_add(o, "cluster", cluster);
 	free(images);

@@ -348,6 +348,9 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 
 		/* this host's containers that differ (not this run's: not undone); volumes and key stay */
 		ret = reconcile_remove_changed(d, plan, &ao, recreate_all, &have, &n_removed, err);
+		/* another subnet: the network goes too (its containers are gone), before any is made */
+		if (ret == 0)
+			ret = reconcile_network_drop(d, plan, err);
 	}
 	if (ret == 0) /* containers kept learn of new nodes before those start */
 		ret = members_sync(d, plan, &doc, &ao, &have, &n_synced, err);

@@ -49,15 +49,18 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 	struct cli_node node = {0};
 	const struct cli_node *n;
 	const char *user;
-	bool tty, found;
+	bool tty, found, here = false;
 	int status = -1, ret;
 
 	tty = r->tty >= 0 ? r->tty : (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	if (cli_routed(ctx)) {
 		/* on the node's host, as the same command line */
-		const char *v[64];
-		size_t k = 0;
+		size_t argc = 0, k = 0;
+		_cleanup_free_ const char **v = NULL;
 
+		while (r->argv[argc])
+			argc++;
+		v = xcalloc(argc + 8, sizeof(*v));
 		v[k++] = "exec";
 		if (r->user) {
 			v[k++] = "-u";
@@ -69,14 +72,11 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 		}
 		v[k++] = tty ? "-t" : "-T";
 		v[k++] = r->node;
-		for (size_t i = 0; r->argv[i]; i++) {
-			if (k + 1 >= ARRAY_SIZE(v))
-				return sb_err_input(err,
-				                    "exec: too many arguments for a remote node");
+		for (size_t i = 0; i < argc; i++)
 			v[k++] = r->argv[i];
-		}
-		v[k] = NULL;
-		return multi_node_run(ctx, r->node, (char *const *)v, tty, err);
+		ret = multi_node_run(ctx, r->node, (char *const *)v, tty, &here, err);
+		if (ret < 0 || !here)
+			return ret;
 	}
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)

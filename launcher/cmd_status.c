@@ -337,8 +337,12 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		char tail_s[16];
 		const char *v[] = {"logs", follow ? "-f" : "--tail", follow ? argv[optind] : tail_s,
 		                   follow ? NULL : argv[optind], NULL};
+		bool here = false;
+
 		snprintf(tail_s, sizeof(tail_s), "%u", tail_set ? tail : 1000000u);
-		return multi_node_run(ctx, argv[optind], (char *const *)v, false, err);
+		ret = multi_node_run(ctx, argv[optind], (char *const *)v, false, &here, err);
+		if (ret < 0 || !here)
+			return ret;
 	}
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)

@@ -74,6 +74,7 @@ struct facts_job {
 	struct multi_host *h;
 	const char *cluster;
 	const char *parent;
+	const char *home;
 	const struct image_set *images;
 	pthread_t th;
 };
@@ -115,8 +116,16 @@ static void *facts_run(void *arg)
 	argv[k++] = j->images->master;
 	argv[k++] = "--image";
 	argv[k++] = j->images->worker;
+	if (j->home) {
+		argv[k++] = "--home";
+		argv[k++] = j->home;
+	}
 	argv[k] = NULL;
-	h->ret = ssh_run(h->dest, argv, &o, &status, &h->err);
+	/* this machine: this very binary, in a child of its own (no copy) */
+	if (ssh_dest_is_local(h->dest))
+		status = 127;
+	else
+		h->ret = ssh_run(h->dest, argv, &o, &status, &h->err);
 	if (h->ret < 0)
 		return NULL;
 	if (status == 127) {
@@ -153,13 +162,13 @@ static void *facts_run(void *arg)
 }
 
 int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, const char *parent,
-                       const struct image_set *images)
+                       const char *home, const struct image_set *images)
 {
 	struct facts_job *jobs = xcalloc(n, sizeof(*jobs));
 	int failed = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		jobs[i] = (struct facts_job){&hosts[i], cluster, parent, images, 0};
+		jobs[i] = (struct facts_job){&hosts[i], cluster, parent, home, images, 0};
 		if (pthread_create(&jobs[i].th, NULL, facts_run, &jobs[i]) != 0) {
 			jobs[i].th = 0;
 			facts_run(&jobs[i]);
@@ -247,8 +256,8 @@ static void shim_check(const struct multi_host *h, const char *cluster, bool no_
 		              h->dest, (int)jint(h->facts, "euid"), h->dest);
 }
 
-static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bool no_shim,
-                     struct sb_buf *problems)
+static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bool lan,
+                     bool no_shim, struct sb_buf *problems)
 {
 	time_t now = time(NULL);
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
@@ -270,13 +279,18 @@ static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bo
 		json_object_object_get_ex(h->facts, "uplink", &up);
 		if (cli_json_str(dk, "error"))
 			sb_buf_printf(problems, "  %s: %s\n", h->dest, cli_json_str(dk, "error"));
+		/* a bridge network needs no uplink: this host alone, no LAN */
 		if (cli_json_str(up, "error")) {
-			sb_buf_printf(problems, "  %s: %s\n", h->dest, cli_json_str(up, "error"));
+			if (lan)
+				sb_buf_printf(problems, "  %s: %s\n", h->dest,
+				              cli_json_str(up, "error"));
 			continue;
 		}
 		h->ifname = cli_json_str(up, "ifname");
-		lan_networks_check(h, dk, cluster, problems);
-		shim_check(h, cluster, no_shim, problems);
+		if (lan) {
+			lan_networks_check(h, dk, cluster, problems);
+			shim_check(h, cluster, no_shim, problems);
+		}
 		compose_ipv4_parse("addr", cli_json_str(up, "addr"), &h->addr, &e);
 		if (cli_json_str(up, "gateway"))
 			compose_ipv4_parse("gateway", cli_json_str(up, "gateway"), &h->gateway, &e);
@@ -289,7 +303,7 @@ static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bo
 		snprintf(h->lan_text, sizeof(h->lan_text), "%s", cidr);
 		if (!net0)
 			net0 = h->lan_text;
-		else if (strcmp(net0, h->lan_text) != 0)
+		else if (lan && strcmp(net0, h->lan_text) != 0)
 			differ = true;
 		if (jint(h->facts, "time") > 0) {
 			int64_t t = jint(h->facts, "time");
@@ -476,12 +490,12 @@ void multi_token(char out[17])
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, bool no_shim,
+int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, bool lan, bool no_shim,
                     struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf problems = SB_BUF_INIT;
 
-	if (preflight(hosts, n, cluster, no_shim, &problems) == 0)
+	if (preflight(hosts, n, cluster, lan, no_shim, &problems) == 0)
 		return 0;
 	return sb_err_set(err, EIO,
 	                  "Preflight found problems; nothing was changed on any host:\n%s",

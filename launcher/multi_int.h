@@ -26,16 +26,20 @@ struct multi_host {
 	struct json_object *report; /* what it created (agent_apply.c); NULL: no answer */
 };
 
-/* Facts of every host in parallel (binary copied where missing). Returns how many failed. */
+/*
+ * Facts of every host in parallel (binary copied where missing; home: how
+ * each host sees --home). Returns how many failed.
+ */
 int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, const char *parent,
-                       const struct image_set *images);
+                       const char *home, const struct image_set *images);
 /*
  * Every problem of every host at once (exit 1, nothing changed): unreachable,
  * no Docker, no uplink, not one LAN, one machine twice, clocks apart, another
  * cluster's (or a foreign) macvlan network on a host's parent, a host where
- * the shim cannot be made (no CAP_NET_ADMIN) unless no_shim.
+ * the shim cannot be made (no CAP_NET_ADMIN) unless no_shim. Without lan
+ * (a bridge network on one host) only the engine and the clock count.
  */
-int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, bool no_shim,
+int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, bool lan, bool no_shim,
                     struct sb_err *err);
 /*
  * `need` free addresses: from --ip-range (all must be free) or the top of the

@@ -213,7 +213,7 @@ int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
 
 /* ---- exec, shell, logs: run the same command line on the node's host ---- */
 
-int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, bool tty,
+int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, bool tty, bool *here,
                    struct sb_err *err)
 {
 	struct spec_doc doc = {0};
@@ -238,6 +238,10 @@ int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, boo
 		                   node, ctx->cluster, names.data);
 		goto out;
 	}
+	/* a node of this machine: the caller runs it here, in this process */
+	*here = ssh_dest_is_local(doc.spec.hosts[n->host].name);
+	if (*here)
+		goto out;
 	while (argv[argc])
 		argc++;
 	args = xcalloc(argc + 5, sizeof(*args));

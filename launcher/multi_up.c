@@ -13,6 +13,9 @@
 #include <pthread.h>
 
 #define APPLY_MS (15 * 60 * 1000)
+/* A cluster on a bridge network takes a free /24 of this pool. */
+#define BRIDGE_POOL   "10.213.0.0/16"
+#define BRIDGE_PREFIX 24
 
 static struct json_object *jget(struct json_object *o, const char *key)
 {
@@ -260,9 +263,60 @@ static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const c
 	return ret;
 }
 
-static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const struct cli_ctx *ctx,
-                     struct multi_host *hosts, size_t n, const struct spec_doc *prev,
-                     bool have_prev, const struct image_set *im, struct sb_err *err)
+/* The cluster's bridge subnet: the one its network has, else a free /24 of BRIDGE_POOL there. */
+static int bridge_subnet_pick(const struct multi_host *h, struct compose_cidr *out,
+                              struct sb_err *err)
+{
+	struct json_object *br = jget(jget(h->facts, "docker"), "bridge"), *used = jget(br, "used");
+	struct compose_cidr pool, *v = NULL;
+	struct sb_err ignored = SB_ERR_INIT;
+	size_t n = 0;
+	int ret;
+
+	if (cli_json_str(br, "subnet"))
+		return compose_cidr_parse("the cluster's network", cli_json_str(br, "subnet"), out,
+		                          err);
+	if (!json_object_is_type(used, json_type_array))
+		return sb_err_set(err, EIO, "'%s' did not say which subnets it uses%s%s", h->dest,
+		                  cli_json_str(br, "error") ? ": " : "",
+		                  cli_json_str(br, "error") ?: "");
+	v = xcalloc(json_object_array_length(used) + 1, sizeof(*v));
+	for (size_t i = 0; i < json_object_array_length(used); i++) {
+		const char *text = json_object_get_string(json_object_array_get_idx(used, i));
+		if (text && compose_cidr_parse("subnet", text, &v[n], &ignored) == 0)
+			n++;
+	}
+	compose_cidr_parse("pool", BRIDGE_POOL, &pool, &ignored);
+	ret = compose_subnet_choose(&pool, BRIDGE_PREFIX, v, n, out, err);
+	free(v);
+	return ret;
+}
+
+/*
+ * --home as every host sees it: a directory on each (said with the fix if not),
+ * and the first host's real path (a symlink resolved) is the one mounted.
+ */
+static int home_resolve(struct multi_host *hosts, size_t n, char **out, struct sb_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *h = jget(hosts[i].facts, "home");
+		const char *why = cli_json_str(h, "error");
+
+		if (!why && !cli_json_str(h, "path"))
+			why = "no answer about it";
+		if (why && n == 1)
+			return sb_err_input(err, "%s", why);
+		if (why)
+			return sb_err_input(err, "On %s: %s", hosts[i].dest, why);
+	}
+	*out = xstrdup(cli_json_str(jget(hosts[0].facts, "home"), "path"));
+	return 0;
+}
+
+static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const char *home,
+                     const struct cli_ctx *ctx, struct multi_host *hosts, size_t n,
+                     const struct spec_doc *prev, bool have_prev, const struct image_set *im,
+                     struct sb_err *err)
 {
 	struct compose_spec *s = &doc->spec;
 	int ret;
@@ -271,8 +325,12 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 	doc->generation = have_prev ? prev->generation + 1 : 1;
 	s->workers = o->workers_set || !have_prev ? o->workers_per_host : prev->spec.workers;
 	s->no_master_worker = o->no_master_worker;
-	s->home_path = xstrdup(o->home ? o->home : (have_prev ? prev->spec.home_path : NULL));
-	s->key_path = xasprintf("/var/lib/slurmbox/%s/munge.key", ctx->cluster);
+	s->home_path = xstrdup(home ? home : (have_prev ? prev->spec.home_path : NULL));
+	{
+		/* this machine's; each host's agent puts its own state directory's in */
+		_cleanup_free_ char *dir = cli_state_dir(ctx->cluster);
+		s->key_path = xasprintf("%s/munge.key", dir);
+	}
 	if (o->user)
 		ret = cli_user_parse(o->user, &s->user, err);
 	else if (have_prev && prev->spec.user.name) {
@@ -312,10 +370,16 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 		ret = compose_cidr_parse("--subnet", o->subnet, &s->subnet, err);
 		if (ret < 0)
 			return ret;
+	} else if (s->net_mode == COMPOSE_NET_BRIDGE) {
+		ret = bridge_subnet_pick(&hosts[0], &s->subnet, err);
+		if (ret < 0)
+			return ret;
 	} else {
 		s->subnet = hosts[0].lan;
 	}
-	if (o->gateway) {
+	if (s->net_mode == COMPOSE_NET_BRIDGE) {
+		/* Docker's bridge is the gateway */
+	} else if (o->gateway) {
 		ret = compose_ipv4_parse("--gateway", o->gateway, &s->gateway, err);
 		if (ret < 0)
 			return ret;
@@ -344,6 +408,33 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 		}
 	}
 	return 0;
+}
+
+/*
+ * The cluster's containers exist on some host, but this machine has lost
+ * the key: a new one would not match the one they hold. Refused, never
+ * replaced.
+ */
+static int key_check(struct multi_host *hosts, size_t n, const struct cli_ctx *ctx,
+                     struct sb_err *err)
+{
+	_cleanup_free_ char *dir = cli_state_dir(ctx->cluster);
+	_cleanup_free_ char *key = xasprintf("%s/munge.key", dir);
+	const char *where = NULL;
+
+	for (size_t i = 0; i < n && !where; i++) {
+		struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");
+		if (json_object_is_type(nodes, json_type_array) && json_object_array_length(nodes))
+			where = hosts[i].dest;
+	}
+	if (!where || access(key, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	return sb_err_set(err, ENOENT,
+	                  "The munge key of cluster '%s' (%s) is missing, but the cluster's "
+	                  "containers exist (on %s) and hold the old one; a new key would not "
+	                  "match it. Run `slurmbox%s%s down`, then `up` again (your /home is kept)",
+	                  ctx->cluster, key, where, ctx->name_given ? " --name " : "",
+	                  ctx->name_given ? ctx->cluster : "");
 }
 
 /*
@@ -395,6 +486,8 @@ static int up_fail(const struct cli_ctx *ctx, struct multi_host *hosts, size_t n
 int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *err)
 {
 	struct multi_host *hosts = xcalloc(o->n_hosts, sizeof(*hosts));
+	bool bridge = o->network && strcmp(o->network, "bridge") == 0;
+	_cleanup_free_ char *home = NULL;
 	struct spec_doc doc = {0}, prev = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
 	_cleanup_free_ char *input = NULL;
@@ -415,16 +508,22 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		cli_interrupt_catch();
 
 	cli_step_begin(&step, ctx, "Facts from %zu host%s", n, n == 1 ? "" : "s");
-	multi_facts_gather(hosts, n, ctx->cluster, o->parent, &im);
-	ret = multi_preflight(hosts, n, ctx->cluster, o->no_shim, err);
+	multi_facts_gather(hosts, n, ctx->cluster, o->parent, o->home, &im);
+	ret = multi_preflight(hosts, n, ctx->cluster, !bridge, o->no_shim, err);
+	if (ret == 0 && o->home)
+		ret = home_resolve(hosts, n, &home, err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto out;
 	}
-	cli_step_end(&step, "one LAN %s", hosts[0].lan_text);
+	if (bridge)
+		cli_step_end(&step, "Docker %s",
+		             cli_json_str(jget(hosts[0].facts, "docker"), "server"));
+	else
+		cli_step_end(&step, "one LAN %s", hosts[0].lan_text);
 
 	have_prev = prev_find(hosts, n, ctx->cluster, &prev);
-	ret = spec_fill(&doc, o, ctx, hosts, n, &prev, have_prev, &im, err);
+	ret = spec_fill(&doc, o, home, ctx, hosts, n, &prev, have_prev, &im, err);
 	if (ret < 0)
 		goto out;
 	n_nodes = compose_spec_node_count(&doc.spec);
@@ -477,6 +576,10 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		}
 		goto out;
 	}
+	/* a new key would not match the one the cluster's containers hold */
+	ret = key_check(hosts, n, ctx, err);
+	if (ret < 0)
+		goto out;
 	if (!doc.spec.home_path && n > 1)
 		cli_warn("no --home: each host gets its own /home volume, so /home is NOT shared "
 		         "between hosts; jobs see different files on different hosts. Mount one "
@@ -537,10 +640,18 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		changed = changed || multi_host_changed(&hosts[i]);
-	fprintf(stderr,
-	        "\nCluster '%s' is up in %.1fs: %zu nodes on %zu hosts, LAN %s, user %s (uid %u)\n",
-	        ctx->cluster, cli_now() - t0, plan->n_nodes, n, hosts[0].lan_text,
-	        doc.spec.user.name, doc.spec.user.uid);
+	{
+		char net[32];
+
+		compose_cidr_format(&plan->network.subnet, net);
+		fprintf(stderr,
+		        "\nCluster '%s' is up in %.1fs: %s + %zu worker%s on %zu host%s, %s %s, "
+		        "user %s (uid %u)\n",
+		        ctx->cluster, cli_now() - t0, plan->nodes[0].name, plan->n_nodes - 1,
+		        plan->n_nodes == 2 ? "" : "s", n, n == 1 ? "" : "s",
+		        bridge ? "bridge network" : "LAN", bridge ? net : hosts[0].lan_text,
+		        doc.spec.user.name, doc.spec.user.uid);
+	}
 	if (!changed)
 		fprintf(stderr, "Nothing to change: it was already up.\n");
 out:

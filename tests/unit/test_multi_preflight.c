@@ -49,7 +49,7 @@ static void test_clocks_within_60s(void)
 	h[0].facts = facts("10.77.0.11", 1000000, NULL);
 	h[1].facts = facts("10.77.0.12", 1000060, NULL);
 	h[2].facts = facts("10.77.0.13", 999990, NULL); /* 70 s spread: too much */
-	CHECK(multi_preflight(h, 3, "sbx", false, &err) < 0);
+	CHECK(multi_preflight(h, 3, "sbx", true, false, &err) < 0);
 	CHECK_CONTAINS(err.msg, "nothing was changed on any host");
 	CHECK_CONTAINS(err.msg, "the hosts' clocks differ by 70 s (more than 60 s)");
 	CHECK_CONTAINS(err.msg, "run NTP on every host");
@@ -59,7 +59,7 @@ static void test_clocks_within_60s(void)
 	h[0].facts = facts("10.77.0.11", 1000000, NULL);
 	h[1].facts = facts("10.77.0.12", 1000060, NULL);
 	h[2].facts = facts("10.77.0.13", 1000030, NULL); /* 60 s: munge's TTL allows it */
-	CHECK_INT(multi_preflight(h, 3, "sbx", false, &err), 0);
+	CHECK_INT(multi_preflight(h, 3, "sbx", true, false, &err), 0);
 	CHECK_STR(h[1].ifname, "eth0");
 	CHECK_STR(h[2].lan_text, "10.77.0.0/24");
 	hosts_put(h, 3);
@@ -75,7 +75,7 @@ static void test_every_problem_at_once(void)
 	h[1].facts = facts("10.77.0.11", 1000000, "Cannot reach the Docker daemon");
 	h[2].ret = -EHOSTUNREACH;
 	snprintf(h[2].err.msg, sizeof(h[2].err.msg), "ssh: connect to host h3 port 22: timed out");
-	CHECK(multi_preflight(h, 3, "sbx", false, &err) < 0);
+	CHECK(multi_preflight(h, 3, "sbx", true, false, &err) < 0);
 	CHECK_CONTAINS(err.msg, "  h2: Cannot reach the Docker daemon\n");
 	CHECK_CONTAINS(err.msg, "  h3: ssh: connect to host h3 port 22: timed out\n");
 	CHECK_CONTAINS(err.msg, "h1 and h2 are the same machine (10.77.0.11)");
@@ -90,7 +90,7 @@ static void test_one_lan(void)
 	hosts_init(h, 2);
 	h[0].facts = facts("10.77.0.11", 1000000, NULL);
 	h[1].facts = facts("10.78.0.12", 1000000, NULL);
-	CHECK(multi_preflight(h, 2, "sbx", false, &err) < 0);
+	CHECK(multi_preflight(h, 2, "sbx", true, false, &err) < 0);
 	CHECK_CONTAINS(err.msg, "not on one LAN subnet: h1 10.77.0.0/24, h2 10.78.0.0/24");
 	hosts_put(h, 2);
 }
@@ -123,7 +123,7 @@ static void test_lan_networks(void)
 	                        "[{\"name\": \"mine\", \"driver\": \"ipvlan\", \"parent\": "
 	                        "\"eth0\", \"subnet\": \"192.168.5.0/24\"}, {\"name\": \"v10\", "
 	                        "\"driver\": \"macvlan\", \"parent\": \"eth0.10\"}]");
-	CHECK(multi_preflight(h, 3, "sbx", false, &err) < 0);
+	CHECK(multi_preflight(h, 3, "sbx", true, false, &err) < 0);
 	CHECK(!strstr(err.msg, "h1:"));
 	CHECK_CONTAINS(err.msg, "  h2: eth0 already carries the macvlan network 'lab2-net' "
 	                        "(10.77.0.0/24) of slurmbox cluster 'lab2'");
@@ -156,7 +156,7 @@ static void test_shim_needs_net_admin(void)
 	h[0].facts = facts_cap("10.77.0.11", true, 0);
 	h[1].facts = facts_cap("10.77.0.12", false, 0); /* new to the cluster: said */
 	h[2].facts = facts_cap("10.77.0.13", false, 1); /* has its nodes: got past it once */
-	CHECK(multi_preflight(h, 3, "sbx", false, &err) < 0);
+	CHECK(multi_preflight(h, 3, "sbx", true, false, &err) < 0);
 	CHECK_CONTAINS(err.msg, "  h2: the shim (this host's own link to its nodes on the LAN) "
 	                        "needs CAP_NET_ADMIN, which uid 1001 there has not got");
 	CHECK_CONTAINS(err.msg, "give --no-shim to go on without it (then h2 cannot reach its "
@@ -164,7 +164,7 @@ static void test_shim_needs_net_admin(void)
 	CHECK(!strstr(err.msg, "h1:"));
 	CHECK(!strstr(err.msg, "h3:"));
 	/* --no-shim: a warning, and up goes on */
-	CHECK_INT(multi_preflight(h, 3, "sbx", true, &err), 0);
+	CHECK_INT(multi_preflight(h, 3, "sbx", true, true, &err), 0);
 	hosts_put(h, 3);
 }
 
