@@ -125,6 +125,76 @@ static struct json_object *facts_bridge(struct docker *d, const char *cluster)
 	return o;
 }
 
+/* One object named like the cluster's ("<cluster>-...") that is not the cluster's. */
+static void taken_add(struct json_object *arr, const char *kind, const char *name,
+                      struct json_object *labels, const char *cluster)
+{
+	const char *owner = labels ? cli_json_str(labels, COMPOSE_LABEL_CLUSTER) : NULL;
+	size_t n = strlen(cluster);
+	struct json_object *r;
+
+	if (name && *name == '/')
+		name++;
+	if (!name || strncmp(name, cluster, n) != 0 || name[n] != '-' ||
+	    (owner && strcmp(owner, cluster) == 0))
+		return;
+	r = json_object_new_object();
+	json_object_object_add(r, "kind", json_object_new_string(kind));
+	json_object_object_add(r, "name", json_object_new_string(name));
+	if (owner)
+		json_object_object_add(r, "owner", json_object_new_string(owner));
+	json_object_array_add(arr, r);
+}
+
+/*
+ * The containers, networks and volumes here whose names the cluster's would
+ * be, but that are another cluster's or not slurmbox's: the control machine
+ * refuses those of its plan before anything is made on any host.
+ */
+static struct json_object *facts_taken(struct docker *d, const char *cluster)
+{
+	struct json_object *arr = json_object_new_array(), *list = NULL, *v, *x;
+	struct sb_err err = SB_ERR_INIT;
+
+	if (docker_container_list(d, NULL, 0, &list, &err) == 0 &&
+	    json_object_is_type(list, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *c = json_object_array_get_idx(list, i), *names;
+			if (json_object_object_get_ex(c, "Names", &names) &&
+			    json_object_is_type(names, json_type_array) &&
+			    json_object_array_length(names)) {
+				x = NULL;
+				json_object_object_get_ex(c, "Labels", &x);
+				taken_add(arr, "container",
+				          json_object_get_string(json_object_array_get_idx(names, 0)),
+				          x, cluster);
+			}
+		}
+	json_object_put(list);
+	list = NULL;
+	if (docker_network_list(d, NULL, 0, &list, &err) == 0 &&
+	    json_object_is_type(list, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *net = json_object_array_get_idx(list, i);
+			x = NULL;
+			json_object_object_get_ex(net, "Labels", &x);
+			taken_add(arr, "network", cli_json_str(net, "Name"), x, cluster);
+		}
+	json_object_put(list);
+	list = NULL;
+	if (docker_volume_list(d, NULL, 0, &list, &err) == 0 &&
+	    json_object_object_get_ex(list, "Volumes", &v) &&
+	    json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			struct json_object *vol = json_object_array_get_idx(v, i);
+			x = NULL;
+			json_object_object_get_ex(vol, "Labels", &x);
+			taken_add(arr, "volume", cli_json_str(vol, "Name"), x, cluster);
+		}
+	json_object_put(list);
+	return arr;
+}
+
 /* --home PATH as this host sees it: {"path": resolved} or {"error": why, with the fix}. */
 static struct json_object *facts_home(const char *path)
 {
@@ -173,6 +243,7 @@ static struct json_object *facts_docker(const char *cluster, char **images, size
 	}
 	json_object_object_add(o, "lan_networks", facts_lan_networks(d));
 	json_object_object_add(o, "bridge", facts_bridge(d, cluster));
+	json_object_object_add(o, "taken", facts_taken(d, cluster));
 	if (cli_cluster_load(d, cluster, &have, &err) == 0) {
 		struct json_object *c = json_object_new_object();
 		struct json_object *nodes = json_object_new_array();

@@ -501,3 +501,58 @@ int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, boo
 	                  "Preflight found problems; nothing was changed on any host:\n%s",
 	                  problems.data);
 }
+
+/* ---- names the plan uses that are taken on a host ---- */
+
+static void taken_find(const struct multi_host *h, const char *kind, const char *name,
+                       struct sb_buf *problems)
+{
+	struct json_object *arr = NULL;
+
+	if (!json_object_object_get_ex(h->facts, "taken", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *t = json_object_array_get_idx(arr, i);
+		const char *k = cli_json_str(t, "kind"), *n = cli_json_str(t, "name");
+		const char *owner = cli_json_str(t, "owner");
+
+		if (!k || !n || strcmp(k, kind) != 0 || strcmp(n, name) != 0)
+			continue;
+		if (owner)
+			sb_buf_printf(problems, "  %s: %s '%s' belongs to slurmbox cluster '%s'\n",
+			              h->dest, kind, name, owner);
+		else
+			sb_buf_printf(problems,
+			              "  %s: %s '%s' exists and is not slurmbox's (docker %s %s)\n",
+			              h->dest, kind, name,
+			              strcmp(kind, "container") == 0 ? "rm -f"
+			              : strcmp(kind, "network") == 0 ? "network rm"
+			                                             : "volume rm",
+			              name);
+		return;
+	}
+}
+
+int multi_names_check(const struct multi_host *hosts, size_t n, const struct compose_plan *plan,
+                      struct sb_err *err)
+{
+	_cleanup_buf_ struct sb_buf problems = SB_BUF_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		taken_find(&hosts[i], "network", plan->network.name, &problems);
+		for (size_t k = 0; k < plan->n_volumes; k++)
+			if (plan->volumes[k].host == i)
+				taken_find(&hosts[i], "volume", plan->volumes[k].name, &problems);
+		for (size_t k = 0; k < plan->n_nodes; k++)
+			if (plan->nodes[k].host == i)
+				taken_find(&hosts[i], "container", plan->nodes[k].container,
+				           &problems);
+	}
+	if (!problems.len)
+		return 0;
+	return sb_err_input(err,
+	                    "Cluster '%s' would use names that are taken; nothing was changed on "
+	                    "any host:\n%sRemove those objects, or choose another name with --name",
+	                    plan->cluster, problems.data);
+}

@@ -74,6 +74,13 @@ int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts
 /* Is every node of prev (its name on its host) in `now` too? */
 bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now);
 void multi_hosts_free(struct multi_host *hosts, size_t n);
+/*
+ * The names the plan gives each host's objects that are taken there (the
+ * facts' "taken": another cluster's, or not slurmbox's): every one at once,
+ * exit 2. They are never adopted or removed.
+ */
+int multi_names_check(const struct multi_host *hosts, size_t n, const struct compose_plan *plan,
+                      struct sb_err *err);
 
 /*
  * hosts[from..n) run `agent apply` at once (recreate: NULL or its option). The first host that fails stops the

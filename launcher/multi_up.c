@@ -540,6 +540,8 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	ret = compose_spec_validate(&doc.spec, err);
 	if (ret == 0)
 		ret = compose_plan_build(&doc.spec, &plan, err);
+	if (ret == 0)
+		ret = multi_names_check(hosts, n, plan, err);
 	if (ret < 0)
 		goto out;
 	if (!o->dry_run) {

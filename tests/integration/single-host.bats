@@ -268,9 +268,10 @@ teardown_file() {
 	run "$SB" --name sbname up --workers 1
 	echo "$output"
 	[ "$status" -eq 2 ]
-	grep -qF "  network 'sbname-net' exists and is not slurmbox's (docker network rm sbname-net)" <<<"$output"
-	grep -qF "  volume 'sbname-home' exists and is not slurmbox's (docker volume rm sbname-home)" <<<"$output"
-	grep -qF "  container 'sbname-worker-1' belongs to slurmbox cluster 'sbother'" <<<"$output"
+	grep -qF "  localhost: network 'sbname-net' exists and is not slurmbox's (docker network rm sbname-net)" <<<"$output"
+	grep -qF "  localhost: volume 'sbname-home' exists and is not slurmbox's (docker volume rm sbname-home)" <<<"$output"
+	grep -qF "  localhost: container 'sbname-worker-1' belongs to slurmbox cluster 'sbother'" <<<"$output"
+	grep -qF "nothing was changed on any host" <<<"$output"
 	[ -z "$(labelled container sbname)$(labelled network sbname)$(labelled volume sbname)" ]
 	[ ! -e /var/lib/slurmbox/sbname ]
 	run "$SB" --name sbname down --purge
@@ -300,7 +301,8 @@ teardown_file() {
 		wait $pid || st=$?
 		cat "$BATS_TEST_TMPDIR/out"
 		[ "$st" -eq $((128 + $(kill -l "$sig"))) ]
-		grep -q "Interrupted: removed what this run had created" "$BATS_TEST_TMPDIR/out"
+		grep -q "Interrupted by" "$BATS_TEST_TMPDIR/out"
+		grep -q "Rolled back: removed what this run had created on every host" "$BATS_TEST_TMPDIR/out"
 		[ -z "$(labelled container sbint)$(labelled network sbint)$(labelled volume sbint)" ]
 		[ ! -e /var/lib/slurmbox/sbint ]
 	done
