@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_up.c - `slurmbox up`: parse and validate everything, gather the
- * host's facts, plan, then apply and wait until every node is idle.
+ * cmd_up.c - `slurmbox up`: the command line into one request, checked as
+ * far as it can be without a host, then one call for any number of hosts
+ * (multi_up): --hosts, else the recorded cluster's hosts, else this machine
+ * alone ("localhost", reached without ssh, on a bridge network).
  *
  * Nothing is created before the whole input has been checked. Running `up`
  * again with the same settings changes nothing; settings left out default
- * to the existing cluster's (kept in the master's io.slurmbox.spec label).
- * Other settings are refused with a diff of old against new, unless
- * --recreate, which re-creates the containers that differ.
+ * to the existing cluster's. Other settings are refused with a diff of old
+ * against new, unless --recreate, which re-creates the containers that differ.
  */
 #include "multi_int.h"
 #include "spec_json.h"
@@ -20,10 +21,11 @@ static const char up_usage[] =
     "Usage: slurmbox up [OPTIONS]\n"
     "\n"
     "Create a Slurm cluster (a master running slurmctld and N workers running slurmd) on the\n"
-    "local Docker engine, and return when every node is idle. Run again to heal it.\n"
+    "local Docker engine (or on --hosts), and return when every node is idle. Run again to\n"
+    "heal it; without options it keeps the cluster's hosts and settings.\n"
     "\n"
     "  -n, --name NAME        Cluster name (default \"slurmbox\")\n"
-    "  -w, --workers N        Number of workers, 1-250 (default 2)\n"
+    "  -w, --workers N        Number of workers, 1-250 (default 2; with --hosts, per host)\n"
     "      --home PATH        Bind-mount PATH as /home (default: a named volume)\n"
     "      --user NAME[:UID[:GID]]  The cluster user (default: you, or slurmbox:1000 as root)\n"
     "      --subnet CIDR      The cluster network (default: a free /24 in 10.213.0.0/16)\n"
@@ -38,7 +40,8 @@ static const char up_usage[] =
     "      --hosts H1,H2,...  The master on H1; workers on every host, on the LAN (macvlan)\n"
     "      --workers-per-host N  Workers on each host (default 1)\n"
     "      --no-master-worker The first host runs the master only\n"
-    "      --network MODE     macvlan (default), ipvlan (Wi-Fi), or bridge (one host only)\n"
+    "      --network MODE     macvlan (default), ipvlan (Wi-Fi), or bridge (one host only;\n"
+    "                         the default without --hosts)\n"
     "      --parent IFACE     The LAN interface (default: the default route's)\n"
     "      --gateway IP       The LAN's router (default: the default route's)\n"
     "      --ip-range CIDR    Take the nodes' addresses from here (all must be free);\n"

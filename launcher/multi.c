@@ -507,9 +507,10 @@ int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, boo
 static void taken_find(const struct multi_host *h, const char *kind, const char *name,
                        struct sb_buf *problems)
 {
-	struct json_object *arr = NULL;
+	struct json_object *dk = NULL, *arr = NULL;
 
-	if (!json_object_object_get_ex(h->facts, "taken", &arr) ||
+	if (!json_object_object_get_ex(h->facts, "docker", &dk) ||
+	    !json_object_object_get_ex(dk, "taken", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		return;
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {

@@ -140,7 +140,17 @@ static struct json_object *host_node(const struct check_host *h, const char *nod
 	return NULL;
 }
 
-static void status_hints(const struct compose_plan *plan, const struct health_verdict *v)
+/* " && " between commands; a node of another host is reached over ssh. */
+static void hint_cmd(struct sb_buf *b, const char *sep, const char *host, const char *cmd,
+                     const char *container)
+{
+	sb_buf_printf(b, "%s%s%s%s%s %s", b->len ? sep : "", ssh_dest_is_local(host) ? "" : "ssh ",
+	              ssh_dest_is_local(host) ? "" : host, ssh_dest_is_local(host) ? "" : " ", cmd,
+	              container);
+}
+
+static void status_hints(const struct cli_ctx *ctx, const struct compose_plan *plan,
+                         const struct health_verdict *v)
 {
 	_cleanup_buf_ struct sb_buf drift = SB_BUF_INIT, munge = SB_BUF_INIT;
 
@@ -149,19 +159,19 @@ static void status_hints(const struct compose_plan *plan, const struct health_ve
 		const char *host = plan->hosts[nd->host].name;
 
 		if (v[i].conf == HEALTH_FAILED || v[i].hostname == HEALTH_FAILED)
-			sb_buf_printf(&drift, "%s%s on %s", drift.len ? ", " : "", nd->container,
-			              host);
+			hint_cmd(&drift, " && ", host, "docker rm -f", nd->container);
 		if (v[i].munge == HEALTH_FAILED)
-			sb_buf_printf(&munge, "\n  ssh %s docker restart %s", host, nd->container);
+			hint_cmd(&munge, "\n  ", host, "docker restart", nd->container);
 	}
 	if (drift.len)
-		printf("Fix drift: undo the edit, or re-create the node from the plan: remove "
-		       "its container (%s), then run `slurmbox up`\n",
-		       drift.data);
+		printf("Fix drift: undo the edit, or re-create the node from the plan: %s && "
+		       "slurmbox%s%s up\n",
+		       drift.data, ctx->name_given ? " --name " : "",
+		       ctx->name_given ? ctx->cluster : "");
 	if (munge.len)
 		printf("Fix munge: `slurmbox up` puts the cluster's key back on every host and "
 		       "restarts the nodes of a host whose copy it replaced; where the copy was "
-		       "right, restart the node so its munged reads it again:%s\n",
+		       "right, restart the node so its munged reads it again:\n  %s\n",
 		       munge.data);
 }
 
@@ -302,7 +312,7 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 			printf("  %-12s %s\n", hosts[i].dest, hosts[i].error);
 		}
 		if (problems)
-			status_hints(plan, hv);
+			status_hints(ctx, plan, hv);
 	}
 	cli_exit_status = healthy ? 0 : 1;
 out:

@@ -302,6 +302,8 @@ static int home_resolve(struct multi_host *hosts, size_t n, char **out, struct s
 		struct json_object *h = jget(hosts[i].facts, "home");
 		const char *why = cli_json_str(h, "error");
 
+		if (hosts[i].ret < 0)
+			continue; /* unreachable: preflight says so */
 		if (!why && !cli_json_str(h, "path"))
 			why = "no answer about it";
 		if (why && n == 1)
@@ -309,7 +311,7 @@ static int home_resolve(struct multi_host *hosts, size_t n, char **out, struct s
 		if (why)
 			return sb_err_input(err, "On %s: %s", hosts[i].dest, why);
 	}
-	*out = xstrdup(cli_json_str(jget(hosts[0].facts, "home"), "path"));
+	*out = xstrdup(cli_json_str(jget(hosts[0].facts, "home"), "path") ?: "");
 	return 0;
 }
 
@@ -509,9 +511,10 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 
 	cli_step_begin(&step, ctx, "Facts from %zu host%s", n, n == 1 ? "" : "s");
 	multi_facts_gather(hosts, n, ctx->cluster, o->parent, o->home, &im);
-	ret = multi_preflight(hosts, n, ctx->cluster, !bridge, o->no_shim, err);
-	if (ret == 0 && o->home)
-		ret = home_resolve(hosts, n, &home, err);
+	/* bad input first (exit 2), then what is wrong with the hosts */
+	ret = o->home ? home_resolve(hosts, n, &home, err) : 0;
+	if (ret == 0)
+		ret = multi_preflight(hosts, n, ctx->cluster, !bridge, o->no_shim, err);
 	if (ret < 0) {
 		cli_step_fail(&step);
 		goto out;
@@ -554,7 +557,10 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		const char *new_hash = NULL,
 		           *old_hash = multi_hash_differing(hosts, n, plan, &new_hash);
 		_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
-		bool differs = old_hash || (have_prev && reconcile_diff(&prev, &doc, &text) > 0);
+		/* every setting that differs is named, even when a container's hash says so too */
+		bool differs = have_prev && reconcile_diff(&prev, &doc, &text) > 0;
+
+		differs = differs || old_hash;
 
 		if (differs && have_prev && !old_hash && multi_spec_grows(&prev, &doc))
 			n_old = prev.spec.n_hosts;

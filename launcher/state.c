@@ -288,6 +288,9 @@ int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, 
 	return 0;
 }
 
+/* The directory the first lock of this process had to make, if any. */
+static char *lock_parent_made;
+
 int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err *err)
 {
 	_cleanup_free_ char *dir = cli_state_dir(cluster);
@@ -299,6 +302,8 @@ int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err 
 	slash = strrchr(dir, '/');
 	parent = xstrndup(dir, (size_t)(slash - dir));
 	path = xasprintf("%s/.%s.%s.lock", parent, cluster, what);
+	if (access(parent, F_OK) < 0 && errno == ENOENT && !lock_parent_made)
+		lock_parent_made = xstrdup(parent);
 	ret = mkdir_p(parent, 0755, err);
 	if (ret < 0)
 		return ret;
@@ -339,6 +344,10 @@ void cli_lock_drop_unused(const char *cluster)
 {
 	_cleanup_free_ char *dir = cli_state_dir(cluster);
 
-	if (access(dir, F_OK) < 0 && errno == ENOENT)
+	if (access(dir, F_OK) < 0 && errno == ENOENT) {
 		lock_files_unlink(cluster, dir);
+		/* the directory this process made for the lock goes too, if nothing else is in it */
+		if (lock_parent_made)
+			rmdir(lock_parent_made);
+	}
 }

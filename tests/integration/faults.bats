@@ -120,7 +120,7 @@ job_state() { as_user squeue -h -j "$1" -o %T; }
 	run env SLURMBOX_FAULT=fail-after-start "$SB" up --keep-on-failure
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"--keep-on-failure: leaving"* ]]
+	[[ "$output" == *"--keep-on-failure: kept what this run created"* ]]
 	[ "$(labelled container | wc -l)" -eq 3 ]
 	[ -n "$(labelled network)" ]
 	[ -f "$STATE/munge.key" ]

@@ -146,6 +146,26 @@ teardown_file() {
 	[[ "$output" == *"slurmctld up"* ]]
 }
 
+@test "status shows a removed worker as missing and exits 1; up heals it (one status for any number of hosts)" {
+	docker rm -f sbtest-worker-2 >/dev/null
+	run --separate-stderr "$SB" status --json
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.nodes | length' <<<"$output")" -eq 3 ]
+	[ "$(jq -r '.nodes[] | select(.node=="worker-2") | .state' <<<"$output")" = missing ]
+	[ "$(jq -r '.nodes[] | select(.node=="worker-2") | .host' <<<"$output")" = localhost ]
+	[ "$(jq -r .healthy <<<"$output")" = false ]
+	run "$SB" status
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -E '^worker-2 +worker +localhost +missing' <<<"$output"
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run "$SB" status
+	[ "$status" -eq 0 ]
+}
+
 @test "logs shows the daemons' output" {
 	run "$SB" logs master
 	echo "$output"
