@@ -45,10 +45,16 @@ char *cli_state_dir(const char *cluster)
 	                 host, cluster);
 }
 
-/* mkdir -p with `mode` for the last component, 0755 for parents that are missing. */
-static int mkdir_p(const char *path, mode_t mode, struct sb_err *err)
+/*
+ * mkdir -p: a missing directory is made with `mode` if it is the last one,
+ * 0755 otherwise (less the umask). A directory already there keeps its mode:
+ * it may be a shared one (/tmp, /var/lib, $XDG_STATE_HOME's parent). Only
+ * `own`, the cluster's state directory (slurmbox's alone), is set to `mode`.
+ */
+static int mkdir_p(const char *path, mode_t mode, bool own, struct sb_err *err)
 {
 	_cleanup_free_ char *p = xstrdup(path);
+	struct stat st;
 
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
@@ -61,7 +67,11 @@ static int mkdir_p(const char *path, mode_t mode, struct sb_err *err)
 	}
 	if (mkdir(p, mode) < 0 && errno != EEXIST)
 		return sb_err_set(err, errno, "Creating directory '%s': %s", p, strerror(errno));
-	if (chmod(p, mode) < 0)
+	if (!own)
+		return 0;
+	if (lstat(p, &st) < 0)
+		return sb_err_set(err, errno, "Reading directory '%s': %s", p, strerror(errno));
+	if ((st.st_mode & 07777) != mode && chmod(p, mode) < 0)
 		return sb_err_set(err, errno, "Setting mode of '%s': %s", p, strerror(errno));
 	return 0;
 }
@@ -147,7 +157,7 @@ int cli_key_ensure(const char *cluster, char **path, bool *created, struct sb_er
 	int ret;
 
 	*created = false;
-	ret = mkdir_p(dir, 0700, err);
+	ret = mkdir_p(dir, 0700, true, err);
 	if (ret < 0)
 		return ret;
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -217,7 +227,7 @@ int cli_key_write(const char *cluster, const unsigned char *key, size_t len, boo
 	int ret;
 
 	*replaced = false;
-	ret = mkdir_p(dir, 0700, err);
+	ret = mkdir_p(dir, 0700, true, err);
 	if (ret < 0)
 		return ret;
 	/* the same key already there: nothing to do (the file is not touched) */
@@ -299,7 +309,7 @@ int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err 
 	slash = strrchr(dir, '/');
 	parent = xstrndup(dir, (size_t)(slash - dir));
 	path = xasprintf("%s/.%s.%s.lock", parent, cluster, what);
-	ret = mkdir_p(parent, 0755, err);
+	ret = mkdir_p(parent, 0755, false, err);
 	if (ret < 0)
 		return ret;
 	/*
