@@ -138,10 +138,13 @@ struct made {
 	bool shim, key, dir;
 };
 
-static void key_paths(const char *cluster, char **dir, char **key)
+static int key_paths(const char *cluster, char **dir, char **key, struct sb_err *err)
 {
-	*dir = cli_state_dir(cluster);
-	*key = xasprintf("%s/munge.key", *dir);
+	int ret = cli_state_dir(cluster, dir, err);
+
+	if (ret == 0)
+		*key = xasprintf("%s/munge.key", *dir);
+	return ret;
 }
 
 /* The shim, the key and its directory, if this run made them. */
@@ -156,8 +159,9 @@ static void made_undo(const char *cluster, const struct made *m)
 		if (netconf_link_del(name, &e) < 0)
 			cli_warn("Rolling back: %s", e.msg);
 	}
-	key_paths(cluster, &dir, &key);
-	if (m->dir) {
+	if ((m->dir || m->key) && key_paths(cluster, &dir, &key, &e) < 0)
+		cli_warn("Rolling back: %s", e.msg);
+	else if (m->dir) {
 		if (cli_state_remove(cluster, &e) < 0)
 			cli_warn("Rolling back: %s", e.msg);
 	} else if (m->key && unlink(key) < 0 && errno != ENOENT) {
@@ -305,7 +309,9 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 		ret = sb_err_set(err, EINVAL, "Host index %u is not in the spec", host);
 		goto out;
 	}
-	key_paths(doc.spec.cluster, &dir, &key_file);
+	ret = key_paths(doc.spec.cluster, &dir, &key_file, err);
+	if (ret < 0)
+		goto out;
 	made.dir = access(dir, F_OK) < 0;
 	made.key = access(key_file, F_OK) < 0;
 	ret = cli_key_write(doc.spec.cluster, key, key_len, &key_replaced, err);

@@ -423,7 +423,10 @@ int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	ret = cli_cluster_load(d, ctx->cluster, &have, err);
 	if (ret < 0)
 		goto out;
-	spec_file = xasprintf("%s/spec.json", state_dir = cli_state_dir(ctx->cluster));
+	ret = cli_state_dir(ctx->cluster, &state_dir, err);
+	if (ret < 0)
+		goto out;
+	spec_file = xasprintf("%s/spec.json", state_dir);
 	have_prev = reconcile_prev_load(&have, spec_file, &prev);
 
 	/* Settings not given fall back to the existing cluster's, then to defaults. */
