@@ -148,6 +148,10 @@ void down_report(const char *where, const char *cluster, bool purge, const struc
  * $XDG_STATE_HOME/slurmbox/hosts/<host name>/<cluster> (one home shared by many hosts) ----
  */
 
+/* munge's limits on a key's size, in bytes; slurmbox makes CLI_KEY_MAX. */
+#define CLI_KEY_MIN 32
+#define CLI_KEY_MAX 1024
+
 /*
  * *dir: the path (caller frees). $SLURMBOX_STATE_DIR overrides the parent
  * directory. With no HOME (and no XDG_STATE_HOME) a user has none: bad input.

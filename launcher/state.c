@@ -18,8 +18,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#define KEY_BYTES 1024
-
 int cli_state_dir(const char *cluster, char **dir, struct sb_err *err)
 {
 	const char *base = getenv("SLURMBOX_STATE_DIR");
@@ -248,7 +246,7 @@ static int key_check(const char *path, int fd, struct sb_err *err)
 		    "Munge key '%s' is readable by others (mode %04o); it must be 0400: "
 		    "chmod 400 '%s'",
 		    path, (unsigned)(st.st_mode & 07777), path);
-	if (st.st_size < 32)
+	if (st.st_size < CLI_KEY_MIN)
 		return sb_err_set(err, EINVAL,
 		                  "Munge key '%s' is only %lld bytes (munge needs at least 32); "
 		                  "remove it with `slurmbox down --purge`",
@@ -264,7 +262,7 @@ static int key_check(const char *path, int fd, struct sb_err *err)
 
 static int key_create(const char *path, struct sb_err *err)
 {
-	unsigned char key[KEY_BYTES];
+	unsigned char key[CLI_KEY_MAX];
 	_cleanup_close_ int fd = -1;
 	size_t got = 0;
 
@@ -387,7 +385,7 @@ int cli_key_write(const char *cluster, const unsigned char *key, size_t len, boo
 {
 	_cleanup_free_ char *dir = NULL, *p = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1;
-	unsigned char have[KEY_BYTES + 1];
+	unsigned char have[CLI_KEY_MAX + 1];
 	ssize_t n;
 	int ret;
 
@@ -456,14 +454,33 @@ int cli_file_replace(const char *path, const char *text, const char *what, struc
 int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, struct sb_err *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
+	struct stat st;
+	size_t got = 0;
 
 	if (fd < 0)
 		return sb_err_set(err, errno, "Opening munge key '%s': %s", path, strerror(errno));
-	n = read(fd, key, cap);
-	if (n < 32)
-		return sb_err_set(err, EIO, "Reading munge key '%s': too short", path);
-	*len = (size_t)n;
+	if (fstat(fd, &st) < 0)
+		return sb_err_set(err, errno, "Reading munge key '%s': %s", path, strerror(errno));
+	if (st.st_size < CLI_KEY_MIN || (unsigned long long)st.st_size > cap)
+		return sb_err_input(
+		    err,
+		    "Munge key '%s' is %lld bytes; munge takes %d to %zu, and a key "
+		    "is never cut short: remove it (slurmbox down --purge) to make "
+		    "a new one, or put a key of the right size there",
+		    path, (long long)st.st_size, CLI_KEY_MIN, cap);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, key + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			explicit_bzero(key, got);
+			return sb_err_set(err, e, "Reading munge key '%s': %s", path,
+			                  n < 0 ? strerror(e) : "it became shorter");
+		}
+		got += (size_t)n;
+	}
+	*len = got;
 	return 0;
 }
 

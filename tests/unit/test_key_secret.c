@@ -63,7 +63,8 @@ static int memory_hits(bool quiet)
 				if (where != (unsigned long)needle) {
 					hits++;
 					if (!quiet)
-						printf("#   the key's text at %#lx, in %s", where, line);
+						printf("#   the key's text at %#lx, in %s", where,
+						       line);
 				}
 				p++;
 			}
