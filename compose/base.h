@@ -222,10 +222,33 @@ static inline void sb_fclosep(FILE **f)
 		fclose(*f);
 }
 
+/* A string that held a secret (the munge key, its hex): wiped, then freed. */
+static inline void sb_free_secret(char **p)
+{
+	if (*p) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+/* s and a newline, copied once (s may be a secret: no growing buffer). */
+static inline char *sb_strdup_line(const char *s)
+{
+	size_t n = strlen(s);
+	char *p = xmalloc(n + 2);
+
+	memcpy(p, s, n);
+	p[n] = '\n';
+	p[n + 1] = '\0';
+	return p;
+}
+
 #define _cleanup_(f)     __attribute__((cleanup(f)))
 #define _cleanup_free_   _cleanup_(sb_freep)
 #define _cleanup_close_  _cleanup_(sb_closep)
 #define _cleanup_fclose_ _cleanup_(sb_fclosep)
+#define _cleanup_secret_ _cleanup_(sb_free_secret)
 
 /* Hand ownership out of a cleanup variable (bubblewrap's steal_pointer). */
 #define steal_ptr(pp)                         \
@@ -331,5 +354,39 @@ static inline void sb_buf_free(struct sb_buf *b)
 }
 
 #define _cleanup_buf_ _cleanup_(sb_buf_free)
+
+/*
+ * sb_buf_add for a buffer that holds a secret: it grows into a new buffer
+ * and wipes the old one (realloc would free it as it is); sb_buf_free_secret
+ * wipes it all before freeing.
+ */
+static inline void sb_buf_add_secret(struct sb_buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap * 2 > b->len + n + 1 ? b->cap * 2 : b->len + n + 1;
+		char *data = xmalloc(cap < 64 ? 64 : cap);
+
+		if (b->len)
+			memcpy(data, b->data, b->len);
+		if (b->data)
+			explicit_bzero(b->data, b->cap);
+		free(b->data);
+		b->data = data;
+		b->cap = cap < 64 ? 64 : cap;
+	}
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+static inline void sb_buf_free_secret(struct sb_buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	sb_buf_free(b);
+}
+
+#define _cleanup_buf_secret_ _cleanup_(sb_buf_free_secret)
 
 #endif

@@ -165,9 +165,10 @@ static struct json_object *facts_taken(struct docker *d, const char *cluster)
 			    json_object_array_length(names)) {
 				x = NULL;
 				json_object_object_get_ex(c, "Labels", &x);
-				taken_add(arr, "container",
-				          json_object_get_string(json_object_array_get_idx(names, 0)),
-				          x, cluster);
+				taken_add(
+				    arr, "container",
+				    json_object_get_string(json_object_array_get_idx(names, 0)), x,
+				    cluster);
 			}
 		}
 	json_object_put(list);

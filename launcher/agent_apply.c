@@ -28,83 +28,53 @@
 #include "../compose/compose.h"
 #include "../netconf/netconf.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 
 #define AGENT_STDIN_MAX (1u << 20)
 
-/* Standard input to EOF, or (line) up to and without the first newline. */
+/*
+ * Standard input to EOF, or (line) up to and without the first newline.
+ * It may hold the munge key: every copy is wiped (sb_buf_add_secret).
+ */
 static int read_input(int fd, struct sb_buf *b, bool line, struct sb_err *err)
 {
 	char buf[16384];
+	int ret = 0;
 
 	for (;;) {
 		ssize_t n = read(fd, buf, line ? 1 : sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return sb_err_set(err, errno, "Reading standard input: %s",
-			                  strerror(errno));
+		if (n < 0) {
+			ret = sb_err_set(err, errno, "Reading standard input: %s", strerror(errno));
+			break;
+		}
 		if (n == 0 || (line && buf[0] == '\n'))
-			return 0;
-		sb_buf_add(b, buf, (size_t)n);
-		if (b->len > AGENT_STDIN_MAX)
-			return sb_err_set(err, E2BIG, "Standard input is larger than %u bytes",
-			                  AGENT_STDIN_MAX);
+			break;
+		sb_buf_add_secret(b, buf, (size_t)n);
+		if (b->len > AGENT_STDIN_MAX) {
+			ret = sb_err_set(err, E2BIG, "Standard input is larger than %u bytes",
+			                 AGENT_STDIN_MAX);
+			break;
+		}
 	}
-}
-
-/* Exactly 2 hex digits a byte, and at least munge's 32 bytes. */
-static int hex_decode(const char *hex, unsigned char *out, size_t cap, size_t *len)
-{
-	size_t n = hex ? strlen(hex) : 0;
-
-	if (n % 2 || n / 2 > cap || n / 2 < 32)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)hex[i]))
-			return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (unsigned char)v;
-	}
-	*len = n / 2;
-	return 0;
+	explicit_bzero(buf, sizeof(buf));
+	return ret;
 }
 
 int agent_stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len, bool line,
                      struct sb_err *err)
 {
-	_cleanup_buf_ struct sb_buf in = SB_BUF_INIT;
-	struct json_object *o, *spec, *k;
+	_cleanup_buf_secret_ struct sb_buf in = SB_BUF_INIT;
 	int ret;
 
 	ret = read_input(STDIN_FILENO, &in, line, err);
 	if (ret < 0)
 		return ret;
-	o = json_tokener_parse(in.data ? in.data : "");
-	explicit_bzero(in.data, in.len);
-	if (!o || !json_object_object_get_ex(o, "spec", &spec)) {
-		json_object_put(o);
-		return sb_err_set(err, EINVAL, "The control machine sent no cluster spec");
-	}
-	ret = spec_json_to(spec, doc, err);
-	if (ret == 0 && key) {
-		if (!json_object_object_get_ex(o, "key", &k) ||
-		    !json_object_is_type(k, json_type_string) ||
-		    hex_decode(json_object_get_string(k), key, 1024, key_len) < 0)
-			ret = sb_err_set(err, EINVAL, "The control machine sent no munge key");
-		/* json-c holds a copy of the key text; wipe it before freeing */
-		else
-			explicit_bzero((char *)json_object_get_string(k),
-			               (size_t)json_object_get_string_len(k));
-	}
-	json_object_put(o);
-	return ret;
+	return spec_json_input_decode(in.data ? in.data : "", in.len, doc, key, CLI_KEY_MAX,
+	                              key_len, err);
 }
 
 /* The rest of stdin: its end means the control machine wants us to stop. */
@@ -138,10 +108,13 @@ struct made {
 	bool shim, key, dir;
 };
 
-static void key_paths(const char *cluster, char **dir, char **key)
+static int key_paths(const char *cluster, char **dir, char **key, struct sb_err *err)
 {
-	*dir = cli_state_dir(cluster);
-	*key = xasprintf("%s/munge.key", *dir);
+	int ret = cli_state_dir(cluster, dir, err);
+
+	if (ret == 0)
+		*key = xasprintf("%s/munge.key", *dir);
+	return ret;
 }
 
 /* The shim, the key and its directory, if this run made them. */
@@ -156,8 +129,9 @@ static void made_undo(const char *cluster, const struct made *m)
 		if (netconf_link_del(name, &e) < 0)
 			cli_warn("Rolling back: %s", e.msg);
 	}
-	key_paths(cluster, &dir, &key);
-	if (m->dir) {
+	if ((m->dir || m->key) && key_paths(cluster, &dir, &key, &e) < 0)
+		cli_warn("Rolling back: %s", e.msg);
+	else if (m->dir) {
 		if (cli_state_remove(cluster, &e) < 0)
 			cli_warn("Rolling back: %s", e.msg);
 	} else if (m->key && unlink(key) < 0 && errno != ENOENT) {
@@ -262,7 +236,7 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 	struct apply_undo undo = {0};
 	struct apply_opts ao = {.cli = ctx, .host_filter = true, .timeout_sec = 180, .undo = &undo};
 	struct made made = {0};
-	unsigned char key[1024];
+	unsigned char key[CLI_KEY_MAX];
 	size_t key_len = 0;
 	unsigned host = 0;
 	int lock_fd = -1; /* held until we exit */
@@ -305,7 +279,9 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 		ret = sb_err_set(err, EINVAL, "Host index %u is not in the spec", host);
 		goto out;
 	}
-	key_paths(doc.spec.cluster, &dir, &key_file);
+	ret = key_paths(doc.spec.cluster, &dir, &key_file, err);
+	if (ret < 0)
+		goto out;
 	made.dir = access(dir, F_OK) < 0;
 	made.key = access(key_file, F_OK) < 0;
 	ret = cli_key_write(doc.spec.cluster, key, key_len, &key_replaced, err);
@@ -362,6 +338,7 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 	if (ret == 0 && cli_interrupted)
 		ret = sb_err_set(err, EINTR, "Interrupted once this host's part was made");
 out:
+	explicit_bzero(key, sizeof(key));
 	if (ret < 0 && !ao.keep_on_failure) {
 		/* what could not be removed stays in the report: the control machine tries again */
 		rolled_back = (d ? apply_undo_run(d, &undo) : 0) == 0;
@@ -376,7 +353,7 @@ out:
 
 int agent_undo(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
-	_cleanup_buf_ struct sb_buf in = SB_BUF_INIT;
+	_cleanup_buf_secret_ struct sb_buf in = SB_BUF_INIT;
 	_cleanup_docker_ struct docker *d = NULL;
 	struct apply_undo undo = {0};
 	struct json_object *r = NULL, *v;

@@ -148,8 +148,17 @@ void down_report(const char *where, const char *cluster, bool purge, const struc
  * $XDG_STATE_HOME/slurmbox/hosts/<host name>/<cluster> (one home shared by many hosts) ----
  */
 
-/* Caller frees. $SLURMBOX_STATE_DIR overrides the parent directory. */
-char *cli_state_dir(const char *cluster);
+/* munge's limits on a key's size, in bytes; slurmbox makes CLI_KEY_MAX. */
+#define CLI_KEY_MIN 32
+#define CLI_KEY_MAX 1024
+
+/*
+ * *dir: the path (caller frees). $SLURMBOX_STATE_DIR overrides the parent
+ * directory. With no HOME (and no XDG_STATE_HOME) a user has none: bad input.
+ * Every directory on the way is checked (owned by the user or root, writable
+ * by no one else but a sticky one's own entries) before the key is touched.
+ */
+int cli_state_dir(const char *cluster, char **dir, struct sb_err *err);
 /*
  * The cluster's munge key: created once (1024 bytes from getrandom, 0400,
  * owned by the image's munge uid when root, in a 0700 directory), reused

@@ -47,11 +47,13 @@ static char *status_plan_conf(const char *cluster, const struct cli_cluster *hav
 {
 	struct sb_err ignored = SB_ERR_INIT;
 	_cleanup_plan_ struct compose_plan *plan = NULL;
-	_cleanup_free_ char *dir = cli_state_dir(cluster);
-	_cleanup_free_ char *file = xasprintf("%s/spec.json", dir);
+	_cleanup_free_ char *dir = NULL, *file = NULL;
 	struct spec_doc doc = {0};
 	char *conf = NULL;
 
+	if (cli_state_dir(cluster, &dir, &ignored) < 0)
+		return NULL;
+	file = xasprintf("%s/spec.json", dir);
 	if (!reconcile_prev_load(have, file, &doc))
 		return NULL;
 	if (compose_plan_build(&doc.spec, &plan, &ignored) == 0)

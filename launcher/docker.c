@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #ifndef SLURMBOX_VERSION
@@ -408,6 +409,24 @@ static int xfer_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_o
 	return docker_aborted() ? 1 : 0;
 }
 
+/*
+ * libcurl's own socket() lacks SOCK_CLOEXEC, and the connection stays open
+ * between requests: every program slurmbox starts (ssh, debootstrap) would
+ * hold the Docker socket, root's equivalent, for as long as it runs.
+ */
+static curl_socket_t docker_socket_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+void docker_curl_socket_set(void *curl, const char *path)
+{
+	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, path);
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, docker_socket_open);
+}
+
 static int docker_perform(struct docker *d, const struct docker_req *req, bool versioned,
                           struct sb_buf *resp, char *api_version, struct sb_err *err)
 {
@@ -425,7 +444,7 @@ static int docker_perform(struct docker *d, const struct docker_req *req, bool v
 	url = versioned ? xasprintf("http://localhost/v%s%s", d->version, req->path)
 	                : xasprintf("http://localhost%s", req->path);
 	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->socket);
+	docker_curl_socket_set(c, d->socket);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "slurmbox/" SLURMBOX_VERSION);

@@ -56,6 +56,11 @@ bool docker_aborted(void);
 
 const char *docker_api_version(const struct docker *d);
 const char *docker_socket_path(const struct docker *d);
+/*
+ * Point a libcurl easy handle (a CURL *) at the daemon's Unix socket, which
+ * it then opens O_CLOEXEC: no program slurmbox starts holds the connection.
+ */
+void docker_curl_socket_set(void *curl, const char *path);
 
 /*
  * Pure: the socket path of a DOCKER_HOST value ("unix:///run/docker.sock")

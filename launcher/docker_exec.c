@@ -273,7 +273,7 @@ static int exec_start(struct exec_session *s, struct docker *d, const char *id, 
 	s->curl = curl_easy_init();
 	if (!s->curl)
 		sb_oom();
-	curl_easy_setopt(s->curl, CURLOPT_UNIX_SOCKET_PATH, docker_socket_path(d));
+	docker_curl_socket_set(s->curl, docker_socket_path(d));
 	curl_easy_setopt(s->curl, CURLOPT_URL, "http://localhost/");
 	curl_easy_setopt(s->curl, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);

@@ -85,6 +85,13 @@ int image_ensure(struct docker *d, const char *base_override, image_progress_fn 
  * SLURMBOX_DEBIAN_SECURITY_MIRROR (default http://deb.debian.org/debian-security;
  * "none" skips the security updates).
  */
+/*
+ * Run argv (in `root` as its root directory, if set; env: "NAME=value"
+ * strings added), its output lines to fn; fail with its last lines. The
+ * child gets /dev/null, the output pipe twice and no other fd.
+ */
+int image_rootfs_run(char *const argv[], const char *root, const char *const *env,
+                     image_progress_fn fn, void *arg, struct sb_err *err);
 int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, void *arg,
                        struct sb_err *err);
 

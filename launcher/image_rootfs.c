@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -149,11 +150,27 @@ static char *rootfs_packages(void)
 }
 
 /*
- * Run argv (in `root` as its root directory, if set), output lines to the
- * progress callback; fail with the last lines of output.
+ * In a forked child: nothing of ours beyond 0, 1 and 2 reaches the program
+ * (an fd a library opened without O_CLOEXEC, another thread's pipe made
+ * between its pipe2 and a fork). Async-signal-safe calls only.
  */
-static int rootfs_run(char *const argv[], const char *root, const char *const *env,
-                      image_progress_fn fn, void *arg, struct sb_err *err)
+static void fds_close_from(unsigned first)
+{
+	struct rlimit rl;
+
+	if (close_range(first, ~0U, 0) == 0)
+		return;
+	/* kernels before 5.9 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 1u << 20)
+		rl.rlim_cur = 1u << 20;
+	for (unsigned fd = first; fd < rl.rlim_cur; fd++)
+		close((int)fd);
+}
+
+/* Run argv as image.h says; the child is forked (it may chroot). */
+int image_rootfs_run(char *const argv[], const char *root, const char *const *env,
+                     image_progress_fn fn, void *arg, struct sb_err *err)
 {
 	char *tail[ROOTFS_TAIL] = {0};
 	_cleanup_free_ char *line = NULL;
@@ -173,12 +190,13 @@ static int rootfs_run(char *const argv[], const char *root, const char *const *e
 		return sb_err_set(err, errno, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		setpgid(0, 0); /* a group of its own: signals reach it through us */
 
 		if (null < 0 || dup2(null, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
 			_exit(127);
+		fds_close_from(3);
 		for (; env && *env; env++)
 			putenv((char *)*env);
 		if (root && (chroot(root) < 0 || chdir("/") < 0)) {
@@ -507,7 +525,7 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 		                target,      (char *)mirror,      NULL};
 		static const char *const env[] = {"LC_ALL=C", NULL};
 
-		ret = rootfs_run(argv, NULL, env, fn, arg, err);
+		ret = image_rootfs_run(argv, NULL, env, fn, arg, err);
 		if (ret == -EINTR)
 			return ret;
 		if (ret < 0)
@@ -527,7 +545,7 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 			fn(strcmp(sec, "none") == 0 ? "Skipping the security updates"
 			                            : "Applying " ROOTFS_SUITE "-security updates",
 			   arg);
-		ret = rootfs_run(argv, target, env, fn, arg, err);
+		ret = image_rootfs_run(argv, target, env, fn, arg, err);
 		if (ret == -EINTR)
 			return ret;
 		if (ret < 0)

@@ -144,7 +144,7 @@ int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const str
 {
 	struct apply_job *jobs = xcalloc(n, sizeof(*jobs));
 	volatile sig_atomic_t stop = 0;
-	_cleanup_free_ char *line = xasprintf("%s\n", input);
+	_cleanup_secret_ char *line = sb_strdup_line(input); /* it holds the key */
 	int ret = 0;
 
 	for (size_t i = from; i < n; i++)

@@ -194,42 +194,22 @@ static int home_check_shared(struct multi_host *hosts, size_t n, const char *hom
 	return ret;
 }
 
-static char *hex_encode(const unsigned char *b, size_t n)
-{
-	char *s = xmalloc(2 * n + 1);
-
-	for (size_t i = 0; i < n; i++)
-		snprintf(s + 2 * i, 3, "%02x", b[i]);
-	return s;
-}
-
 /* {"spec":…,"key":hex}: the one message every host's agent gets on stdin. */
 static char *apply_input(const struct spec_doc *doc, const char *cluster, bool *created,
                          struct sb_err *err)
 {
 	_cleanup_free_ char *key_path = NULL;
-	unsigned char key[1024];
+	unsigned char key[CLI_KEY_MAX];
 	size_t len = 0;
-	struct json_object *o;
-	char *hex, *s;
+	char *s = NULL;
 	int ret;
 
 	ret = cli_key_ensure(cluster, &key_path, created, err);
 	if (ret == 0)
 		ret = cli_key_read(key_path, key, sizeof(key), &len, err);
-	if (ret < 0)
-		return NULL;
-	hex = hex_encode(key, len);
+	if (ret == 0) /* the key goes into s alone (the caller wipes it), not through json-c */
+		s = spec_json_input_encode(doc, key, len);
 	explicit_bzero(key, sizeof(key));
-	o = json_object_new_object();
-	json_object_object_add(o, "spec", spec_json_from(doc));
-	json_object_object_add(o, "key", json_object_new_string(hex));
-	explicit_bzero(hex, strlen(hex));
-	free(hex);
-	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	/* wipe json-c's copy of the key text too */
-	explicit_bzero((char *)json_object_get_string(json_object_object_get(o, "key")), 2 * len);
-	json_object_put(o);
 	return s;
 }
 
@@ -330,7 +310,11 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 	s->home_path = xstrdup(home ? home : (have_prev ? prev->spec.home_path : NULL));
 	{
 		/* this machine's; each host's agent puts its own state directory's in */
-		_cleanup_free_ char *dir = cli_state_dir(ctx->cluster);
+		_cleanup_free_ char *dir = NULL;
+
+		ret = cli_state_dir(ctx->cluster, &dir, err);
+		if (ret < 0)
+			return ret;
 		s->key_path = xasprintf("%s/munge.key", dir);
 	}
 	if (o->user)
@@ -420,9 +404,13 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 static int key_check(struct multi_host *hosts, size_t n, const struct cli_ctx *ctx,
                      struct sb_err *err)
 {
-	_cleanup_free_ char *dir = cli_state_dir(ctx->cluster);
-	_cleanup_free_ char *key = xasprintf("%s/munge.key", dir);
+	_cleanup_free_ char *dir = NULL, *key = NULL;
 	const char *where = NULL;
+	int ret = cli_state_dir(ctx->cluster, &dir, err);
+
+	if (ret < 0)
+		return ret;
+	key = xasprintf("%s/munge.key", dir);
 
 	for (size_t i = 0; i < n && !where; i++) {
 		struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");

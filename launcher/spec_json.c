@@ -2,6 +2,9 @@
 #include "spec_json.h"
 #include "cli.h"
 
+#include <json-c/printbuf.h>
+#include <limits.h>
+
 static struct json_object *jstr(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
@@ -214,4 +217,101 @@ void spec_json_keep_newest(struct json_object *o, struct json_object *spec)
 		return;
 	}
 	json_object_object_add(o, "spec", spec);
+}
+
+/* ---- the agent's input: the spec and the cluster's munge key ---- */
+
+char *spec_json_input_encode(const struct spec_doc *doc, const unsigned char *key, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	static const char head[] = "{\"spec\":", mid[] = ",\"key\":\"", tail[] = "\"}";
+	struct json_object *o = spec_json_from(doc);
+	const char *spec = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	size_t n = strlen(spec);
+	char *s = xmalloc(sizeof(head) - 1 + n + sizeof(mid) - 1 + 2 * len + sizeof(tail));
+	char *w = s;
+
+	w = mempcpy(w, head, sizeof(head) - 1);
+	w = mempcpy(w, spec, n);
+	w = mempcpy(w, mid, sizeof(mid) - 1);
+	for (size_t i = 0; i < len; i++) {
+		*w++ = digits[key[i] >> 4];
+		*w++ = digits[key[i] & 15];
+	}
+	memcpy(w, tail, sizeof(tail));
+	json_object_put(o);
+	return s;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Exactly 2 hex digits a byte, CLI_KEY_MIN to cap bytes. */
+static int hex_decode(const char *hex, size_t n, unsigned char *out, size_t cap, size_t *len)
+{
+	if (n % 2 || n / 2 > cap || n / 2 < CLI_KEY_MIN)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/*
+ * json-c gathers each string it parses in its tokener's printbuf, which
+ * realloc grows, freeing the old copy as it is. Sized for the whole text
+ * first, it never moves, and it is wiped before it is freed; the string
+ * objects are wiped by the caller.
+ */
+static struct json_object *json_parse_secret(const char *text, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+
+	if (!tok || len >= INT_MAX / 2 || printbuf_memset(tok->pb, 0, 0, (int)len + 1) < 0)
+		sb_oom();
+	printbuf_reset(tok->pb);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	explicit_bzero(tok->pb->buf, (size_t)tok->pb->size);
+	json_tokener_free(tok);
+	return o;
+}
+
+int spec_json_input_decode(const char *text, size_t len, struct spec_doc *doc, unsigned char *key,
+                           size_t cap, size_t *key_len, struct sb_err *err)
+{
+	struct json_object *o = json_parse_secret(text, len), *spec, *k = NULL;
+	int ret;
+
+	if (!o || !json_object_object_get_ex(o, "spec", &spec)) {
+		json_object_put(o);
+		return sb_err_set(err, EINVAL, "The control machine sent no cluster spec");
+	}
+	ret = spec_json_to(spec, doc, err);
+	if (json_object_object_get_ex(o, "key", &k) && !json_object_is_type(k, json_type_string))
+		k = NULL;
+	if (ret == 0 && key &&
+	    (!k || hex_decode(json_object_get_string(k), (size_t)json_object_get_string_len(k), key,
+	                      cap, key_len) < 0))
+		ret = sb_err_set(err, EINVAL, "The control machine sent no munge key");
+	if (k) /* json-c's copy of the key text */
+		explicit_bzero((char *)json_object_get_string(k),
+		               (size_t)json_object_get_string_len(k));
+	json_object_put(o);
+	return ret;
 }

@@ -37,4 +37,19 @@ void spec_json_keep_newest(struct json_object *o, struct json_object *spec);
 /* Free the strings and hosts a spec owns (not node_ips, which spec_doc owns). */
 void spec_fields_free(struct compose_spec *s);
 
+/*
+ * The one line every host's agent gets on stdin: {"spec":…,"key":"hex"}
+ * (without the newline). The key (len bytes) goes straight into the string
+ * returned, never through json-c: the caller wipes it before freeing it
+ * (sb_free_secret), and no other copy is left.
+ */
+char *spec_json_input_encode(const struct spec_doc *doc, const unsigned char *key, size_t len);
+/*
+ * Its decoder: text (len bytes) into *doc and, if key is set, the key into
+ * key[0..*key_len), CLI_KEY_MIN to cap bytes. json-c's copies of the key
+ * text are wiped before they are freed; the caller wipes text and key.
+ */
+int spec_json_input_decode(const char *text, size_t len, struct spec_doc *doc, unsigned char *key,
+                           size_t cap, size_t *key_len, struct sb_err *err);
+
 #endif

@@ -18,18 +18,21 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#define KEY_BYTES 1024
-
-char *cli_state_dir(const char *cluster)
+int cli_state_dir(const char *cluster, char **dir, struct sb_err *err)
 {
 	const char *base = getenv("SLURMBOX_STATE_DIR");
 	const char *xdg, *home;
 	char host[HOST_NAME_MAX + 1];
 
-	if (base && *base)
-		return xasprintf("%s/%s", base, cluster);
-	if (geteuid() == 0)
-		return xasprintf("/var/lib/slurmbox/%s", cluster);
+	*dir = NULL;
+	if (base && *base) {
+		*dir = xasprintf("%s/%s", base, cluster);
+		return 0;
+	}
+	if (geteuid() == 0) {
+		*dir = xasprintf("/var/lib/slurmbox/%s", cluster);
+		return 0;
+	}
 	/*
 	 * A user's home is often one NFS share across the lab's machines: each
 	 * host keeps its part (its key copy, its locks) under its own name.
@@ -38,32 +41,191 @@ char *cli_state_dir(const char *cluster)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	xdg = getenv("XDG_STATE_HOME");
-	if (xdg && *xdg == '/')
-		return xasprintf("%s/slurmbox/hosts/%s/%s", xdg, host, cluster);
+	if (xdg && *xdg == '/') {
+		*dir = xasprintf("%s/slurmbox/hosts/%s/%s", xdg, host, cluster);
+		return 0;
+	}
 	home = getenv("HOME");
-	return xasprintf("%s/.local/state/slurmbox/hosts/%s/%s", home && *home ? home : "/tmp",
-	                 host, cluster);
+	/* never a guess such as /tmp, where anyone could have made the path first */
+	if (!home || *home != '/')
+		return sb_err_input(err,
+		                    "%s%s%s, so slurmbox has no directory of yours for cluster "
+		                    "'%s''s state (its munge key): set HOME to your home "
+		                    "directory, or XDG_STATE_HOME or SLURMBOX_STATE_DIR to a "
+		                    "directory only you can write",
+		                    home && *home ? "HOME=\"" : "HOME is not set",
+		                    home && *home ? home : "",
+		                    home && *home ? "\" is not an absolute path" : "", cluster);
+	*dir = xasprintf("%s/.local/state/slurmbox/hosts/%s/%s", home, host, cluster);
+	return 0;
 }
 
-/* mkdir -p with `mode` for the last component, 0755 for parents that are missing. */
-static int mkdir_p(const char *path, mode_t mode, struct sb_err *err)
+/* Who may own a directory on the way to the key: whoever runs slurmbox, or root. */
+static bool owner_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * Directory dir (st, followed) holds the entry child (cst, not followed).
+ * Only its owner, who must be us or root, may write it; a sticky one (/tmp)
+ * may be writable by others too when the entry is ours (or root's): then no
+ * one else can remove, rename or replace it.
+ */
+static int dir_entry_check(const char *dir, const struct stat *st, const char *child,
+                           const struct stat *cst, struct sb_err *err)
+{
+	if (!owner_trusted(st->st_uid))
+		return sb_err_input(
+		    err,
+		    "Directory '%s' on the path to the munge key is owned by uid %u, "
+		    "neither you (uid %u) nor root, so its owner could replace the "
+		    "key: chown %u '%s', or set SLURMBOX_STATE_DIR to a directory "
+		    "of yours",
+		    dir, (unsigned)st->st_uid, (unsigned)geteuid(), (unsigned)geteuid(), dir);
+	if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	if ((st->st_mode & S_ISVTX) && owner_trusted(cst->st_uid))
+		return 0;
+	if (st->st_mode & S_ISVTX)
+		return sb_err_input(
+		    err,
+		    "Directory '%s' on the path to the munge key is writable by "
+		    "everyone (mode %04o), and '%s' in it is owned by uid %u, neither "
+		    "you (uid %u) nor root, so they could replace it: remove it, or "
+		    "set SLURMBOX_STATE_DIR to a directory only you can write",
+		    dir, (unsigned)(st->st_mode & 07777), child, (unsigned)cst->st_uid,
+		    (unsigned)geteuid());
+	return sb_err_input(err,
+	                    "Directory '%s' on the path to the munge key is writable by %s "
+	                    "(mode %04o), who could replace '%s': chmod go-w '%s' (or make it "
+	                    "sticky, chmod +t, as /tmp is), or set SLURMBOX_STATE_DIR to a "
+	                    "directory only you can write",
+	                    dir, st->st_mode & S_IWOTH ? "everyone" : "its group",
+	                    (unsigned)(st->st_mode & 07777), child, dir);
+}
+
+enum {
+	DIRS_CREATE = 1, /* make what is missing */
+	DIRS_OWN = 2,    /* the last one is the cluster's own: ours, mode exactly `mode` */
+};
+
+/*
+ * mkdir -p that trusts nothing on the way: each directory from / (or .) down
+ * to path is checked by dir_entry_check before anything is made in it. A
+ * missing one is made with `mode` if it is the last, 0755 otherwise (less
+ * the umask). One already there keeps its mode: it may be a shared one (/tmp,
+ * /var/lib, $XDG_STATE_HOME's parent). A symbolic link on the way must be
+ * ours or root's; where it leads is checked by state_dirs on the real path.
+ */
+static int dirs_walk(const char *path, mode_t mode, int flags, struct sb_err *err)
 {
 	_cleanup_free_ char *p = xstrdup(path);
+	_cleanup_free_ char *dir = xstrdup(*path == '/' ? "/" : ".");
+	struct stat st, cst;
+	char *s = p;
+	int ret;
 
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return sb_err_set(err, errno, "Creating directory '%s': %s", p,
+	if (stat(dir, &st) < 0)
+		return sb_err_set(err, errno, "Reading directory '%s': %s", dir, strerror(errno));
+	for (;;) {
+		char *end;
+		bool last;
+
+		s += strspn(s, "/");
+		if (!*s)
+			break;
+		end = s + strcspn(s, "/");
+		last = !end[strspn(end, "/")];
+		*end = '\0';
+		if ((flags & DIRS_CREATE) && lstat(p, &cst) < 0 && errno == ENOENT) {
+			/* made by us, the entry will be ours: is dir fit to hold it? */
+			cst.st_uid = geteuid();
+			ret = dir_entry_check(dir, &st, p, &cst, err);
+			if (ret < 0)
+				return ret;
+			if (mkdir(p, last ? mode : 0755) < 0 && errno != EEXIST)
+				return sb_err_set(err, errno, "Creating directory '%s': %s", p,
+				                  strerror(errno));
+		}
+		if (lstat(p, &cst) < 0)
+			return sb_err_set(err, errno, "Reading directory '%s': %s", p,
 			                  strerror(errno));
-		*s = '/';
+		ret = dir_entry_check(dir, &st, p, &cst, err);
+		if (ret < 0)
+			return ret;
+		if (S_ISLNK(cst.st_mode) && !owner_trusted(cst.st_uid))
+			return sb_err_input(
+			    err,
+			    "'%s' on the path to the munge key is a symbolic link "
+			    "owned by uid %u, neither you nor root: remove it, or set "
+			    "SLURMBOX_STATE_DIR to a directory of yours",
+			    p, (unsigned)cst.st_uid);
+		if (S_ISLNK(cst.st_mode) && stat(p, &cst) < 0)
+			return sb_err_set(err, errno, "Reading directory '%s': %s", p,
+			                  strerror(errno));
+		if (!S_ISDIR(cst.st_mode))
+			return sb_err_input(
+			    err,
+			    "'%s' is not a directory; slurmbox keeps the cluster's "
+			    "state under it: move it away, or set SLURMBOX_STATE_DIR",
+			    p);
+		free(dir);
+		dir = xstrdup(p);
+		st = cst;
+		if (!last)
+			*end = '/';
+		s = end + !last;
 	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return sb_err_set(err, errno, "Creating directory '%s': %s", p, strerror(errno));
-	if (chmod(p, mode) < 0)
-		return sb_err_set(err, errno, "Setting mode of '%s': %s", p, strerror(errno));
+	if (!owner_trusted(st.st_uid))
+		return sb_err_input(err,
+		                    "Directory '%s' is owned by uid %u, neither you (uid %u) nor "
+		                    "root: chown %u '%s', or set SLURMBOX_STATE_DIR to a "
+		                    "directory of yours",
+		                    dir, (unsigned)st.st_uid, (unsigned)geteuid(),
+		                    (unsigned)geteuid(), dir);
+	if (!(flags & DIRS_OWN)) /* the locks' directory: they are made with O_NOFOLLOW */
+		return (st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)
+		           ? dir_entry_check(dir, &st, "the cluster's locks", &st, err)
+		           : 0;
+	/*
+	 * Ours alone. Looser than `mode` but writable by no one else: tightened,
+	 * nothing in it can have been changed. Writable by others: refused, as
+	 * what is in it may no longer be what slurmbox put there.
+	 */
+	if (st.st_uid != geteuid())
+		return sb_err_input(err,
+		                    "State directory '%s' is owned by uid %u, not by you (uid %u), "
+		                    "who runs slurmbox: chown -R %u '%s'",
+		                    dir, (unsigned)st.st_uid, (unsigned)geteuid(),
+		                    (unsigned)geteuid(), dir);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return sb_err_input(err,
+		                    "State directory '%s' is writable by %s (mode %04o), so its "
+		                    "munge key may not be the one slurmbox made: check it and "
+		                    "chmod 700 '%s', or remove it (slurmbox down --purge)",
+		                    dir, st.st_mode & S_IWOTH ? "everyone" : "its group",
+		                    (unsigned)(st.st_mode & 07777), dir);
+	if ((st.st_mode & 07777) != mode && chmod(dir, mode) < 0)
+		return sb_err_set(err, errno, "Setting mode of '%s': %s", dir, strerror(errno));
 	return 0;
+}
+
+/* dirs_walk on path, then on its real path when links or ".." lead elsewhere. */
+static int state_dirs(const char *path, mode_t mode, int flags, struct sb_err *err)
+{
+	_cleanup_free_ char *real = NULL;
+	int ret;
+
+	ret = dirs_walk(path, mode, flags, err);
+	if (ret < 0)
+		return ret;
+	real = realpath(path, NULL);
+	if (!real)
+		return sb_err_set(err, errno, "Resolving '%s': %s", path, strerror(errno));
+	if (strcmp(real, path) == 0)
+		return 0;
+	return dirs_walk(real, mode, flags & ~DIRS_CREATE, err);
 }
 
 /* munged's own checks, so a bad key is refused here with a clear reason. */
@@ -84,7 +246,7 @@ static int key_check(const char *path, int fd, struct sb_err *err)
 		    "Munge key '%s' is readable by others (mode %04o); it must be 0400: "
 		    "chmod 400 '%s'",
 		    path, (unsigned)(st.st_mode & 07777), path);
-	if (st.st_size < 32)
+	if (st.st_size < CLI_KEY_MIN)
 		return sb_err_set(err, EINVAL,
 		                  "Munge key '%s' is only %lld bytes (munge needs at least 32); "
 		                  "remove it with `slurmbox down --purge`",
@@ -100,7 +262,7 @@ static int key_check(const char *path, int fd, struct sb_err *err)
 
 static int key_create(const char *path, struct sb_err *err)
 {
-	unsigned char key[KEY_BYTES];
+	unsigned char key[CLI_KEY_MAX];
 	_cleanup_close_ int fd = -1;
 	size_t got = 0;
 
@@ -141,15 +303,17 @@ static int key_create(const char *path, struct sb_err *err)
 
 int cli_key_ensure(const char *cluster, char **path, bool *created, struct sb_err *err)
 {
-	_cleanup_free_ char *dir = cli_state_dir(cluster);
-	_cleanup_free_ char *p = xasprintf("%s/munge.key", dir);
+	_cleanup_free_ char *dir = NULL, *p = NULL;
 	_cleanup_close_ int fd = -1;
 	int ret;
 
 	*created = false;
-	ret = mkdir_p(dir, 0700, err);
+	ret = cli_state_dir(cluster, &dir, err);
+	if (ret == 0)
+		ret = state_dirs(dir, 0700, DIRS_CREATE | DIRS_OWN, err);
 	if (ret < 0)
 		return ret;
+	p = xasprintf("%s/munge.key", dir);
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ELOOP)
 		return sb_err_set(
@@ -193,8 +357,19 @@ static void lock_files_unlink(const char *cluster, const char *dir)
 
 int cli_state_remove(const char *cluster, struct sb_err *err)
 {
-	_cleanup_free_ char *dir = cli_state_dir(cluster);
+	_cleanup_free_ char *dir = NULL, *parent = NULL;
+	int ret;
 
+	ret = cli_state_dir(cluster, &dir, err);
+	if (ret < 0)
+		return ret;
+	/* nothing is removed through a path others could redirect */
+	parent = xstrndup(dir, (size_t)(strrchr(dir, '/') - dir));
+	if (access(parent, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	ret = state_dirs(parent, 0755, 0, err);
+	if (ret < 0)
+		return ret;
 	/* the lock files beside it go too (see cli_lock_take) */
 	lock_files_unlink(cluster, dir);
 	if (access(dir, F_OK) < 0 && errno == ENOENT)
@@ -208,18 +383,20 @@ int cli_state_remove(const char *cluster, struct sb_err *err)
 int cli_key_write(const char *cluster, const unsigned char *key, size_t len, bool *replaced,
                   struct sb_err *err)
 {
-	_cleanup_free_ char *dir = cli_state_dir(cluster);
-	_cleanup_free_ char *p = xasprintf("%s/munge.key", dir);
-	_cleanup_free_ char *tmp = xasprintf("%s/.munge.key.%d", dir, (int)getpid());
+	_cleanup_free_ char *dir = NULL, *p = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1;
-	unsigned char have[KEY_BYTES + 1];
+	unsigned char have[CLI_KEY_MAX + 1];
 	ssize_t n;
 	int ret;
 
 	*replaced = false;
-	ret = mkdir_p(dir, 0700, err);
+	ret = cli_state_dir(cluster, &dir, err);
+	if (ret == 0)
+		ret = state_dirs(dir, 0700, DIRS_CREATE | DIRS_OWN, err);
 	if (ret < 0)
 		return ret;
+	p = xasprintf("%s/munge.key", dir);
+	tmp = xasprintf("%s/.munge.key.%d", dir, (int)getpid());
 	/* the same key already there: nothing to do (the file is not touched) */
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
@@ -277,14 +454,33 @@ int cli_file_replace(const char *path, const char *text, const char *what, struc
 int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, struct sb_err *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
+	struct stat st;
+	size_t got = 0;
 
 	if (fd < 0)
 		return sb_err_set(err, errno, "Opening munge key '%s': %s", path, strerror(errno));
-	n = read(fd, key, cap);
-	if (n < 32)
-		return sb_err_set(err, EIO, "Reading munge key '%s': too short", path);
-	*len = (size_t)n;
+	if (fstat(fd, &st) < 0)
+		return sb_err_set(err, errno, "Reading munge key '%s': %s", path, strerror(errno));
+	if (st.st_size < CLI_KEY_MIN || (unsigned long long)st.st_size > cap)
+		return sb_err_input(
+		    err,
+		    "Munge key '%s' is %lld bytes; munge takes %d to %zu, and a key "
+		    "is never cut short: remove it (slurmbox down --purge) to make "
+		    "a new one, or put a key of the right size there",
+		    path, (long long)st.st_size, CLI_KEY_MIN, cap);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, key + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			explicit_bzero(key, got);
+			return sb_err_set(err, e, "Reading munge key '%s': %s", path,
+			                  n < 0 ? strerror(e) : "it became shorter");
+		}
+		got += (size_t)n;
+	}
+	*len = got;
 	return 0;
 }
 
@@ -293,18 +489,18 @@ static char *lock_parent_made;
 
 int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err *err)
 {
-	_cleanup_free_ char *dir = cli_state_dir(cluster);
-	_cleanup_free_ char *parent = NULL, *path = NULL;
-	char *slash;
+	_cleanup_free_ char *dir = NULL, *parent = NULL, *path = NULL;
 	int ret;
 
+	ret = cli_state_dir(cluster, &dir, err);
+	if (ret < 0)
+		return ret;
 	/* next to the state directory, which `down --purge` removes */
-	slash = strrchr(dir, '/');
-	parent = xstrndup(dir, (size_t)(slash - dir));
+	parent = xstrndup(dir, (size_t)(strrchr(dir, '/') - dir));
 	path = xasprintf("%s/.%s.%s.lock", parent, cluster, what);
 	if (access(parent, F_OK) < 0 && errno == ENOENT && !lock_parent_made)
 		lock_parent_made = xstrdup(parent);
-	ret = mkdir_p(parent, 0755, err);
+	ret = state_dirs(parent, 0755, DIRS_CREATE, err);
 	if (ret < 0)
 		return ret;
 	/*
@@ -342,9 +538,11 @@ int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err 
 
 void cli_lock_drop_unused(const char *cluster)
 {
-	_cleanup_free_ char *dir = cli_state_dir(cluster);
+	struct sb_err ignored = SB_ERR_INIT;
+	_cleanup_free_ char *dir = NULL;
 
-	if (access(dir, F_OK) < 0 && errno == ENOENT) {
+	if (cli_state_dir(cluster, &dir, &ignored) == 0 && access(dir, F_OK) < 0 &&
+	    errno == ENOENT) {
 		lock_files_unlink(cluster, dir);
 		/* the directory this process made for the lock goes too, if nothing else is in it */
 		if (lock_parent_made)
