@@ -153,7 +153,7 @@ static void taken_add(struct json_object *arr, const char *kind, const char *nam
  */
 static struct json_object *facts_taken(struct docker *d, const char *cluster)
 {
-	struct json_object *arr = json_object_new_array(), *list = NULL, *v, *x;
+	struct json_object *arr = json_object_new_array(), *list = NULL, *x;
 	struct sb_err err = SB_ERR_INIT;
 
 	if (docker_container_list(d, NULL, 0, &list, &err) == 0 &&
@@ -184,10 +184,9 @@ static struct json_object *facts_taken(struct docker *d, const char *cluster)
 	json_object_put(list);
 	list = NULL;
 	if (docker_volume_list(d, NULL, 0, &list, &err) == 0 &&
-	    json_object_object_get_ex(list, "Volumes", &v) &&
-	    json_object_is_type(v, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			struct json_object *vol = json_object_array_get_idx(v, i);
+	    json_object_is_type(list, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *vol = json_object_array_get_idx(list, i);
 			x = NULL;
 			json_object_object_get_ex(vol, "Labels", &x);
 			taken_add(arr, "volume", cli_json_str(vol, "Name"), x, cluster);

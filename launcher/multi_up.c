@@ -607,6 +607,11 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		ret = -err->code;
 		goto out;
 	}
+	if (key_created)
+		cli_info(ctx,
+		         "  Created the cluster's munge key (%s, 0400; it reaches the hosts over "
+		         "stdin only)",
+		         doc.spec.key_path);
 	paths = xcalloc(n, sizeof(*paths));
 	for (size_t i = 0; i < n; i++)
 		paths[i] = hosts[i].path;
