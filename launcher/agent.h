@@ -27,6 +27,13 @@ struct spec_doc;
 int agent_stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len, bool line,
                      struct sb_err *err);
 /*
+ * The same from a text: the agent's one request decoder. key (may be NULL)
+ * holds AGENT_KEY_MAX bytes; it must come as hex, at least 32 bytes.
+ */
+#define AGENT_KEY_MAX 1024
+int agent_request_decode(const char *text, struct spec_doc *doc, unsigned char *key,
+                         size_t *key_len, struct sb_err *err);
+/*
  * SIGINT, SIGTERM and the end of stdin (the control machine stopped us, or
  * is gone) set cli_interrupted: Docker requests then fail with -EINTR.
  */

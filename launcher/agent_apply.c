@@ -76,18 +76,14 @@ static int hex_decode(const char *hex, unsigned char *out, size_t cap, size_t *l
 	return 0;
 }
 
-int agent_stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len, bool line,
-                     struct sb_err *err)
+int agent_request_decode(const char *text, struct spec_doc *doc, unsigned char *key,
+                         size_t *key_len, struct sb_err *err)
 {
-	_cleanup_buf_ struct sb_buf in = SB_BUF_INIT;
 	struct json_object *o, *spec, *k;
 	int ret;
 
-	ret = read_input(STDIN_FILENO, &in, line, err);
-	if (ret < 0)
-		return ret;
-	o = json_tokener_parse(in.data ? in.data : "");
-	explicit_bzero(in.data, in.len);
+	memset(doc, 0, sizeof(*doc));
+	o = json_tokener_parse(text ? text : "");
 	if (!o || !json_object_object_get_ex(o, "spec", &spec)) {
 		json_object_put(o);
 		return sb_err_set(err, EINVAL, "The control machine sent no cluster spec");
@@ -96,7 +92,7 @@ int agent_stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len, 
 	if (ret == 0 && key) {
 		if (!json_object_object_get_ex(o, "key", &k) ||
 		    !json_object_is_type(k, json_type_string) ||
-		    hex_decode(json_object_get_string(k), key, 1024, key_len) < 0)
+		    hex_decode(json_object_get_string(k), key, AGENT_KEY_MAX, key_len) < 0)
 			ret = sb_err_set(err, EINVAL, "The control machine sent no munge key");
 		/* json-c holds a copy of the key text; wipe it before freeing */
 		else
@@ -104,6 +100,19 @@ int agent_stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len, 
 			               (size_t)json_object_get_string_len(k));
 	}
 	json_object_put(o);
+	return ret;
+}
+
+int agent_stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len, bool line,
+                     struct sb_err *err)
+{
+	_cleanup_buf_ struct sb_buf in = SB_BUF_INIT;
+	int ret;
+
+	ret = read_input(STDIN_FILENO, &in, line, err);
+	if (ret == 0)
+		ret = agent_request_decode(in.data, doc, key, key_len, err);
+	explicit_bzero(in.data, in.len);
 	return ret;
 }
 
@@ -262,7 +271,7 @@ int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 	struct apply_undo undo = {0};
 	struct apply_opts ao = {.cli = ctx, .host_filter = true, .timeout_sec = 180, .undo = &undo};
 	struct made made = {0};
-	unsigned char key[1024];
+	unsigned char key[AGENT_KEY_MAX];
 	size_t key_len = 0;
 	unsigned host = 0;
 	int lock_fd = -1; /* held until we exit */
