@@ -6,6 +6,7 @@
 #   make           build ./slurmbox
 #   make unit      unit tests only (no Docker, no root)
 #   make SANITIZE=address,undefined unit
+#   make fuzz      each libFuzzer target of tests/fuzz for FUZZ_SECONDS (60) each
 #   make format / format-check / check-deps / clean
 
 VERSION := 0.1.0
@@ -25,6 +26,15 @@ SRC_HASH := $(shell cat $(sort $(wildcard compose/*.[ch] netconf/*.[ch] launcher
 FULL_VERSION := $(VERSION)+$(SRC_HASH)
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSLURMBOX_VERSION='"$(FULL_VERSION)"' $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lpthread
+
+# The fuzz targets (tests/fuzz) link the project's objects built by clang
+# with libFuzzer's coverage and ASan/UBSan, in build-fuzz/.
+ifneq ($(FUZZ),)
+CC      := clang
+BUILD   ?= build-fuzz
+SANITIZE := address,undefined
+CFLAGS  += -fsanitize=fuzzer-no-link
+endif
 
 ifneq ($(SANITIZE),)
 BUILD   ?= build-san
@@ -47,7 +57,11 @@ LIB_OBJ      := $(LAUNCHER_OBJ) $(NETCONF_OBJ) $(COMPOSE_OBJ)
 UNIT_SRC     := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: FORCE all unit unit-bins test check up deps format format-check check-deps shellcheck clean bench bench-multi
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+
+.PHONY: FORCE all unit unit-bins fuzz fuzz-bins test check up deps format format-check check-deps shellcheck clean bench bench-multi
 
 all: slurmbox
 
@@ -89,6 +103,23 @@ unit-bins: $(UNIT_BIN) $(BUILD)/tests/netconf-driver $(BUILD)/tests/keyscan
 # Unit tests: pure, no Docker, no root. TAP on stdout.
 unit: $(UNIT_BIN) $(BUILD)/slurmbox
 	@tests/run-unit $(BUILD)
+
+# Fuzzing: build-fuzz/ only (clang, libFuzzer, ASan/UBSan); TAP on stdout.
+# A crash is a `not ok` point that names its reproducer.
+fuzz: fuzz-bins
+	@tests/fuzz/run build-fuzz $(FUZZ_SECONDS)
+
+ifeq ($(FUZZ),)
+fuzz-bins:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+else
+fuzz-bins: $(FUZZ_BIN)
+endif
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_OBJ) $(BUILD)/version.stamp
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
 # Everything: installs what the tests need, starts dockerd, runs unit (plain
 # and under ASan/UBSan), CLI and integration tests. This is what CI runs.
@@ -133,10 +164,11 @@ check-deps:
 	@echo "check-deps: layering ok"
 
 shellcheck:
-	shellcheck -x images/*/*.sh images/embed.sh tests/lib/* tests/run-* tests/lint tests/lab tests/bench/* tests/netns/*.sh tests/netns/capture-neigh-fixtures
+	shellcheck -x images/*/*.sh images/embed.sh tests/lib/* tests/run-* tests/lint tests/lab tests/bench/* tests/netns/*.sh tests/netns/capture-neigh-fixtures \
+		tests/fuzz/run
 
 clean:
-	rm -rf build build-san slurmbox
+	rm -rf build build-san build-fuzz slurmbox
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

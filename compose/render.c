@@ -206,6 +206,12 @@ static void render_mounts(struct sb_buf *b, const struct compose_plan *plan, enu
 	}
 }
 
+/* A host's architecture, or "-" when its facts gave none. */
+static const char *host_arch(const struct compose_host *h)
+{
+	return h->arch ? h->arch : "-";
+}
+
 /* The hosts, and with more than one architecture, which hosts share which. */
 static void render_hosts(struct sb_buf *b, const struct compose_plan *plan)
 {
@@ -214,11 +220,11 @@ static void render_hosts(struct sb_buf *b, const struct compose_plan *plan)
 
 	for (size_t i = 0; i < plan->n_hosts; i++) {
 		const struct compose_host *h = &plan->hosts[i];
-		int ln = (int)strlen(h->name), la = h->arch ? (int)strlen(h->arch) : 1;
+		int ln = (int)strlen(h->name), la = (int)strlen(host_arch(h));
 
 		wname = ln > wname ? ln : wname;
 		warch = la > warch ? la : warch;
-		if (h->arch && plan->hosts[0].arch && strcmp(h->arch, plan->hosts[0].arch) != 0)
+		if (strcmp(host_arch(h), host_arch(&plan->hosts[0])) != 0)
 			mixed = true;
 	}
 	sb_buf_puts(b, "Hosts:\n");
@@ -226,7 +232,7 @@ static void render_hosts(struct sb_buf *b, const struct compose_plan *plan)
 		const struct compose_host *h = &plan->hosts[i];
 
 		sb_buf_printf(b, "  %-*s  %-*s  %3u CPUs  %6" PRIu64 " MiB\n", wname, h->name,
-		              warch, h->arch ? h->arch : "-", h->ncpus, h->mem_mb);
+		              warch, host_arch(h), h->ncpus, h->mem_mb);
 	}
 	if (!mixed)
 		return;
@@ -236,13 +242,13 @@ static void render_hosts(struct sb_buf *b, const struct compose_plan *plan)
 		bool first = true;
 
 		for (size_t k = 0; k < i; k++)
-			if (strcmp(plan->hosts[k].arch, plan->hosts[i].arch) == 0)
+			if (strcmp(host_arch(&plan->hosts[k]), host_arch(&plan->hosts[i])) == 0)
 				first = false;
 		if (!first)
 			continue;
-		sb_buf_printf(b, "  %s:", plan->hosts[i].arch);
+		sb_buf_printf(b, "  %s:", host_arch(&plan->hosts[i]));
 		for (size_t k = i; k < plan->n_hosts; k++)
-			if (strcmp(plan->hosts[k].arch, plan->hosts[i].arch) == 0)
+			if (strcmp(host_arch(&plan->hosts[k]), host_arch(&plan->hosts[i])) == 0)
 				sb_buf_printf(b, " %s", plan->hosts[k].name);
 		sb_buf_puts(b, "\n");
 	}

@@ -195,7 +195,8 @@ static void lan_networks_check(const struct multi_host *h, struct json_object *d
 {
 	struct json_object *nets = NULL;
 
-	if (!json_object_object_get_ex(dk, "lan_networks", &nets) || !h->ifname)
+	if (!json_object_object_get_ex(dk, "lan_networks", &nets) ||
+	    !json_object_is_type(nets, json_type_array) || !h->ifname)
 		return;
 	for (size_t i = 0; i < json_object_array_length(nets); i++) {
 		struct json_object *net = json_object_array_get_idx(nets, i);
@@ -241,7 +242,8 @@ static void shim_check(const struct multi_host *h, const char *cluster, bool no_
 	/* a host that has nodes of the cluster already got past this once */
 	if (!json_object_object_get_ex(h->facts, "net_admin", &v) || json_object_get_boolean(v) ||
 	    (json_object_object_get_ex(h->facts, "cluster", &v) &&
-	     json_object_object_get_ex(v, "nodes", &nodes) && json_object_array_length(nodes)))
+	     json_object_object_get_ex(v, "nodes", &nodes) &&
+	     json_object_is_type(nodes, json_type_array) && json_object_array_length(nodes)))
 		return;
 	if (no_shim)
 		cli_warn("--no-shim: %s cannot reach its own nodes of cluster '%s' (no shim there; "
@@ -275,23 +277,42 @@ static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bo
 			sb_buf_printf(problems, "  %s: %s\n", h->dest, h->err.msg);
 			continue;
 		}
+		dk = up = NULL;
 		json_object_object_get_ex(h->facts, "docker", &dk);
 		json_object_object_get_ex(h->facts, "uplink", &up);
 		if (cli_json_str(dk, "error"))
 			sb_buf_printf(problems, "  %s: %s\n", h->dest, cli_json_str(dk, "error"));
+		else if (!cli_json_str(dk, "arch") || jint(dk, "ncpus") < 1 ||
+		         jint(dk, "mem_mb") < 1)
+			sb_buf_printf(problems,
+			              "  %s: its agent's answer lacks the engine's arch, CPUs or "
+			              "memory (another slurmbox there?)\n",
+			              h->dest);
+		if (jint(h->facts, "time") > 0) {
+			int64_t t = jint(h->facts, "time");
+			tmin = t < tmin ? t : tmin;
+			tmax = t > tmax ? t : tmax;
+		}
 		/* a bridge network needs no uplink: this host alone, no LAN */
+		if (!lan)
+			continue;
 		if (cli_json_str(up, "error")) {
-			if (lan)
-				sb_buf_printf(problems, "  %s: %s\n", h->dest,
-				              cli_json_str(up, "error"));
+			sb_buf_printf(problems, "  %s: %s\n", h->dest, cli_json_str(up, "error"));
 			continue;
 		}
 		h->ifname = cli_json_str(up, "ifname");
-		if (lan) {
-			lan_networks_check(h, dk, cluster, problems);
-			shim_check(h, cluster, no_shim, problems);
+		if (!h->ifname ||
+		    compose_ipv4_parse("addr", cli_json_str(up, "addr"), &h->addr, &e) < 0 ||
+		    jint(up, "prefix") < 1 || jint(up, "prefix") > 32) {
+			h->ifname = NULL;
+			sb_buf_printf(problems,
+			              "  %s: its agent's answer has no usable uplink (interface, "
+			              "address and prefix 1-32)\n",
+			              h->dest);
+			continue;
 		}
-		compose_ipv4_parse("addr", cli_json_str(up, "addr"), &h->addr, &e);
+		lan_networks_check(h, dk, cluster, problems);
+		shim_check(h, cluster, no_shim, problems);
 		if (cli_json_str(up, "gateway"))
 			compose_ipv4_parse("gateway", cli_json_str(up, "gateway"), &h->gateway, &e);
 		h->prefix = (uint8_t)jint(up, "prefix");
@@ -303,13 +324,8 @@ static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bo
 		snprintf(h->lan_text, sizeof(h->lan_text), "%s", cidr);
 		if (!net0)
 			net0 = h->lan_text;
-		else if (lan && strcmp(net0, h->lan_text) != 0)
+		else if (strcmp(net0, h->lan_text) != 0)
 			differ = true;
-		if (jint(h->facts, "time") > 0) {
-			int64_t t = jint(h->facts, "time");
-			tmin = t < tmin ? t : tmin;
-			tmax = t > tmax ? t : tmax;
-		}
 		for (size_t k = 0; k < i; k++)
 			if (hosts[k].ret == 0 && hosts[k].addr && hosts[k].addr == h->addr)
 				sb_buf_printf(
@@ -385,6 +401,9 @@ static int probe(const struct multi_host *h0, const uint32_t *cand, size_t n, bo
 	if (ret == 0 && (status != 0 || !(arr = json_tokener_parse(out.data ? out.data : ""))))
 		ret = sb_err_set(err, EIO, "Probing addresses from '%s' failed: %s", h0->dest,
 		                 errb.data ? errb.data : "");
+	if (ret == 0 && !json_object_is_type(arr, json_type_array))
+		ret = sb_err_set(err, EPROTO, "Probing addresses from '%s': not a list of answers",
+		                 h0->dest);
 	for (size_t i = 0; ret == 0 && i < n && i < json_object_array_length(arr); i++) {
 		struct json_object *r = json_object_array_get_idx(arr, i);
 		in_use[i] = json_object_get_boolean(json_object_object_get(r, "in_use"));

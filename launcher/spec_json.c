@@ -80,6 +80,15 @@ static int64_t get_int(struct json_object *o, const char *key)
 	return -1;
 }
 
+/* An integer member from 0 to max; missing, of another type or out of range: 0, which
+ * validation refuses where it matters (workers, CPUs, memory, uid, gid). */
+static uint64_t get_uint(struct json_object *o, const char *key, uint64_t max)
+{
+	int64_t v = get_int(o, key);
+
+	return v < 0 || (uint64_t)v > max ? 0 : (uint64_t)v;
+}
+
 static int get_ip(struct json_object *o, const char *key, uint32_t *out, struct sb_err *err)
 {
 	const char *s = cli_json_str(o, key);
@@ -93,7 +102,6 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 	struct compose_spec *s = &doc->spec;
 	struct json_object *user, *hosts, *ips, *v;
 	const char *net;
-	int64_t n;
 	int ret;
 
 	memset(doc, 0, sizeof(*doc));
@@ -104,16 +112,14 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 	if (ret < 0)
 		return sb_err_wrap(err, "Cluster spec");
 	s->cluster = xstrdup(cli_json_str(o, "cluster"));
-	n = get_int(o, "generation");
-	doc->generation = n < 0 ? 0 : (unsigned)n;
-	n = get_int(o, "workers");
-	s->workers = n < 0 ? 0 : (unsigned)n;
+	doc->generation = (unsigned)get_uint(o, "generation", UINT_MAX);
+	s->workers = (unsigned)get_uint(o, "workers", UINT_MAX);
 	s->home_path = xstrdup(cli_json_str(o, "home"));
 	s->key_path = xstrdup(cli_json_str(o, "key_path"));
 	if (json_object_object_get_ex(o, "user", &user)) {
 		s->user.name = xstrdup(cli_json_str(user, "name"));
-		s->user.uid = (uint32_t)get_int(user, "uid");
-		s->user.gid = (uint32_t)get_int(user, "gid");
+		s->user.uid = (uint32_t)get_uint(user, "uid", UINT32_MAX);
+		s->user.gid = (uint32_t)get_uint(user, "gid", UINT32_MAX);
 	}
 	s->image_master = xstrdup(cli_json_str(o, "image_master"));
 	s->image_worker = xstrdup(cli_json_str(o, "image_worker"));
@@ -144,8 +150,8 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 			struct json_object *h = json_object_array_get_idx(hosts, i);
 
 			s->hosts[i].name = xstrdup(cli_json_str(h, "name"));
-			s->hosts[i].ncpus = (unsigned)get_int(h, "ncpus");
-			s->hosts[i].mem_mb = (uint64_t)get_int(h, "mem_mb");
+			s->hosts[i].ncpus = (unsigned)get_uint(h, "ncpus", UINT_MAX);
+			s->hosts[i].mem_mb = get_uint(h, "mem_mb", INT64_MAX);
 			s->hosts[i].arch = xstrdup(cli_json_str(h, "arch"));
 			if (!doc->lan)
 				continue;

@@ -169,9 +169,26 @@ static void test_plan_text_three_hosts(void)
 	CHECK(!strstr(text, " \n"));
 }
 
+/* A host whose facts gave no architecture (a spec decoded without "arch"). */
+static void test_plan_text_host_without_arch(void)
+{
+	struct compose_spec s = spec_three();
+	_cleanup_plan_ struct compose_plan *plan = NULL;
+	_cleanup_free_ char *text = NULL;
+
+	hosts3[1].arch = NULL;
+	plan = build(&s);
+	if (!plan)
+		return;
+	text = compose_render_plan(plan);
+	CHECK_CONTAINS(text, "  bob@beta  -        ");
+	CHECK_CONTAINS(text, "  x86_64: alpha\n  -: bob@beta\n  aarch64: gamma\n");
+}
+
 int main(void)
 {
 	TAP_RUN(test_slurm_conf_single, test_slurm_conf_one_setting_per_line,
 	        test_slurm_conf_no_workers, test_slurm_conf_three_hosts, test_cgroup_conf,
-	        test_hosts, test_plan_text_single, test_plan_text_three_hosts);
+	        test_hosts, test_plan_text_single, test_plan_text_three_hosts,
+	        test_plan_text_host_without_arch);
 }

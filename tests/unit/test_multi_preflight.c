@@ -11,6 +11,9 @@
 
 #include <json-c/json.h>
 
+/* what the agent's facts say of every engine */
+#define ENGINE "\"arch\": \"x86_64\", \"ncpus\": 2, \"mem_mb\": 2048"
+
 /* facts as `slurmbox agent facts` prints them */
 static struct json_object *facts(const char *addr, long long t, const char *docker_err)
 {
@@ -18,9 +21,9 @@ static struct json_object *facts(const char *addr, long long t, const char *dock
 
 	snprintf(
 	    text, sizeof(text),
-	    "{\"docker\": {%s%s%s}, \"uplink\": {\"ifname\": \"eth0\", \"addr\": \"%s\", "
+	    "{\"docker\": {" ENGINE "%s%s%s}, \"uplink\": {\"ifname\": \"eth0\", \"addr\": \"%s\", "
 	    "\"prefix\": 24, \"gateway\": \"10.77.0.1\", \"wireless\": false}, \"time\": %lld}",
-	    docker_err ? "\"error\": \"" : "", docker_err ? docker_err : "", docker_err ? "\"" : "",
+	    docker_err ? ", \"error\": \"" : "", docker_err ? docker_err : "", docker_err ? "\"" : "",
 	    addr, t);
 	return json_tokener_parse(text);
 }
@@ -101,7 +104,7 @@ static struct json_object *facts_nets(const char *addr, const char *nets)
 	char text[1024];
 
 	snprintf(text, sizeof(text),
-	         "{\"docker\": {\"lan_networks\": %s}, \"uplink\": {\"ifname\": \"eth0\", "
+	         "{\"docker\": {" ENGINE ", \"lan_networks\": %s}, \"uplink\": {\"ifname\": \"eth0\", "
 	         "\"addr\": \"%s\", \"prefix\": 24, \"gateway\": \"10.77.0.1\"}, \"time\": 1}",
 	         nets, addr);
 	return json_tokener_parse(text);
@@ -140,7 +143,7 @@ static struct json_object *facts_cap(const char *addr, bool net_admin, int n_nod
 	char text[512];
 
 	snprintf(text, sizeof(text),
-	         "{\"docker\": {}, \"uplink\": {\"ifname\": \"eth0\", \"addr\": \"%s\", "
+	         "{\"docker\": {" ENGINE "}, \"uplink\": {\"ifname\": \"eth0\", \"addr\": \"%s\", "
 	         "\"prefix\": 24}, \"time\": 1, \"euid\": 1001, \"net_admin\": %s, "
 	         "\"cluster\": {\"nodes\": [%s]}}",
 	         addr, net_admin ? "true" : "false", n_nodes ? "{\"node\": \"worker-1\"}" : "");
@@ -168,8 +171,54 @@ static void test_shim_needs_net_admin(void)
 	hosts_put(h, 3);
 }
 
+/* A bridge network on one host needs no uplink, no CAP_NET_ADMIN, no LAN. */
+static void test_bridge_needs_no_lan(void)
+{
+	struct multi_host h[1];
+	struct sb_err err = SB_ERR_INIT;
+
+	hosts_init(h, 1);
+	h[0].facts = json_tokener_parse("{\"docker\": {" ENGINE "}, \"net_admin\": false, "
+	                                "\"uplink\": {\"error\": \"no default route\"}}");
+	CHECK_INT(multi_preflight(h, 1, "sbx", false, false, &err), 0);
+	/* on the LAN, the same facts are a problem */
+	CHECK(multi_preflight(h, 1, "sbx", true, false, &err) < 0);
+	CHECK_CONTAINS(err.msg, "  h1: no default route");
+	hosts_put(h, 1);
+}
+
+/* Answers no agent of this build gives: said as problems, never a crash (found by fuzz_facts). */
+static void test_malformed_facts(void)
+{
+	static const char *bad[] = {
+	    "{\"docker\": {}}",
+	    "{\"docker\": {" ENGINE "}, \"uplink\": {\"ifname\": \"eth0\", \"addr\": "
+	    "\"10.0.0.1\", \"prefix\": 40}}",
+	    "{\"docker\": {" ENGINE ", \"lan_networks\": {}}, \"uplink\": {\"ifname\": "
+	    "\"eth0\", \"addr\": \"10.0.0.1\", \"prefix\": 24}, \"net_admin\": false, "
+	    "\"cluster\": {\"nodes\": 7}}",
+	    "[]",
+	};
+	struct multi_host h[1];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct sb_err err = SB_ERR_INIT;
+
+		hosts_init(h, 1);
+		h[0].facts = json_tokener_parse(bad[i]);
+		CHECK(h[0].facts != NULL);
+		if (i == 2) { /* lists that are not lists are ignored: --no-shim lets it pass */
+			CHECK_INT(multi_preflight(h, 1, "sbx", true, true, &err), 0);
+		} else {
+			CHECK(multi_preflight(h, 1, "sbx", true, true, &err) < 0);
+			CHECK_CONTAINS(err.msg, "  h1: ");
+		}
+		hosts_put(h, 1);
+	}
+}
+
 int main(void)
 {
 	TAP_RUN(test_clocks_within_60s, test_every_problem_at_once, test_one_lan, test_lan_networks,
-	        test_shim_needs_net_admin);
+	        test_shim_needs_net_admin, test_bridge_needs_no_lan, test_malformed_facts);
 }

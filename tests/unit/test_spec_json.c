@@ -92,7 +92,32 @@ static void test_bad_input(void)
 	spec_doc_free(NULL);
 }
 
+/* Integers out of their field's range, or missing, decode as 0 (refused), never wrapped. */
+static void test_integers_in_range(void)
+{
+	struct spec_doc out;
+	struct sb_err err = SB_ERR_INIT;
+	struct json_object *j =
+	    json_tokener_parse("{\"cluster\":\"x\",\"workers\":4294967297,\"generation\":-3,"
+	                       "\"user\":{\"name\":\"alice\",\"uid\":4294968296,\"gid\":\"1000\"},"
+	                       "\"hosts\":[{\"name\":\"h1\",\"ncpus\":4294967298},{\"name\":\"h2\","
+	                       "\"mem_mb\":-1}]}");
+
+	CHECK_INT(spec_json_to(j, &out, &err), 0);
+	CHECK_INT(out.spec.workers, 0);
+	CHECK_INT(out.generation, 0);
+	CHECK_INT(out.spec.user.uid, 0);
+	CHECK_INT(out.spec.user.gid, 0);
+	CHECK_INT(out.spec.hosts[0].ncpus, 0);
+	CHECK_INT(out.spec.hosts[0].mem_mb, 0);
+	CHECK_INT(out.spec.hosts[1].ncpus, 0);
+	CHECK_INT(out.spec.hosts[1].mem_mb, 0);
+	CHECK(compose_spec_validate(&out.spec, &err) < 0);
+	spec_doc_free(&out);
+	json_object_put(j);
+}
+
 int main(void)
 {
-	TAP_RUN(test_round_trip, test_bad_input);
+	TAP_RUN(test_round_trip, test_bad_input, test_integers_in_range);
 }
