@@ -295,6 +295,8 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 		}
 	}
 	if (json) {
+		json_object_object_add(root, "exists", json_object_new_boolean(true));
+		json_object_object_add(root, "slurmctld", json_object_new_boolean(si.out.len > 0));
 		json_object_object_add(root, "nodes", arr);
 		json_object_object_add(root, "healthy", json_object_new_boolean(healthy));
 		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |

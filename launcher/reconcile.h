@@ -40,16 +40,6 @@ int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
                              size_t *n_removed, struct sb_err *err);
 
 /*
- * The cluster's current settings: the newest (by generation) of its
- * containers' spec labels and of the spec file at `path` (written by every
- * `up` that changed something; used only while containers exist, as a
- * container kept by a later `up` keeps its old label). False if none.
- */
-bool reconcile_prev_load(const struct cli_cluster *have, const char *path, struct spec_doc *prev);
-/* Write `doc` to `path` (0600, atomically). */
-int reconcile_prev_save(const char *path, const struct spec_doc *doc, struct sb_err *err);
-
-/*
  * A one-host cluster whose network has another subnet than the plan's: remove
  * it (by label) once no container of the cluster is left, so apply makes it
  * anew. Fails if containers are still attached.

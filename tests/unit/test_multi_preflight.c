@@ -23,8 +23,8 @@ static struct json_object *facts(const char *addr, long long t, const char *dock
 	    text, sizeof(text),
 	    "{\"docker\": {" ENGINE "%s%s%s}, \"uplink\": {\"ifname\": \"eth0\", \"addr\": \"%s\", "
 	    "\"prefix\": 24, \"gateway\": \"10.77.0.1\", \"wireless\": false}, \"time\": %lld}",
-	    docker_err ? ", \"error\": \"" : "", docker_err ? docker_err : "", docker_err ? "\"" : "",
-	    addr, t);
+	    docker_err ? ", \"error\": \"" : "", docker_err ? docker_err : "",
+	    docker_err ? "\"" : "", addr, t);
 	return json_tokener_parse(text);
 }
 
@@ -104,7 +104,8 @@ static struct json_object *facts_nets(const char *addr, const char *nets)
 	char text[1024];
 
 	snprintf(text, sizeof(text),
-	         "{\"docker\": {" ENGINE ", \"lan_networks\": %s}, \"uplink\": {\"ifname\": \"eth0\", "
+	         "{\"docker\": {" ENGINE
+	         ", \"lan_networks\": %s}, \"uplink\": {\"ifname\": \"eth0\", "
 	         "\"addr\": \"%s\", \"prefix\": 24, \"gateway\": \"10.77.0.1\"}, \"time\": 1}",
 	         nets, addr);
 	return json_tokener_parse(text);

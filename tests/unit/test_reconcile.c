@@ -81,65 +81,6 @@ static void test_refusal_message(void)
 	CHECK_CONTAINS(err.msg, "rendered configuration: 0123456789abcdef -> fedcba9876543210");
 }
 
-static char *label_of(struct spec_doc *d)
-{
-	struct json_object *o = spec_json_from(d);
-	char *s = xstrdup(json_object_to_json_string(o));
-
-	json_object_put(o);
-	return s;
-}
-
-static void test_newest_settings(void)
-{
-	struct spec_doc old, grown, got;
-	struct cli_node nodes[2] = {0};
-	struct cli_cluster have = {nodes, 2};
-	char dir[] = "/tmp/sbrecon-test-XXXXXX";
-	_cleanup_free_ char *file = NULL;
-	struct sb_err err = SB_ERR_INIT;
-
-	doc_make(&old, 1);
-	old.generation = 1;
-	doc_make(&grown, 2);
-	grown.generation = 2;
-	nodes[0].spec = label_of(&old);
-	nodes[1].spec = label_of(&grown);
-	/* the newest label wins, in any order */
-	CHECK(reconcile_prev_load(&have, NULL, &got));
-	CHECK_INT(got.generation, 2);
-	CHECK_INT(got.spec.n_hosts, 2);
-	spec_doc_free(&got);
-	have.nodes = &nodes[0];
-	have.n_nodes = 1;
-	CHECK(reconcile_prev_load(&have, NULL, &got));
-	CHECK_INT(got.spec.n_hosts, 1);
-	spec_doc_free(&got);
-	/* the state file, newer than every label (the containers kept keep old ones) */
-	if (!mkdtemp(dir)) {
-		TAP_FAIL("mkdtemp: %s", strerror(errno));
-		goto out;
-	}
-	file = xasprintf("%s/spec.json", dir);
-	CHECK_INT(reconcile_prev_save(file, &grown, &err), 0);
-	{
-		struct stat st;
-		CHECK(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600);
-	}
-	CHECK(reconcile_prev_load(&have, file, &got));
-	CHECK_INT(got.generation, 2);
-	CHECK_INT(got.spec.n_hosts, 2);
-	spec_doc_free(&got);
-	/* no container: no cluster, whatever an old file says */
-	have.n_nodes = 0;
-	CHECK(!reconcile_prev_load(&have, file, &got));
-	unlink(file);
-	rmdir(dir);
-out:
-	free(nodes[0].spec);
-	free(nodes[1].spec);
-}
-
 static void test_hosts_added(void)
 {
 	struct spec_doc one, two, three;
@@ -171,5 +112,5 @@ static void test_hosts_added(void)
 
 int main(void)
 {
-	TAP_RUN(test_lan_lines, test_refusal_message, test_newest_settings, test_hosts_added);
+	TAP_RUN(test_lan_lines, test_refusal_message, test_hosts_added);
 }
