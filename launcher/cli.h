@@ -160,6 +160,13 @@ void down_report(const char *where, const char *cluster, bool purge, const struc
  */
 int cli_state_dir(const char *cluster, char **dir, struct sb_err *err);
 /*
+ * The directory under which both live: $SLURMBOX_STATE_DIR, /var/lib/slurmbox
+ * as root, else $XDG_STATE_HOME/slurmbox or ~/.local/state/slurmbox, where
+ * each host keeps its part under hosts/<host name>/ (*per_host). The control
+ * machine's record of a cluster is <base>/<cluster>.json.
+ */
+int cli_state_base(char **base, bool *per_host, struct sb_err *err);
+/*
  * The cluster's munge key: created once (1024 bytes from getrandom, 0400,
  * owned by the image's munge uid when root, in a 0700 directory), reused
  * afterwards. *path is set (caller frees); *created tells whether it is new.

@@ -100,8 +100,13 @@ bool multi_host_changed(const struct multi_host *h);
 size_t multi_rollback(struct multi_host *hosts, size_t n, const char *cluster, struct sb_buf *left);
 void multi_token(char out[17]);
 
-/* The control machine's record: $XDG_STATE_HOME/slurmbox/<cluster>.json. */
-char *multi_state_path(const char *cluster);
+/*
+ * The control machine's record: <state base>/<cluster>.json (cli_state_base:
+ * /var/lib/slurmbox as root, else $XDG_STATE_HOME/slurmbox or
+ * ~/.local/state/slurmbox). NULL with *err when there is no such directory.
+ */
+char *multi_state_path(const char *cluster, struct sb_err *err);
+void multi_state_remove(const char *cluster);
 int multi_state_save(const char *cluster, const struct spec_doc *doc, char *const *paths,
                      struct sb_err *err);
 /* *paths: one per host (caller frees each and the array). */

@@ -13,30 +13,64 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
-char *multi_state_path(const char *cluster)
+/* Where slurmbox before 0.2 kept the record: ~/.local/state also as root. */
+static char *state_path_legacy(const char *cluster)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 
 	if (xdg && *xdg == '/')
 		return xasprintf("%s/slurmbox/%s.json", xdg, cluster);
-	return xasprintf("%s/.local/state/slurmbox/%s.json", home && *home ? home : "/root",
-	                 cluster);
+	if (home && *home == '/')
+		return xasprintf("%s/.local/state/slurmbox/%s.json", home, cluster);
+	return NULL;
+}
+
+char *multi_state_path(const char *cluster, struct sb_err *err)
+{
+	_cleanup_free_ char *base = NULL, *legacy = NULL;
+	char *p;
+	bool per_host;
+
+	if (cli_state_base(&base, &per_host, err) < 0)
+		return NULL;
+	p = xasprintf("%s/%s.json", base, cluster);
+	/* a record an older slurmbox left elsewhere is read there until the next save moves it */
+	legacy = state_path_legacy(cluster);
+	if (legacy && strcmp(legacy, p) != 0 && access(p, F_OK) < 0 && access(legacy, F_OK) == 0) {
+		free(p);
+		p = steal_ptr(&legacy);
+	}
+	return p;
 }
 
 bool multi_state_exists(const char *cluster)
 {
-	_cleanup_free_ char *p = multi_state_path(cluster);
+	struct sb_err ignored = SB_ERR_INIT;
+	_cleanup_free_ char *p = multi_state_path(cluster, &ignored);
 
-	return access(p, F_OK) == 0;
+	return p && access(p, F_OK) == 0;
+}
+
+void multi_state_remove(const char *cluster)
+{
+	struct sb_err ignored = SB_ERR_INIT;
+	_cleanup_free_ char *p = multi_state_path(cluster, &ignored);
+
+	if (p)
+		unlink(p);
 }
 
 int multi_state_save(const char *cluster, const struct spec_doc *doc, char *const *paths,
                      struct sb_err *err)
 {
-	_cleanup_free_ char *p = multi_state_path(cluster);
+	_cleanup_free_ char *p = NULL, *base = NULL, *legacy = state_path_legacy(cluster);
+	bool per_host;
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	int ret = 0;
+	int ret = cli_state_base(&base, &per_host, err);
 
+	if (ret < 0)
+		goto out;
+	p = xasprintf("%s/%s.json", base, cluster);
 	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
 		*s = '\0';
 		if (mkdir(p, 0700) < 0 && errno != EEXIST)
@@ -52,6 +86,8 @@ int multi_state_save(const char *cluster, const struct spec_doc *doc, char *cons
 	arr = NULL;
 	ret = cli_file_replace(p, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
 	                       "the cluster record", err);
+	if (ret == 0 && legacy && strcmp(legacy, p) != 0)
+		unlink(legacy); /* moved here */
 out:
 	json_object_put(arr);
 	json_object_put(o);
@@ -60,10 +96,13 @@ out:
 
 int multi_state_load(const char *cluster, struct spec_doc *doc, char ***paths, struct sb_err *err)
 {
-	_cleanup_free_ char *p = multi_state_path(cluster);
-	struct json_object *o = json_object_from_file(p), *spec, *arr;
+	_cleanup_free_ char *p = multi_state_path(cluster, err);
+	struct json_object *o, *spec, *arr;
 	int ret;
 
+	if (!p)
+		return -err->code;
+	o = json_object_from_file(p);
 	if (!o)
 		return sb_err_set(err, ENOENT, "No record of cluster '%s' at '%s'", cluster, p);
 	if (!json_object_object_get_ex(o, "spec", &spec) ||
@@ -201,8 +240,7 @@ int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
 		    "are reachable",
 		    ctx->cluster, left.data);
 	} else {
-		_cleanup_free_ char *p = multi_state_path(ctx->cluster);
-		unlink(p);
+		multi_state_remove(ctx->cluster);
 		if (purge)
 			ret = cli_state_remove(ctx->cluster, err);
 	}

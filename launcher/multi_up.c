@@ -460,8 +460,7 @@ static int up_fail(const struct cli_ctx *ctx, struct multi_host *hosts, size_t n
 	}
 	cli_step_end(&step, "every host");
 	if (!had_record) {
-		_cleanup_free_ char *p = multi_state_path(ctx->cluster);
-		unlink(p);
+		multi_state_remove(ctx->cluster);
 	}
 	if (key_created) {
 		struct sb_err ignored = SB_ERR_INIT;

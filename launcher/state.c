@@ -18,45 +18,63 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-int cli_state_dir(const char *cluster, char **dir, struct sb_err *err)
+int cli_state_base(char **base, bool *per_host, struct sb_err *err)
 {
-	const char *base = getenv("SLURMBOX_STATE_DIR");
-	const char *xdg, *home;
-	char host[HOST_NAME_MAX + 1];
+	const char *env = getenv("SLURMBOX_STATE_DIR");
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 
-	*dir = NULL;
-	if (base && *base) {
-		*dir = xasprintf("%s/%s", base, cluster);
+	*base = NULL;
+	*per_host = false;
+	if (env && *env) {
+		*base = xstrdup(env);
 		return 0;
 	}
 	if (geteuid() == 0) {
-		*dir = xasprintf("/var/lib/slurmbox/%s", cluster);
+		*base = xstrdup("/var/lib/slurmbox");
 		return 0;
 	}
 	/*
 	 * A user's home is often one NFS share across the lab's machines: each
 	 * host keeps its part (its key copy, its locks) under its own name.
 	 */
-	if (gethostname(host, sizeof(host)) < 0 || !*host)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	xdg = getenv("XDG_STATE_HOME");
+	*per_host = true;
 	if (xdg && *xdg == '/') {
-		*dir = xasprintf("%s/slurmbox/hosts/%s/%s", xdg, host, cluster);
+		*base = xasprintf("%s/slurmbox", xdg);
 		return 0;
 	}
-	home = getenv("HOME");
 	/* never a guess such as /tmp, where anyone could have made the path first */
 	if (!home || *home != '/')
 		return sb_err_input(err,
-		                    "%s%s%s, so slurmbox has no directory of yours for cluster "
-		                    "'%s''s state (its munge key): set HOME to your home "
+		                    "%s%s%s, so slurmbox has no directory of yours for its state "
+		                    "(the cluster's record and munge key): set HOME to your home "
 		                    "directory, or XDG_STATE_HOME or SLURMBOX_STATE_DIR to a "
 		                    "directory only you can write",
 		                    home && *home ? "HOME=\"" : "HOME is not set",
 		                    home && *home ? home : "",
-		                    home && *home ? "\" is not an absolute path" : "", cluster);
-	*dir = xasprintf("%s/.local/state/slurmbox/hosts/%s/%s", home, host, cluster);
+		                    home && *home ? "\" is not an absolute path" : "");
+	*base = xasprintf("%s/.local/state/slurmbox", home);
+	return 0;
+}
+
+int cli_state_dir(const char *cluster, char **dir, struct sb_err *err)
+{
+	_cleanup_free_ char *base = NULL;
+	char host[HOST_NAME_MAX + 1];
+	bool per_host;
+	int ret;
+
+	*dir = NULL;
+	ret = cli_state_base(&base, &per_host, err);
+	if (ret < 0)
+		return ret;
+	if (!per_host) {
+		*dir = xasprintf("%s/%s", base, cluster);
+		return 0;
+	}
+	if (gethostname(host, sizeof(host)) < 0 || !*host)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	*dir = xasprintf("%s/hosts/%s/%s", base, host, cluster);
 	return 0;
 }
 

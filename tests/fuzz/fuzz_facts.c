@@ -30,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hosts[i].dest = dests[i];
 		hosts[i].facts = json_object_array_get_idx(all, i);
 	}
-	(void)multi_preflight(hosts, n, "sbx", false, &err);
+	/* on the LAN, and on a bridge (one host's engine only) */
+	(void)multi_preflight(hosts, n, "sbx", true, false, &err);
+	(void)multi_preflight(hosts, n, "sbx", false, false, &err);
 	json_object_put(all);
 	return 0;
 }

@@ -46,7 +46,7 @@ nothing_on() {
 		! ssh "$h" ip -o link show | grep -q ' sb-' || false
 		ssh "$h" test ! -e /var/lib/slurmbox/sbclock
 	done
-	[ ! -e "$HOME/.local/state/slurmbox/sbclock.json" ]
+	[ ! -e "/var/lib/slurmbox/sbclock.json" ]
 	[ ! -e /var/lib/slurmbox/sbclock ]
 	[ ! -e /var/lib/slurmbox/.sbclock.control.lock ]
 }

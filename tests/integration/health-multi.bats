@@ -144,7 +144,7 @@ sm() { "$SB" --name sbhealthm "$@"; }
 			! on "$h" ip route show "$ip/32" | grep -q . || false
 		done
 	done
-	[ ! -e "$HOME/.local/state/slurmbox/sbhealthm.json" ]
+	[ ! -e "/var/lib/slurmbox/sbhealthm.json" ]
 	! ls -a /var/lib/slurmbox 2>/dev/null | grep -qE '^\.?sbhealthm(\.|$)' || false
 	run sm status
 	[ "$status" -ne 0 ]

@@ -20,7 +20,7 @@ setup_file() {
 	export SLURMBOX_CLUSTER=sbfault
 	export LAB=$BATS_TEST_DIRNAME/../lab
 	export HOME_DIR=/srv/sbfault-home
-	export RECORD=$HOME/.local/state/slurmbox/sbfault.json
+	export RECORD=/var/lib/slurmbox/sbfault.json
 	export C=${SB_LAB_C:-h4}
 	[ -x "$SB" ] || {
 		echo "no slurmbox binary at $SB (make)" >&2
@@ -355,7 +355,7 @@ held_by() { # held_by CLUSTER HOST...
 		[ -z "$(on "$h" docker network ls -q --filter label=io.slurmbox.cluster=sbfault2)" ]
 		! on "$h" test -e /var/lib/slurmbox/sbfault2 || false
 	done
-	[ ! -e "$HOME/.local/state/slurmbox/sbfault2.json" ]
+	[ ! -e "/var/lib/slurmbox/sbfault2.json" ]
 	[ ! -e /var/lib/slurmbox/.sbfault2.control.lock ] # nothing at all on the control machine
 	after=$(for h in h1 h2 h3; do on "$h" docker ps -q --filter label=io.slurmbox.cluster=sbfault; done | sort)
 	[ "$before" = "$after" ]
@@ -380,7 +380,7 @@ held_by() { # held_by CLUSTER HOST...
 	grep -qx "${BASH_REMATCH[1]}" <<<"$held"
 	[ -z "$(on "$C" docker ps -aq --filter label=io.slurmbox.cluster=sbfault3)" ]
 	[ -z "$(on "$C" docker network ls -q --filter label=io.slurmbox.cluster=sbfault3)" ]
-	[ ! -e "$HOME/.local/state/slurmbox/sbfault3.json" ]
+	[ ! -e "/var/lib/slurmbox/sbfault3.json" ]
 	[ ! -e /var/lib/slurmbox/sbfault3 ]
 	# chosen by slurmbox, on the same LAN while sbfault runs: a real cluster
 	# beside it, with none of sbfault's addresses

@@ -59,7 +59,7 @@ nothing_of_sbmulti() {
 		left+=$(on "$h" ip -o link show | grep -o ' sb-[0-9a-f]*' | sed "s/^ /$h shim /" || true)
 		left+=$(on "$h" find /var/lib/slurmbox -maxdepth 1 -name sbmulti | sed "s/^/$h key dir /")
 	done
-	left+=$(find "$HOME/.local/state/slurmbox/sbmulti.json" /var/lib/slurmbox/sbmulti \
+	left+=$(find "/var/lib/slurmbox/sbmulti.json" /var/lib/slurmbox/sbmulti \
 		/var/lib/slurmbox/.sbmulti.control.lock 2>/dev/null | sed 's/^/control machine: /')
 	[ -z "$left" ] || echo "left: $left"
 	[ -z "$left" ]
@@ -240,7 +240,7 @@ mirror_unreachable_from() {
 	# the cluster is there (without it, `up` alone would make one on this
 	# machine's dockerd, and before = after would be two empty lists)
 	[ "$(wc -l <<<"$before")" -eq 4 ]
-	[ -f "$HOME/.local/state/slurmbox/sbmulti.json" ]
+	[ -f "/var/lib/slurmbox/sbmulti.json" ]
 	run "$SB" up
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -251,13 +251,13 @@ mirror_unreachable_from() {
 @test "with the control machine's record lost, --hosts rebuilds the picture from the labels" {
 	before=$(for h in h1 h2 h3; do ssh "$h" docker ps -q --filter label=io.slurmbox.cluster=sbmulti; done | sort)
 	[ "$(wc -l <<<"$before")" -eq 4 ]
-	rm "$HOME/.local/state/slurmbox/sbmulti.json"
+	rm "/var/lib/slurmbox/sbmulti.json"
 	run "$SB" status
 	[ "$status" -ne 0 ]
 	run "$SB" up --hosts h1,h2,h3
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ -f "$HOME/.local/state/slurmbox/sbmulti.json" ]
+	[ -f "/var/lib/slurmbox/sbmulti.json" ]
 	after=$(for h in h1 h2 h3; do ssh "$h" docker ps -q --filter label=io.slurmbox.cluster=sbmulti; done | sort)
 	[ "$before" = "$after" ]
 	run "$SB" status

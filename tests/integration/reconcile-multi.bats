@@ -162,5 +162,5 @@ shim_name() {
 		done
 		! on "$h" test -e /var/lib/slurmbox/sbreconm || false
 	done
-	[ ! -e "$HOME/.local/state/slurmbox/sbreconm.json" ]
+	[ ! -e "/var/lib/slurmbox/sbreconm.json" ]
 }
