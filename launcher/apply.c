@@ -399,7 +399,7 @@ int apply_master_run(struct docker *d, const char *container, const char *const 
 int apply_plan(struct docker *d, const struct compose_plan *plan, const struct cli_cluster *have,
                const struct apply_opts *o, struct sb_err *err)
 {
-	struct apply_undo own = {0}, *undo = o->undo ? o->undo : &own;
+	struct apply_undo *undo = o->undo;
 	_cleanup_buf_ struct sb_buf tar = SB_BUF_INIT;
 	struct job *jobs = xcalloc(plan->n_nodes, sizeof(*jobs));
 	struct master_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false,
@@ -501,31 +501,11 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		goto fail;
 	}
 	cli_step_end(&step, NULL);
-	if (o->wait_ready) {
-		ret = apply_wait_ready(d, plan, o->timeout_sec, o->cli, err);
-		if (ret < 0)
-			goto fail;
-	}
 	ret = 0;
 	goto out;
 
 fail:
-	if (o->undo) {
-		/* the caller rolls back (or keeps) */
-	} else if (o->keep_on_failure) {
-		if (undo->n)
-			cli_warn(
-			    "--keep-on-failure: leaving %zu object%s for debugging; remove them "
-			    "with `slurmbox down`",
-			    undo->n, undo->n == 1 ? "" : "s");
-	} else if (undo->n) {
-		apply_undo_run(d, undo);
-		if (ret != -EINTR)
-			cli_warn(
-			    "Rolled back the %zu object%s this run created (`--keep-on-failure` "
-			    "keeps them for debugging)",
-			    undo->n, undo->n == 1 ? "" : "s");
-	}
+	/* the caller rolls back what the undo list holds (or keeps it) */
 out:
 	if (gate_thread) {
 		pthread_join(gate_thread->th, NULL);
@@ -534,6 +514,5 @@ out:
 	for (size_t i = 0; i < n_jobs; i++)
 		free(jobs[i].id);
 	free(jobs);
-	apply_undo_free(&own);
 	return ret;
 }

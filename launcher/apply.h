@@ -60,13 +60,12 @@ struct apply_opts {
 	const char *parent;   /* macvlan/ipvlan parent interface */
 	const char *ip_range; /* Docker's IPRange, or NULL */
 	uint32_t aux[2];      /* addresses Docker must never hand out (shim, host); 0: none */
-	bool wait_ready;      /* also wait for every node to be idle (an interrupt rolls back) */
 	bool wait_master;     /* a worker-only host applied beside the master's: start its
 	                       * containers once the master's address answers on parent */
 	/*
-	 * Set: what this run creates is recorded here and never rolled back by
-	 * apply_plan itself (the caller has more to undo: a host's shim and key,
-	 * other hosts); keep_on_failure is then the caller's too.
+	 * Required: what this run creates is recorded here and never rolled back
+	 * by apply_plan itself (the caller has more to undo: a host's shim and
+	 * key, other hosts); keep_on_failure is the caller's.
 	 */
 	struct apply_undo *undo;
 	/* A test-only fault point (see apply.c), or NULL: $SLURMBOX_FAULT decides. */
@@ -105,7 +104,7 @@ void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluste
  * entrypoint starts slurmd once slurmctld answers), and wait for
  * slurmctld. Existing running
  * containers with the same config-hash are left alone; stopped ones are
- * started. On failure, undo this run's objects unless keep_on_failure.
+ * started. On failure, o->undo lists this run's objects; the caller undoes them.
  */
 int apply_plan(struct docker *d, const struct compose_plan *plan, const struct cli_cluster *have,
                const struct apply_opts *o, struct sb_err *err);
