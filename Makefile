@@ -21,7 +21,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
 CFLAGS  ?= -O2 -g
 # The version carries a hash of the sources, so a host runs exactly this
 # build (slurmbox copies itself to hosts whose version differs).
-SRC_HASH := $(shell cat $(sort $(wildcard compose/*.[ch] netconf/*.[ch] launcher/*.[ch] images/*/*)) \
+SRC_HASH := $(shell cat $(sort $(wildcard compose/*.[ch] netconf/*.[ch] launcher/*/*.[ch] images/*/*)) \
 	2>/dev/null | sha256sum | cut -c1-10)
 FULL_VERSION := $(VERSION)+$(SRC_HASH)
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -DSLURMBOX_VERSION='"$(FULL_VERSION)"' $(PKG_CFLAGS)
@@ -46,7 +46,10 @@ endif
 
 COMPOSE_SRC  := $(sort $(wildcard compose/*.c))
 NETCONF_SRC  := $(sort $(wildcard netconf/*.c))
-LAUNCHER_SRC := $(filter-out launcher/main.c,$(sort $(wildcard launcher/*.c)))
+# launcher/ in rooms, each using only the rooms below it (check-deps):
+# cli -> cluster -> remote -> host -> docker -> compose, netconf; util/ from any.
+LAUNCHER_ROOMS := cli cluster remote host docker util
+LAUNCHER_SRC := $(filter-out launcher/cli/main.c,$(sort $(foreach r,$(LAUNCHER_ROOMS),$(wildcard launcher/$(r)/*.c))))
 IMAGE_FILES  := $(sort $(shell find images -type f ! -name embed.sh ! -name '*.md' 2>/dev/null))
 
 COMPOSE_OBJ  := $(COMPOSE_SRC:%.c=$(BUILD)/%.o)
@@ -68,7 +71,7 @@ all: slurmbox
 slurmbox: $(BUILD)/slurmbox
 	@if [ "$(BUILD)" = build ]; then cp $< $@; fi
 
-$(BUILD)/slurmbox: $(BUILD)/launcher/main.o $(LIB_OBJ)
+$(BUILD)/slurmbox: $(BUILD)/launcher/cli/main.o $(LIB_OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -81,7 +84,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/version.stamp: FORCE
 	@mkdir -p $(BUILD)
 	@echo "$(FULL_VERSION)" | cmp -s - $@ || echo "$(FULL_VERSION)" > $@
-$(addprefix $(BUILD)/launcher/,agent.o cmd_images.o docker.o multi.o ssh.o): $(BUILD)/version.stamp
+$(addprefix $(BUILD)/launcher/,remote/agent.o cli/cmd_images.o docker/docker.o cluster/multi.o remote/ssh.o): $(BUILD)/version.stamp
 FORCE:
 
 # The recipes in images/ become bytes in the binary, with a content hash.
@@ -91,7 +94,7 @@ $(BUILD)/images_embed.c: images/embed.sh $(IMAGE_FILES)
 
 $(BUILD)/images_embed.o: $(BUILD)/images_embed.c
 	@echo "  CC      $@"
-	@$(CC) $(CFLAGS) -Ilauncher -c -o $@ $<
+	@$(CC) $(CFLAGS) -Ilauncher/host -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB_OBJ) $(BUILD)/version.stamp
 	@mkdir -p $(dir $@)

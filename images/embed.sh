@@ -2,7 +2,7 @@
 # embed.sh DIR - print a C file that embeds the image recipes under DIR.
 #
 # Every file under DIR except embed.sh and *.md becomes a byte array in
-# image_files[] (see launcher/image.h), with mode 0755 if executable, else
+# image_files[] (see launcher/host/image.h), with mode 0755 if executable, else
 # 0644. Also emitted: the recipe hashes, the first 12 hex digits of a sha256
 # over the files that define each image (their paths, modes and contents):
 #   image_hash_rootfs  base/packages (the debootstrap rootfs)

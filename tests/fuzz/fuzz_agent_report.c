@@ -5,7 +5,7 @@
  * What decodes must encode back to the same list (apply_undo_to_json).
  */
 #include "fuzz.h"
-#include "../../launcher/apply.h"
+#include "../../launcher/host/apply.h"
 
 #include <json-c/json.h>
 

@@ -6,8 +6,8 @@
  * that decodes is made a plan, as both verbs do next.
  */
 #include "fuzz.h"
-#include "../../launcher/cli.h"
-#include "../../launcher/spec_json.h"
+#include "../../launcher/cli/cli.h"
+#include "../../launcher/host/spec_json.h"
 
 static void decode(const char *text, size_t len, bool with_key)
 {

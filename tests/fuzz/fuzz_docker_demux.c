@@ -5,7 +5,7 @@
  * size. Every payload byte must come out once, on a known stream, in order.
  */
 #include "fuzz.h"
-#include "../../launcher/docker.h"
+#include "../../launcher/docker/docker.h"
 
 struct sink {
 	size_t bytes;

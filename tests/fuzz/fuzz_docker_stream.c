@@ -5,7 +5,7 @@
  * stream, fed in pieces of that size, then ended.
  */
 #include "fuzz.h"
-#include "../../launcher/docker.h"
+#include "../../launcher/docker/docker.h"
 
 #include <json-c/json.h>
 

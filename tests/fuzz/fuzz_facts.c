@@ -6,7 +6,7 @@
  * host (at most four).
  */
 #include "fuzz.h"
-#include "../../launcher/multi_int.h"
+#include "../../launcher/cluster/multi_int.h"
 
 #include <json-c/json.h>
 

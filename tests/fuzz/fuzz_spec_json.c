@@ -6,8 +6,8 @@
  * plan, rendered, turned into Docker bodies, and encoded back.
  */
 #include "fuzz.h"
-#include "../../launcher/docker_body.h"
-#include "../../launcher/spec_json.h"
+#include "../../launcher/docker/docker_body.h"
+#include "../../launcher/host/spec_json.h"
 
 static void plan_use(const struct spec_doc *doc)
 {

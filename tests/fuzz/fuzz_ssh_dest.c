@@ -7,8 +7,8 @@
  * line: no option, no shell metacharacter.
  */
 #include "fuzz.h"
-#include "../../launcher/multi.h"
-#include "../../launcher/ssh.h"
+#include "../../launcher/cluster/multi.h"
+#include "../../launcher/remote/ssh.h"
 
 static void dest_safe(const char *d)
 {

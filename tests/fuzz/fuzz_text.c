@@ -7,8 +7,8 @@
  */
 #include "fuzz.h"
 #include "../../compose/compose.h"
-#include "../../launcher/cli.h"
-#include "../../launcher/docker.h"
+#include "../../launcher/cli/cli.h"
+#include "../../launcher/docker/docker.h"
 
 static void ip_text(const char *text)
 {

@@ -5,7 +5,7 @@
  * same order (removed newest first), and bad input refused.
  */
 #include "tap.h"
-#include "../launcher/apply.h"
+#include "../../launcher/host/apply.h"
 
 static void test_roundtrip(void)
 {

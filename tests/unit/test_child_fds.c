@@ -9,9 +9,9 @@
  * connection, so docker_open needs no dockerd.
  */
 #include "tap.h"
-#include "../launcher/docker.h"
-#include "../launcher/image.h"
-#include "../launcher/ssh.h"
+#include "../../launcher/docker/docker.h"
+#include "../../launcher/host/image.h"
+#include "../../launcher/remote/ssh.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * Request bodies from a hand-built plan (no compose_plan_build), compared
  * with golden files in tests/fixtures/docker/.
  */
-#include "../../launcher/docker_body.h"
+#include "../../launcher/docker/docker_body.h"
 #include "tap.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))

@@ -6,10 +6,10 @@
  * at the end even when checks fail. Container tests need the local image
  * slurmbox-testbox:latest (a static busybox), never pulled.
  */
-#include "../../launcher/docker_api.h"
-#include "../../launcher/docker_body.h"
+#include "../../launcher/docker/docker_api.h"
+#include "../../launcher/docker/docker_body.h"
 #include "tap.h"
-#include "../../launcher/tarball.h"
+#include "../../launcher/host/tarball.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The 8-byte-header stream demultiplexer, fed in every possible split. */
-#include "../../launcher/docker.h"
+#include "../../launcher/docker/docker.h"
 #include "tap.h"
 
 struct sink {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* URL-encoded label filters and path escaping (pure). */
-#include "../../launcher/docker.h"
+#include "../../launcher/docker/docker.h"
 #include "tap.h"
 
 static void test_filters_label(void)

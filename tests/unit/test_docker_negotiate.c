@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* API version negotiation and DOCKER_HOST parsing (pure). */
-#include "../../launcher/docker.h"
+#include "../../launcher/docker/docker.h"
 #include "tap.h"
 
 static void test_negotiate_versions(void)

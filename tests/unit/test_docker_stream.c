@@ -4,7 +4,7 @@
  * from dockerd 20.10 (build, import, load) and a pull with an error in the
  * middle, fed in 1-, 7- and 4096-byte chunks.
  */
-#include "../../launcher/docker.h"
+#include "../../launcher/docker/docker.h"
 #include "tap.h"
 
 struct seen {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The pure parts of status's per-node checks: conf comparison, unmunge reasons, parsing, verdicts. */
-#include "../../launcher/health.h"
+#include "../../launcher/host/health.h"
 #include "tap.h"
 
 static const char conf[] = "ClusterName=demo\nSlurmctldHost=master(10.0.0.2)\nNodeName=worker-1 "

@@ -3,7 +3,7 @@
  * Build contexts: read back with libarchive, they hold exactly the recipe
  * directory's files with their modes, the chosen Dockerfile's FROM rewritten.
  */
-#include "../../launcher/image.h"
+#include "../../launcher/host/image.h"
 #include "tap.h"
 
 #include <archive.h>

@@ -6,8 +6,8 @@
  * Debian mirror); afterwards image_ensure must be a no-op. Nothing is pulled.
  * SLURMBOX_TEST_ROOTFS=1 adds the full debootstrap run (test_rootfs_full).
  */
-#include "../../launcher/docker_api.h"
-#include "../../launcher/image.h"
+#include "../../launcher/docker/docker_api.h"
+#include "../../launcher/host/image.h"
 #include "tap.h"
 
 #include <glob.h>

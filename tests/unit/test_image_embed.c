@@ -5,7 +5,7 @@
  * the hashes linked into this binary match the recipes in images/ (a stale
  * build fails here). Run from the repository root (tests/run-unit does).
  */
-#include "../../launcher/image.h"
+#include "../../launcher/host/image.h"
 #include "tap.h"
 
 #include <sys/stat.h>
@@ -187,7 +187,7 @@ static void test_output_compiles(void)
 		return;
 	}
 	cmd = xasprintf("sh '%s' '%s' | cc -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror "
-	                "-Ilauncher -x c -c -o "
+	                "-Ilauncher/host -x c -c -o "
 	                "/dev/null - 2>&1",
 	                embed, tmp);
 	CHECK_INT(run(cmd, &out), 0);

@@ -3,7 +3,7 @@
  * Image tags come from the embedded recipe hashes, are stable, and valid
  * Docker references; the embedded file table is what embed.sh promises.
  */
-#include "../../launcher/image.h"
+#include "../../launcher/host/image.h"
 #include "tap.h"
 
 #include <ctype.h>

@@ -8,8 +8,8 @@
  * /proc/self/mem, which also reads freed blocks (and ASan's quarantine).
  */
 #include "tap.h"
-#include "../launcher/agent.h"
-#include "../launcher/spec_json.h"
+#include "../../launcher/remote/agent.h"
+#include "../../launcher/host/spec_json.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

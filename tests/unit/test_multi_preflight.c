@@ -7,7 +7,7 @@
  * share this machine's clock and a real skew cannot be made there.
  */
 #include "tap.h"
-#include "../../launcher/multi_int.h"
+#include "../../launcher/cluster/multi_int.h"
 
 #include <json-c/json.h>
 

@@ -4,7 +4,7 @@
  * helpers, and the input checks every call makes before it opens a
  * netlink socket. No privileges, no netlink traffic.
  */
-#include "../netconf/internal.h"
+#include "../../netconf/internal.h"
 #include "tap.h"
 
 static void test_nle_to_errno(void)

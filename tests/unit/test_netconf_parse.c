@@ -5,7 +5,7 @@
  * tests/netns/capture-neigh-fixtures) and on handcrafted broken ones,
  * and the "someone answered" state classification. No privileges.
  */
-#include "../netconf/netconf.h"
+#include "../../netconf/netconf.h"
 #include "tap.h"
 
 #include <arpa/inet.h>

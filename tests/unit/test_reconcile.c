@@ -5,8 +5,8 @@
  * changes only add hosts.
  */
 #include "tap.h"
-#include "../../launcher/multi_int.h"
-#include "../../launcher/reconcile.h"
+#include "../../launcher/cluster/multi_int.h"
+#include "../../launcher/host/reconcile.h"
 
 #include <sys/stat.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* spec_json: a spec survives the trip to JSON and back, and builds the same plan. */
 #include "tap.h"
-#include "../../launcher/spec_json.h"
+#include "../../launcher/host/spec_json.h"
 
 static struct compose_host hosts[] = {
     {"h1", 2, 4000, "x86_64"}, {"h2", 4, 8000, "x86_64"}, {"pi@rpi3", 4, 3900, "aarch64"}};

@@ -9,7 +9,7 @@
  * up, for both builds). Without a host the remote cases are not in the plan.
  */
 #include "tap.h"
-#include "../launcher/ssh.h"
+#include "../../launcher/remote/ssh.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

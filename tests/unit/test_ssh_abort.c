@@ -7,7 +7,7 @@
  * group, so a terminal's Ctrl-C reaches only slurmbox.
  */
 #include "tap.h"
-#include "../launcher/ssh.h"
+#include "../../launcher/remote/ssh.h"
 
 #include <pthread.h>
 #include <time.h>

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* multi_int.h - what multi.c, multi_up.c and multi_state.c share. */
+#ifndef SLURMBOX_MULTI_INT_H
+#define SLURMBOX_MULTI_INT_H
+
+#include "multi.h"
+#include "../host/image.h"
+#include "../host/spec_json.h"
+
+struct multi_host {
+	const char *dest;          /* as given in --hosts */
+	char *path;                /* slurmbox on that host */
+	struct json_object *facts; /* agent facts */
+	int ret;                   /* < 0: unreachable or failed, see err */
+	struct sb_err err;
+	/* from the facts */
+	const char *ifname;
+	uint32_t addr;
+	uint32_t gateway;
+	uint8_t prefix;
+	bool wireless;
+	struct compose_cidr lan;
+	char lan_text[32];
+	/* its part of `up` (multi_apply.c) */
+	bool apply_ran;             /* agent apply was started there */
+	struct json_object *report; /* what it created (agent_apply.c); NULL: no answer */
+};
+
+/*
+ * Facts of every host in parallel (binary copied where missing; home: how
+ * each host sees --home). Returns how many failed.
+ */
+int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, const char *parent,
+                       const char *home, const struct image_set *images);
+/*
+ * Every problem of every host at once (exit 1, nothing changed): unreachable,
+ * no Docker, no uplink, not one LAN, one machine twice, clocks apart, another
+ * cluster's (or a foreign) macvlan network on a host's parent, a host where
+ * the shim cannot be made (no CAP_NET_ADMIN) unless no_shim. Without lan
+ * (a bridge network on one host) only the engine and the clock count.
+ */
+int multi_preflight(struct multi_host *hosts, size_t n, const char *cluster, bool lan, bool no_shim,
+                    struct sb_err *err);
+/*
+ * `need` free addresses: from --ip-range (all must be free) or the top of the
+ * subnet (busy ones skipped). `ours` are the cluster's own (they answer): skipped.
+ */
+int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
+                       const struct compose_cidr *net, uint32_t gateway,
+                       const struct compose_cidr *range, const uint32_t *ours, size_t n_ours,
+                       size_t need, uint32_t *out, struct sb_err *err);
+/*
+ * doc->node_ips (zeroed, n = node count) and each host's shim: a node or host
+ * that was in `prev` keeps its address; the others get free ones.
+ */
+int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,
+                       const struct multi_host *hosts, size_t n, const char *ip_range,
+                       const struct cli_ctx *ctx, struct sb_err *err);
+/* prev's hosts are the first of doc's, and nothing else changed: hosts were added. */
+bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc);
+/*
+ * The config-hash of a container of the cluster, on any host, that differs
+ * from its node's in the plan, or that the plan puts elsewhere or lacks
+ * (*new_hash: the plan's); NULL if none.
+ */
+const char *multi_hash_differing(struct multi_host *hosts, size_t n,
+                                 const struct compose_plan *plan, const char **new_hash);
+/*
+ * Hosts of prev that `hosts` no longer lists: their part of the cluster is
+ * removed (agent down; a /home volume there stays, as with `down`).
+ */
+int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts, size_t n,
+                     const char *cluster, struct sb_err *err);
+/* Is every node of prev (its name on its host) in `now` too? */
+bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now);
+void multi_hosts_free(struct multi_host *hosts, size_t n);
+/*
+ * The names the plan gives each host's objects that are taken there (the
+ * facts' "taken": another cluster's, or not slurmbox's): every one at once,
+ * exit 2. They are never adopted or removed.
+ */
+int multi_names_check(const struct multi_host *hosts, size_t n, const struct compose_plan *plan,
+                      struct sb_err *err);
+
+/*
+ * hosts[from..n) run `agent apply` at once (recreate: NULL or its option). The first host that fails stops the
+ * others (they roll back their part themselves) unless keep; SIGINT/SIGTERM
+ * stops them all (-EINTR). Each host's report lands in hosts[i].report.
+ */
+int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct cli_ctx *ctx,
+                      const char *input, unsigned timeout, bool keep, const char *recreate,
+                      struct sb_err *err);
+/* Did this run create or start anything on the host? */
+bool multi_host_changed(const struct multi_host *h);
+/*
+ * Undo what this run created on every host whose report says it is still
+ * there (`agent undo`). Hosts that could not be cleaned (or whose part is
+ * unknown) are listed in *left, one line each; returns how many.
+ */
+size_t multi_rollback(struct multi_host *hosts, size_t n, const char *cluster, struct sb_buf *left);
+void multi_token(char out[17]);
+
+/*
+ * The control machine's record: <state base>/<cluster>.json (cli_state_base:
+ * /var/lib/slurmbox as root, else $XDG_STATE_HOME/slurmbox or
+ * ~/.local/state/slurmbox). NULL with *err when there is no such directory.
+ */
+char *multi_state_path(const char *cluster, struct sb_err *err);
+void multi_state_remove(const char *cluster);
+int multi_state_save(const char *cluster, const struct spec_doc *doc, char *const *paths,
+                     struct sb_err *err);
+/* *paths: one per host (caller frees each and the array). */
+int multi_state_load(const char *cluster, struct spec_doc *doc, char ***paths, struct sb_err *err);
+void multi_paths_free(char **paths, size_t n);
+/*
+ * The slurmbox to run on host i: checked (and copied if it went missing or
+ * is another version) rather than trusted from the record; if the host
+ * cannot be reached the recorded path stays. Updates paths[i]; thread-safe
+ * for distinct i.
+ */
+const char *multi_host_path(char **paths, const struct spec_doc *doc, size_t i);
+
+#endif

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * multi_reconcile.c - a multi-host `up` on a cluster that exists: the nodes'
+ * and shims' addresses (the nodes kept keep theirs), which nodes a new spec
+ * keeps, whether it only adds hosts, which containers differ, and the part
+ * of hosts no longer listed removed.
+ * A node that already exists keeps its address: the same name on the same
+ * host as in the previous spec. Only the others are chosen anew, so adding
+ * a host leaves the running nodes (the master first of all) where they are.
+ */
+#include "multi_int.h"
+#include "../host/reconcile.h"
+#include "../remote/ssh.h"
+
+/* Node i of a spec (plan order: master, then workers by host): its host and name number. */
+static void node_at(const struct compose_spec *s, size_t i, size_t *host, size_t *number)
+{
+	size_t k = 1;
+
+	*host = 0;
+	*number = 0; /* the master */
+	if (i == 0)
+		return;
+	for (size_t h = 0; h < s->n_hosts; h++) {
+		unsigned w = compose_spec_host_workers(s, h);
+
+		if (i < k + w) {
+			*host = h;
+			*number = i; /* worker-<i> */
+			return;
+		}
+		k += w;
+	}
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* The address node i of `now` had in `prev` (same name, same host), or 0. */
+static uint32_t prev_addr(const struct spec_doc *prev, const struct compose_spec *now, size_t i)
+{
+	size_t h, num, ph, pnum;
+
+	node_at(now, i, &h, &num);
+	for (size_t j = 0; j < compose_spec_node_count(&prev->spec) && j < prev->spec.n_node_ips;
+	     j++) {
+		node_at(&prev->spec, j, &ph, &pnum);
+		if (pnum == num && same_name(prev->spec.hosts[ph].name, now->hosts[h].name))
+			return prev->spec.node_ips[j];
+	}
+	return 0;
+}
+
+bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now)
+{
+	for (size_t j = 0; j < compose_spec_node_count(&prev->spec); j++) {
+		size_t ph, pnum, h, num;
+		bool kept = false;
+
+		node_at(&prev->spec, j, &ph, &pnum);
+		for (size_t i = 0; i < compose_spec_node_count(now) && !kept; i++) {
+			node_at(now, i, &h, &num);
+			kept =
+			    num == pnum && same_name(prev->spec.hosts[ph].name, now->hosts[h].name);
+		}
+		if (!kept)
+			return false;
+	}
+	return true;
+}
+
+bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc)
+{
+	struct spec_doc head = *doc; /* doc's first hosts: the same as prev? */
+	_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
+	size_t n_prev = compose_spec_node_count(&prev->spec);
+
+	if (doc->spec.n_hosts <= prev->spec.n_hosts)
+		return false;
+	head.spec.n_hosts = prev->spec.n_hosts;
+	if (compose_spec_node_count(&head.spec) != n_prev)
+		return false;
+	if (head.spec.node_ips)
+		head.spec.n_node_ips = n_prev;
+	return reconcile_diff(prev, &head, &text) == 0;
+}
+
+static struct json_object *facts_nodes(const struct multi_host *h)
+{
+	struct json_object *c = NULL, *nodes = NULL;
+
+	if (h->facts && json_object_object_get_ex(h->facts, "cluster", &c))
+		json_object_object_get_ex(c, "nodes", &nodes);
+	return nodes;
+}
+
+/*
+ * The config-hash of a container of the cluster, on any host, that differs
+ * from its node's in the plan, or that the plan puts elsewhere or lacks.
+ */
+const char *multi_hash_differing(struct multi_host *hosts, size_t n,
+                                 const struct compose_plan *plan, const char **new_hash)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *nodes = facts_nodes(&hosts[i]);
+
+		for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
+			struct json_object *nd = json_object_array_get_idx(nodes, k);
+			const char *hash = cli_json_str(nd, "hash"),
+			           *name = cli_json_str(nd, "node");
+			const struct compose_node *p = name ? compose_plan_node(plan, name) : NULL;
+
+			*new_hash = p ? p->hash : "(none)";
+			if (!p || !hash || strcmp(hash, p->hash) != 0 ||
+			    strcmp(plan->hosts[p->host].name, hosts[i].dest) != 0)
+				return hash ? hash : "(none)";
+		}
+	}
+	return NULL;
+}
+
+int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,
+                       const struct multi_host *hosts, size_t n, const char *ip_range,
+                       const struct cli_ctx *ctx, struct sb_err *err)
+{
+	size_t n_nodes = compose_spec_node_count(&doc->spec), need = 0, n_keep = 0;
+	uint32_t *keep = xcalloc(n_nodes + n, sizeof(*keep));
+	uint32_t *fresh = NULL;
+	struct compose_cidr range;
+	struct cli_step step;
+	int ret = 0;
+
+	if (have_prev && prev->lan && prev->node_ips) {
+		for (size_t i = 0; i < n_nodes; i++)
+			if ((doc->node_ips[i] = prev_addr(prev, &doc->spec, i)))
+				keep[n_keep++] = doc->node_ips[i];
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < prev->spec.n_hosts; k++)
+				if (same_name(prev->spec.hosts[k].name, hosts[i].dest) &&
+				    prev->lan[k].shim) {
+					doc->lan[i].shim = prev->lan[k].shim;
+					keep[n_keep++] = doc->lan[i].shim;
+				}
+	}
+	for (size_t i = 0; i < n_nodes; i++)
+		need += doc->node_ips[i] ? 0 : 1;
+	for (size_t i = 0; i < n; i++)
+		need += doc->lan[i].shim ? 0 : 1;
+	if (need == 0)
+		goto out; /* the same cluster again: its addresses stay (they answer: they are ours) */
+
+	if (ip_range) {
+		ret = compose_cidr_parse("--ip-range", ip_range, &range, err);
+		if (ret == 0 && !compose_cidr_overlaps(&range, &doc->spec.subnet))
+			ret = sb_err_input(err, "--ip-range %s is outside the subnet %s", ip_range,
+			                   hosts[0].lan_text);
+		if (ret < 0)
+			goto out;
+	}
+	fresh = xcalloc(need, sizeof(*fresh));
+	cli_step_begin(&step, ctx, "Choosing %zu free address%s", need, need == 1 ? "" : "es");
+	ret = multi_addrs_choose(hosts, n, &doc->spec.subnet, doc->spec.gateway,
+	                         ip_range ? &range : NULL, keep, n_keep, need, fresh, err);
+	if (ret < 0) {
+		cli_step_fail(&step);
+		goto out;
+	}
+	cli_step_end(&step, NULL);
+	need = 0;
+	for (size_t i = 0; i < n_nodes; i++)
+		if (!doc->node_ips[i])
+			doc->node_ips[i] = fresh[need++];
+	for (size_t i = 0; i < n; i++)
+		if (!doc->lan[i].shim)
+			doc->lan[i].shim = fresh[need++];
+out:
+	free(fresh);
+	free(keep);
+	return ret;
+}
+
+int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts, size_t n,
+                     const char *cluster, struct sb_err *err)
+{
+	for (size_t k = 0; k < prev->spec.n_hosts; k++) {
+		const char *dest = prev->spec.hosts[k].name;
+		_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
+		_cleanup_free_ char *path = NULL;
+		struct ssh_run_opts o = {
+		    .in_fd = -1, .out_fd = -1, .errbuf = &errb, .timeout_ms = 120000};
+		bool listed = false;
+		int status = -1, ret;
+
+		for (size_t i = 0; i < n && !listed; i++)
+			listed = same_name(hosts[i].dest, dest);
+		if (listed || !dest)
+			continue;
+		fprintf(stderr, "slurmbox: '%s' is no longer listed: removing its part\n", dest);
+		ret = ssh_slurmbox_ensure(dest, &path, err);
+		if (ret == 0) {
+			/* the control machine's own key stays when the host is this machine */
+			const char *argv[] = {
+			    path,    "--name", cluster,
+			    "agent", "down",   ssh_dest_is_local(dest) ? "--keep-key" : NULL,
+			    NULL};
+			ret = ssh_run(dest, argv, &o, &status, err);
+		}
+		if (ret == 0 && status != 0)
+			ret =
+			    sb_err_set(err, EIO, "%s", errb.data ? errb.data : "agent down failed");
+		if (ret < 0)
+			return sb_err_wrap(
+			    err,
+			    "Removing the cluster's part on '%s', which --hosts no "
+			    "longer lists; nothing was changed elsewhere. Bring it back "
+			    "or list it again",
+			    dest);
+		if (!prev->spec.home_path)
+			cli_warn(
+			    "'%s' keeps the /home volume %s-home (no --home was shared); remove "
+			    "it there with `docker volume rm %s-home`",
+			    dest, cluster, cluster);
+	}
+	return 0;
+}
