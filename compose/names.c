@@ -2,7 +2,8 @@
 /*
  * names.c - the rules for the names slurmbox accepts: the cluster name
  * (a DNS label that prefixes every container, volume and network name and is
- * Slurm's ClusterName) and the cluster user's POSIX name.
+ * Slurm's ClusterName) and the cluster user's POSIX name; and the words for
+ * a role and a network mode.
  */
 #include "compose.h"
 
@@ -173,4 +174,30 @@ int compose_user_name_check(const char *name, struct sb_err *err)
 		                    "shorter name",
 		                    name, len, USER_NAME_MAX);
 	return 0;
+}
+
+/* The words for a role and a network mode, in labels, env and slurm.conf. */
+static const char *const role_names[] = {
+    [COMPOSE_ROLE_MASTER] = "master",
+    [COMPOSE_ROLE_WORKER] = "worker",
+};
+
+static const char *const net_mode_names[] = {
+    [COMPOSE_NET_BRIDGE] = "bridge",
+    [COMPOSE_NET_MACVLAN] = "macvlan",
+    [COMPOSE_NET_IPVLAN] = "ipvlan",
+};
+
+const char *compose_role_name(enum compose_role role)
+{
+	if ((size_t)role < ARRAY_SIZE(role_names))
+		return role_names[role];
+	return "unknown";
+}
+
+const char *compose_net_mode_name(enum compose_net_mode mode)
+{
+	if ((size_t)mode < ARRAY_SIZE(net_mode_names))
+		return net_mode_names[mode];
+	return "unknown";
 }

@@ -27,31 +27,6 @@
  */
 #define REAL_MEMORY_PERCENT 95
 
-static const char *const role_names[] = {
-    [COMPOSE_ROLE_MASTER] = "master",
-    [COMPOSE_ROLE_WORKER] = "worker",
-};
-
-static const char *const net_mode_names[] = {
-    [COMPOSE_NET_BRIDGE] = "bridge",
-    [COMPOSE_NET_MACVLAN] = "macvlan",
-    [COMPOSE_NET_IPVLAN] = "ipvlan",
-};
-
-const char *compose_role_name(enum compose_role role)
-{
-	if ((size_t)role < ARRAY_SIZE(role_names))
-		return role_names[role];
-	return "unknown";
-}
-
-const char *compose_net_mode_name(enum compose_net_mode mode)
-{
-	if ((size_t)mode < ARRAY_SIZE(net_mode_names))
-		return net_mode_names[mode];
-	return "unknown";
-}
-
 void compose_hash_hex(const void *data, size_t len, char out[17])
 {
 	static const char hex[] = "0123456789abcdef";

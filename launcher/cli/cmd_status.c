@@ -7,6 +7,7 @@
  * slurm.conf is the plan's, it decodes the master's munge credential, its
  * host name is its NodeName); 1 otherwise (or when the cluster is missing).
  */
+#include "cli.h"
 #include "../docker/docker_api.h"
 #include "../cluster/multi.h"
 

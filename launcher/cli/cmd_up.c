@@ -10,6 +10,7 @@
  * to the existing cluster's. Other settings are refused with a diff of old
  * against new, unless --recreate, which re-creates the containers that differ.
  */
+#include "cli.h"
 #include "../cluster/multi_int.h"
 #include "../host/spec_json.h"
 #include "../../compose/compose.h"

@@ -11,6 +11,8 @@
 #include "../host/image.h"
 #include "../remote/ssh.h"
 #include "../../compose/compose.h"
+#include "../util/json.h"
+#include "../util/progress.h"
 
 #include <pthread.h>
 #include <sys/random.h>

@@ -12,7 +12,7 @@
 #ifndef SLURMBOX_MULTI_H
 #define SLURMBOX_MULTI_H
 
-#include "../cli/cli.h"
+#include "../util/ctx.h"
 
 struct multi_up_opts {
 	char **hosts; /* --hosts, split */

@@ -13,6 +13,8 @@
  */
 #include "multi_int.h"
 #include "../remote/ssh.h"
+#include "../remote/interrupt.h"
+#include "../util/progress.h"
 
 #include <pthread.h>
 

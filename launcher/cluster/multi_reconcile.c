@@ -11,6 +11,8 @@
 #include "multi_int.h"
 #include "../host/reconcile.h"
 #include "../remote/ssh.h"
+#include "../util/json.h"
+#include "../util/progress.h"
 
 /* Node i of a spec (plan order: master, then workers by host): its host and name number. */
 static void node_at(const struct compose_spec *s, size_t i, size_t *host, size_t *number)

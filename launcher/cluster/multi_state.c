@@ -8,6 +8,8 @@
 #include "multi_int.h"
 #include "../remote/ssh.h"
 #include "../../compose/compose.h"
+#include "../host/down.h"
+#include "../host/state.h"
 
 #include <fcntl.h>
 #include <pthread.h>

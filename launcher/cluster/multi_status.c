@@ -12,6 +12,8 @@
 #include "multi_int.h"
 #include "../remote/ssh.h"
 #include "../../compose/compose.h"
+#include "../host/sinfo.h"
+#include "../util/json.h"
 
 #include <pthread.h>
 

@@ -7,8 +7,14 @@
  */
 #include "multi_int.h"
 #include "../host/reconcile.h"
+#include "refuse.h"
 #include "../remote/ssh.h"
 #include "../../compose/compose.h"
+#include "../host/state.h"
+#include "../host/user.h"
+#include "../remote/interrupt.h"
+#include "../util/json.h"
+#include "../util/progress.h"
 
 #include <pthread.h>
 

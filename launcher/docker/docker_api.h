@@ -109,5 +109,12 @@ struct docker_exec_opts {
  */
 int docker_exec(struct docker *d, const char *container, const struct docker_exec_opts *o,
                 int *exit_code, struct sb_err *err);
+/*
+ * docker_exec with no TTY, stdin from in_fd (-1: none), stdout into out and
+ * stderr into err_out (either NULL: discarded): what a check or a wait runs.
+ */
+int docker_exec_capture(struct docker *d, const char *container, const char *const *argv, int in_fd,
+                        struct sb_buf *out, struct sb_buf *err_out, int *exit_code, int timeout_ms,
+                        struct sb_err *err);
 
 #endif

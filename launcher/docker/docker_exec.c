@@ -586,3 +586,21 @@ int docker_exec(struct docker *d, const char *container, const struct docker_exe
 		return r;
 	return exec_exit_code(d, id, exit_code, err);
 }
+
+int docker_exec_capture(struct docker *d, const char *container, const char *const *argv, int in_fd,
+                        struct sb_buf *out, struct sb_buf *err_out, int *exit_code, int timeout_ms,
+                        struct sb_err *err)
+{
+	_cleanup_buf_ struct sb_buf discard = SB_BUF_INIT;
+	struct docker_exec_opts o = {
+	    .argv = argv,
+	    .in_fd = in_fd,
+	    .out_fd = -1,
+	    .err_fd = -1,
+	    .out_buf = out,
+	    .err_buf = err_out ? err_out : &discard,
+	    .timeout_ms = timeout_ms,
+	};
+
+	return docker_exec(d, container, &o, exit_code, err);
+}

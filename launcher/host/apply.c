@@ -10,6 +10,7 @@
 #include "../docker/docker_body.h"
 #include "tarball.h"
 #include "../../netconf/netconf.h"
+#include "../util/progress.h"
 
 #include <pthread.h>
 
@@ -375,25 +376,6 @@ static int volumes_ensure(struct docker *d, const struct compose_plan *plan,
 	}
 	json_object_put(list);
 	return 0;
-}
-
-int apply_master_run(struct docker *d, const char *container, const char *const *argv,
-                     struct sb_buf *out, int *status, int timeout_ms, struct sb_err *err)
-{
-	struct sb_buf errbuf = SB_BUF_INIT;
-	struct docker_exec_opts o = {
-	    .argv = argv,
-	    .in_fd = -1,
-	    .out_fd = -1,
-	    .err_fd = -1,
-	    .out_buf = out,
-	    .err_buf = &errbuf,
-	    .timeout_ms = timeout_ms,
-	};
-	int ret = docker_exec(d, container, &o, status, err);
-
-	sb_buf_free(&errbuf);
-	return ret;
 }
 
 int apply_plan(struct docker *d, const struct compose_plan *plan, const struct cli_cluster *have,

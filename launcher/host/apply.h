@@ -6,7 +6,8 @@
 #ifndef SLURMBOX_APPLY_H
 #define SLURMBOX_APPLY_H
 
-#include "../cli/cli.h"
+#include "objects.h"
+#include "../util/ctx.h"
 #include "../../compose/compose.h"
 
 /* How long a node gets to stop: slurmctld writes its state on SIGTERM; this is plenty. */
@@ -140,9 +141,5 @@ int apply_names_check(struct docker *d, const struct compose_plan *plan,
 
 /* The plan's files as one tar, for the Docker archive API. */
 int apply_files_tar_build(const struct compose_plan *plan, struct sb_buf *out, struct sb_err *err);
-
-/* Run `argv` in the master as root, collecting stdout; exit code in *status. */
-int apply_master_run(struct docker *d, const char *container, const char *const *argv,
-                     struct sb_buf *out, int *status, int timeout_ms, struct sb_err *err);
 
 #endif

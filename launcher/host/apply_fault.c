@@ -4,6 +4,7 @@
  * make a step fail, stall or a node fail to start exactly where they mean.
  */
 #include "apply.h"
+#include "../util/json.h"
 
 #include <fcntl.h>
 

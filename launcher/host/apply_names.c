@@ -6,6 +6,7 @@
  */
 #include "apply.h"
 #include "../docker/docker_api.h"
+#include "../util/json.h"
 
 int apply_object_owner(struct docker *d, enum apply_undo_kind kind, const char *name, bool *exists,
                        char **owner, struct sb_err *err)

@@ -6,6 +6,8 @@
  */
 #include "apply.h"
 #include "../docker/docker_api.h"
+#include "../util/json.h"
+#include "../util/progress.h"
 
 static const char *const apply_undo_kinds[] = {
     [APPLY_UNDO_CONTAINER] = "container",

@@ -6,6 +6,9 @@
  */
 #include "health.h"
 #include "../docker/docker_api.h"
+#include "objects.h"
+#include "../util/json.h"
+#include "../util/opt.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -274,17 +277,10 @@ int health_cred_make(struct docker *d, const char *container, char **cred, struc
 {
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, errb = SB_BUF_INIT;
 	const char *argv[] = {"munge", "-n", NULL};
-	struct docker_exec_opts o = {.argv = argv,
-	                             .in_fd = -1,
-	                             .out_fd = -1,
-	                             .err_fd = -1,
-	                             .out_buf = &out,
-	                             .err_buf = &errb,
-	                             .timeout_ms = HEALTH_EXEC_MS};
 	int st = -1, ret;
 
 	*cred = NULL;
-	ret = docker_exec(d, container, &o, &st, err);
+	ret = docker_exec_capture(d, container, argv, -1, &out, &errb, &st, HEALTH_EXEC_MS, err);
 	if (ret < 0)
 		return ret;
 	if (st != 0 || !out.data || strncmp(out.data, "MUNGE:", 6) != 0) {
@@ -354,13 +350,6 @@ static void check_one(struct docker *d, struct health_node *h, const char *cred)
 {
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, errb = SB_BUF_INIT;
 	const char *argv[] = {"sh", "-c", check_sh, "sh", cred ? "munge" : "-", NULL};
-	struct docker_exec_opts o = {.argv = argv,
-	                             .in_fd = -1,
-	                             .out_fd = -1,
-	                             .err_fd = -1,
-	                             .out_buf = &out,
-	                             .err_buf = &errb,
-	                             .timeout_ms = HEALTH_EXEC_MS};
 	struct sb_err err = SB_ERR_INIT;
 	int p[2] = {-1, -1}, st = -1, ret;
 
@@ -374,9 +363,9 @@ static void check_one(struct docker *d, struct health_node *h, const char *cred)
 		}
 		close(p[1]);
 		p[1] = -1;
-		o.in_fd = p[0];
 	}
-	ret = docker_exec(d, h->container, &o, &st, &err);
+	ret = docker_exec_capture(d, h->container, argv, p[0], &out, &errb, &st, HEALTH_EXEC_MS,
+	                          &err);
 	if (ret < 0)
 		h->conf_error = xstrdup(err.msg);
 	else

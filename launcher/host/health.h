@@ -17,7 +17,8 @@
 #ifndef SLURMBOX_HEALTH_H
 #define SLURMBOX_HEALTH_H
 
-#include "../cli/cli.h"
+#include "../docker/docker.h"
+#include "../util/ctx.h"
 
 enum health_state {
 	HEALTH_UNKNOWN, /* not checked (node not running, or no credential) */

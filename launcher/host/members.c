@@ -7,6 +7,7 @@
 #include "../docker/docker_api.h"
 #include "reconcile.h"
 #include "tarball.h"
+#include "../util/progress.h"
 
 #define SYNC_MS    30000
 #define RESTART_MS 90000
@@ -32,7 +33,7 @@ static int run_root(struct docker *d, const char *id, const char *what, const ch
                     struct sb_buf *out, int timeout_ms, struct sb_err *err)
 {
 	int status = -1;
-	int ret = apply_master_run(d, id, argv, out, &status, timeout_ms, err);
+	int ret = docker_exec_capture(d, id, argv, -1, out, NULL, &status, timeout_ms, err);
 
 	if (ret == 0 && status != 0)
 		ret = sb_err_set(err, EIO, "%s: exit status %d", what, status);

@@ -7,6 +7,8 @@
  */
 #include "apply.h"
 #include "../docker/docker_api.h"
+#include "sinfo.h"
+#include "../util/progress.h"
 
 #include <time.h>
 
@@ -104,7 +106,8 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
 		if (docker_aborted())
 			return sb_err_set(err, EINTR, "Interrupted while waiting for slurmctld");
 
-		ret = apply_master_run(d, master->container, argv, &out, &status, EXEC_MS, err);
+		ret = docker_exec_capture(d, master->container, argv, -1, &out, NULL, &status,
+		                          EXEC_MS, err);
 		if (ret == 0 && status == 0 && out.data && strstr(out.data, "is UP"))
 			return 0;
 		if (cli_now() >= next_check || ret < 0) {
@@ -164,8 +167,8 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 			return sb_err_set(err, EINTR, "Interrupted while waiting for the nodes");
 		}
 
-		ret = apply_master_run(d, plan->nodes[0].container, argv, &out, &status, EXEC_MS,
-		                       err);
+		ret = docker_exec_capture(d, plan->nodes[0].container, argv, -1, &out, NULL,
+		                          &status, EXEC_MS, err);
 		for (size_t i = 0; i < plan->n_nodes; i++) {
 			const struct compose_node *n = &plan->nodes[i];
 			char st[64];
@@ -246,8 +249,8 @@ int apply_wait_started(struct docker *d, const struct compose_plan *plan,
 			ret = node_alive(d, &plan->nodes[i], &restarts[i], err);
 			if (ret < 0)
 				return ret;
-			ret = apply_master_run(d, plan->nodes[i].container, argv, NULL, &status,
-			                       EXEC_MS, err);
+			ret = docker_exec_capture(d, plan->nodes[i].container, argv, -1, NULL, NULL,
+			                          &status, EXEC_MS, err);
 			if (ret == 0 && status == 0) {
 				started[i] = true;
 				n_left--;

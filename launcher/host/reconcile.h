@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * reconcile - `up` on a cluster that exists with other settings: the diff of
- * old against new shown when it is refused, and `up --recreate`, which
+ * old against new shown when it is refused (cluster/refuse.c words the
+ * refusal), and `up --recreate`, which
  * removes (by label only) the containers that differ so apply re-creates
  * them. Volumes (/home, the Slurm state) and the key are never touched here.
  */
@@ -17,15 +18,6 @@
  * Returns the number of lines.
  */
 size_t reconcile_diff(const struct spec_doc *old, const struct spec_doc *new, struct sb_buf *out);
-
-/*
- * Exit 2: "Cluster 'x' exists with other settings:" then the diff lines
- * (or, when the settings are the same, the config-hash change, i.e. another
- * slurmbox version), then the fix: the same command with --recreate, or
- * `down`. argv is the `up` command line as given (argv[0] "up").
- */
-int reconcile_refuse(const struct cli_ctx *ctx, const char *diff_text, const char *old_hash,
-                     const char *new_hash, int argc, char **argv, struct sb_err *err);
 
 /*
  * Stop (so slurmctld saves its state) and remove this engine's containers of

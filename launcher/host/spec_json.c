@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "spec_json.h"
-#include "../cli/cli.h"
+#include "../util/json.h"
+#include "state.h"
 
 #include <json-c/printbuf.h>
 #include <limits.h>

@@ -9,7 +9,7 @@
  * argument or an image. Each container's entrypoint installs its own copy
  * for munged, owned by munge, in memory (compose/plan.c).
  */
-#include "../cli/cli.h"
+#include "state.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -4,7 +4,8 @@
  * By default the invoking user (sudo-aware); as plain root, slurmbox:1000,
  * because jobs must not run as root.
  */
-#include "../cli/cli.h"
+#include "user.h"
+#include "../util/opt.h"
 #include "../../compose/compose.h"
 
 #include <pwd.h>

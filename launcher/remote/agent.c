@@ -22,11 +22,16 @@
 #include "agent.h"
 #include "../host/apply.h"
 #include "../host/bridge.h"
+#include "../host/shim.h"
 #include "../host/health.h"
 #include "../docker/docker_api.h"
 #include "../host/spec_json.h"
 #include "../../compose/compose.h"
 #include "../../netconf/netconf.h"
+#include "../host/down.h"
+#include "../host/state.h"
+#include "../util/json.h"
+#include "../util/opt.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -34,22 +39,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
-
-void agent_json_print(struct json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
-/* The shim's interface name: "sb-" and 12 hex digits of the cluster name. */
-void agent_shim_name(const char *cluster, char out[16])
-{
-	char hex[17];
-
-	compose_hash_hex(cluster, strlen(cluster), hex);
-	snprintf(out, 16, "sb-%.12s", hex);
-}
 
 /* ---- facts ---- */
 
@@ -523,7 +512,7 @@ static int agent_down(const struct cli_ctx *ctx, int argc, char **argv, struct s
 		if (ret < 0)
 			return ret;
 	}
-	agent_shim_name(ctx->cluster, name);
+	host_shim_name(ctx->cluster, name);
 	if (netconf_link_exists(name, &exists, err) == 0 && exists) {
 		ret = netconf_link_del(name, err);
 		if (ret < 0)

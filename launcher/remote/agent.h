@@ -8,12 +8,9 @@
 #ifndef SLURMBOX_AGENT_H
 #define SLURMBOX_AGENT_H
 
-#include "../cli/cli.h"
+#include "../util/ctx.h"
 
 int cmd_agent(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
-
-/* The shim's interface name for a cluster: "sb-" and 12 hex digits. */
-void agent_shim_name(const char *cluster, char out[16]);
 
 /* agent apply / agent undo (agent_apply.c). */
 int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);

@@ -23,10 +23,15 @@
 #include "../host/apply.h"
 #include "../docker/docker_api.h"
 #include "../host/members.h"
+#include "../host/shim.h"
 #include "../host/reconcile.h"
 #include "../host/spec_json.h"
 #include "../../compose/compose.h"
 #include "../../netconf/netconf.h"
+#include "../host/state.h"
+#include "interrupt.h"
+#include "../util/opt.h"
+#include "../util/progress.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -125,7 +130,7 @@ static void made_undo(const char *cluster, const struct made *m)
 	char name[16];
 
 	if (m->shim) {
-		agent_shim_name(cluster, name);
+		host_shim_name(cluster, name);
 		if (netconf_link_del(name, &e) < 0)
 			cli_warn("Rolling back: %s", e.msg);
 	}
@@ -168,7 +173,7 @@ static int shim_ensure(const struct spec_doc *doc, const struct compose_plan *pl
 	for (size_t i = 0; i < plan->n_nodes; i++)
 		if (plan->nodes[i].host == host)
 			routes[n++] = plan->nodes[i].ip;
-	agent_shim_name(doc->spec.cluster, name);
+	host_shim_name(doc->spec.cluster, name);
 	if (netconf_link_exists(name, &exists, &serr) == 0 && !exists)
 		m->shim = true; /* made now, even if only in part: undone by deleting it */
 	if (netconf_shim_ensure(name, doc->lan[host].parent,

@@ -47,7 +47,7 @@ ids() { # ids HOST: the cluster's containers there, "name id started-at restarts
 master_line() { ids "$A" | grep '^/sbreconm-master '; }
 job_state() { "$SB" exec master squeue -h -j "$(cat "$BATS_FILE_TMPDIR/job")" -o %T; }
 
-# The shim's name: "sb-" and 12 hex digits of the cluster name's FNV-1a 64 (agent_shim_name).
+# The shim's name: "sb-" and 12 hex digits of the cluster name's FNV-1a 64 (host_shim_name).
 shim_name() {
 	local h=$((0xcbf29ce484222325)) s=sbreconm c i
 	for ((i = 0; i < ${#s}; i++)); do

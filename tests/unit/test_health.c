@@ -2,6 +2,7 @@
 /* The pure parts of status's per-node checks: conf comparison, unmunge reasons, parsing, verdicts. */
 #include "../../launcher/host/health.h"
 #include "tap.h"
+#include "../../launcher/util/json.h"
 
 static const char conf[] = "ClusterName=demo\nSlurmctldHost=master(10.0.0.2)\nNodeName=worker-1 "
                            "CPUs=2\n";

@@ -10,6 +10,7 @@
 #include "tap.h"
 #include "../../launcher/remote/agent.h"
 #include "../../launcher/host/spec_json.h"
+#include "../../launcher/host/state.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -7,6 +7,7 @@
 #include "tap.h"
 #include "../../launcher/cluster/multi_int.h"
 #include "../../launcher/host/reconcile.h"
+#include "../../launcher/cluster/refuse.h"
 
 #include <sys/stat.h>
 

@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* ctx.c - the exit status a verb passes up (see ctx.h). */
+#include "ctx.h"
+
+int cli_exit_status = -1;

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctx - the run's context, which every room may read: the cluster's name,
+ * whether stderr is a terminal, and the exit status a verb passes up.
+ */
+#ifndef SLURMBOX_UTIL_CTX_H
+#define SLURMBOX_UTIL_CTX_H
+
+#include "../../compose/base.h"
+
+struct cli_ctx {
+	const char *cluster; /* --name, $SLURMBOX_CLUSTER, or "slurmbox" */
+	bool name_given;     /* --name seen (or env) */
+	bool stderr_tty;     /* progress with ✓ lines when true */
+	const char *argv0;
+	bool local; /* --local: this engine only, never routed to the hosts of a record */
+};
+
+/*
+ * A subcommand's exit status when it is not 0/1/2/3 from an error: exec
+ * passes its command's exit code up through this.
+ */
+extern int cli_exit_status;
+
+#endif

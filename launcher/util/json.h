@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* json - getters for json-c objects that may lack a member. */
+#ifndef SLURMBOX_UTIL_JSON_H
+#define SLURMBOX_UTIL_JSON_H
+
+#include <json-c/json.h>
+
+/* A string member of a JSON object; NULL when absent or not a string. */
+const char *cli_json_str(struct json_object *o, const char *key);
+
+#endif
