@@ -154,8 +154,12 @@ format:
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
-# The layering rules of STYLE.md: compose is pure, netconf is netlink only.
-check-deps:
+# The layering rules of STYLE.md: compose is pure, netconf is netlink only;
+# launcher/'s rooms use only the rooms below them, and no files include or
+# call each other in a circle (tests/check-deps, on the sources and on the
+# objects of $(BUILD)).
+check-deps: $(BUILD)/slurmbox
+	@tests/check-deps $(BUILD) || { echo "check-deps: see the rooms in tests/check-deps"; exit 1; }
 	@! grep -nE '#include <(curl|json-c|netlink|libmnl|archive)|sys/socket.h' compose/*.[ch] || \
 		{ echo "compose/ must stay pure (no I/O headers)"; exit 1; }
 	@! grep -nwE 'getenv|time|rand|random|fopen|open|socket|printf|fprintf|puts' compose/*.c || \
@@ -168,7 +172,7 @@ check-deps:
 
 shellcheck:
 	shellcheck -x images/*/*.sh images/embed.sh tests/lib/* tests/run-* tests/lint tests/lab tests/bench/* tests/netns/*.sh tests/netns/capture-neigh-fixtures \
-		tests/fuzz/run
+		tests/fuzz/run tests/check-deps
 
 clean:
 	rm -rf build build-san build-fuzz slurmbox

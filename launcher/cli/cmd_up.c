@@ -11,6 +11,7 @@
  * against new, unless --recreate, which re-creates the containers that differ.
  */
 #include "cli.h"
+#include "../cluster/multi.h"
 #include "../cluster/multi_int.h"
 #include "../host/spec_json.h"
 #include "../../compose/compose.h"

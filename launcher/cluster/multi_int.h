@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* multi_int.h - what multi.c, multi_up.c and multi_state.c share. */
+/* multi_int.h - what the files of cluster/ share (multi.h is what the verbs use). */
 #ifndef SLURMBOX_MULTI_INT_H
 #define SLURMBOX_MULTI_INT_H
 
-#include "multi.h"
+#include "../util/ctx.h"
 #include "../host/image.h"
 #include "../host/spec_json.h"
 

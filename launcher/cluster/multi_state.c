@@ -5,6 +5,7 @@
  * cannot be reached), exec/shell/logs (on the node's host). status is in
  * multi_status.c.
  */
+#include "multi.h"
 #include "multi_int.h"
 #include "../remote/ssh.h"
 #include "../../compose/compose.h"

@@ -9,6 +9,7 @@
  * its nodes "unreachable".
  */
 #include "../host/health.h"
+#include "multi.h"
 #include "multi_int.h"
 #include "../remote/ssh.h"
 #include "../../compose/compose.h"

@@ -5,6 +5,7 @@
  * /home check, then each host's part (the master's host first, the others in
  * parallel) and the wait for every node to be idle.
  */
+#include "multi.h"
 #include "multi_int.h"
 #include "../host/reconcile.h"
 #include "refuse.h"

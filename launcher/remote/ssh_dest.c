@@ -4,7 +4,7 @@
  * the check of a --hosts entry, quoting for the remote shell, and the words
  * ssh uses when it refuses a host key.
  */
-#include "ssh.h"
+#include "ssh_dest.h"
 
 #include <strings.h>
 

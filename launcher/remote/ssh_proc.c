@@ -11,6 +11,7 @@
  * stdout and stderr, so a large input never deadlocks against output.
  */
 #include "ssh_proc.h"
+#include "ssh_dest.h"
 
 #include <fcntl.h>
 #include <limits.h>

@@ -6,9 +6,15 @@
 #ifndef SLURMBOX_SSH_PROC_H
 #define SLURMBOX_SSH_PROC_H
 
-#include "ssh.h"
+#include "../../compose/base.h"
 
 #include <signal.h>
+
+/*
+ * Every ssh child from now on is stopped when *flag becomes non-zero (see
+ * ssh_run_opts.abort); NULL stops watching.
+ */
+void ssh_abort_watch(volatile sig_atomic_t *flag);
 
 #define SSH_FD_NULL (-1) /* the child's fd is /dev/null */
 #define SSH_FD_PIPE (-2) /* a pipe to us */
