@@ -11,7 +11,6 @@
 #include "../../compose/compose.h"
 
 #include <getopt.h>
-#include <pthread.h>
 
 static const char down_usage[] =
     "Usage: slurmbox down [--purge] [--name NAME]\n"

@@ -13,8 +13,8 @@
 #include "../../compose/compose.h"
 #include "../util/json.h"
 #include "../util/progress.h"
+#include "../util/fanout.h"
 
-#include <pthread.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -78,7 +78,6 @@ struct facts_job {
 	const char *parent;
 	const char *home;
 	const struct image_set *images;
-	pthread_t th;
 };
 
 static void *facts_run(void *arg)
@@ -169,18 +168,11 @@ int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, 
 	struct facts_job *jobs = xcalloc(n, sizeof(*jobs));
 	int failed = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		jobs[i] = (struct facts_job){&hosts[i], cluster, parent, home, images, 0};
-		if (pthread_create(&jobs[i].th, NULL, facts_run, &jobs[i]) != 0) {
-			jobs[i].th = 0;
-			facts_run(&jobs[i]);
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (jobs[i].th)
-			pthread_join(jobs[i].th, NULL);
+	for (size_t i = 0; i < n; i++)
+		jobs[i] = (struct facts_job){&hosts[i], cluster, parent, home, images};
+	util_fanout(n, facts_run, jobs, sizeof(*jobs));
+	for (size_t i = 0; i < n; i++)
 		failed += hosts[i].ret < 0;
-	}
 	free(jobs);
 	return failed;
 }

@@ -15,8 +15,7 @@
 #include "../remote/ssh.h"
 #include "../remote/interrupt.h"
 #include "../util/progress.h"
-
-#include <pthread.h>
+#include "../util/fanout.h"
 
 #define APPLY_MS (15 * 60 * 1000)
 #define UNDO_MS  (2 * 60 * 1000)
@@ -36,7 +35,6 @@ struct apply_job {
 	double seconds;
 	int ret;
 	struct sb_err err;
-	pthread_t th;
 };
 
 /* The last line of stderr that says something, for a one-line reason. */
@@ -164,14 +162,7 @@ int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const str
 	 * master's address answers on the LAN (agent apply --wait-master), so
 	 * slurmctld's address exists when their workers first look for it.
 	 */
-	for (size_t i = from; i < n; i++)
-		if (pthread_create(&jobs[i].th, NULL, apply_run, &jobs[i]) != 0) {
-			jobs[i].th = 0;
-			apply_run(&jobs[i]);
-		}
-	for (size_t i = from; i < n; i++)
-		if (jobs[i].th)
-			pthread_join(jobs[i].th, NULL);
+	util_fanout(n - from, apply_run, &jobs[from], sizeof(*jobs));
 	/* the error to show: the host that failed first, not those it stopped */
 	for (size_t i = from; i < n; i++)
 		if (jobs[i].ret < 0 && (ret == 0 || jobs[i].cause)) {
@@ -206,7 +197,7 @@ struct undo_job {
 	int ret, status;
 	struct sb_buf errb;
 	struct sb_err err;
-	pthread_t th;
+	bool todo; /* its report says something is still there */
 };
 
 static void *undo_run(void *arg)
@@ -221,6 +212,8 @@ static void *undo_run(void *arg)
 	                         .errbuf = &j->errb,
 	                         .timeout_ms = UNDO_MS};
 
+	if (!j->todo)
+		return NULL;
 	j->ret = ssh_run(j->h->dest, argv, &o, &j->status, &j->err);
 	if (j->ret == 0 && j->status != 0)
 		j->ret = sb_err_set(&j->err, EIO, "%s", last_line(&j->errb));
@@ -248,14 +241,10 @@ size_t multi_rollback(struct multi_host *hosts, size_t n, const char *cluster, s
 			n_left++;
 			continue;
 		}
-		if (pthread_create(&jobs[i].th, NULL, undo_run, &jobs[i]) != 0) {
-			jobs[i].th = 0;
-			undo_run(&jobs[i]);
-		}
+		jobs[i].todo = true;
 	}
+	util_fanout(n, undo_run, jobs, sizeof(*jobs));
 	for (size_t i = 0; i < n; i++) {
-		if (jobs[i].th)
-			pthread_join(jobs[i].th, NULL);
 		if (jobs[i].ret < 0) {
 			sb_buf_printf(left, "  %s: %s\n", hosts[i].dest, jobs[i].err.msg);
 			n_left++;

@@ -11,9 +11,9 @@
 #include "../../compose/compose.h"
 #include "../host/down.h"
 #include "../host/state.h"
+#include "../util/fanout.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/stat.h>
 
 /* Where slurmbox before 0.2 kept the record: ~/.local/state also as root. */
@@ -164,7 +164,6 @@ struct down_job {
 	int status;
 	int ret;
 	struct sb_err err;
-	pthread_t th;
 };
 
 static void *down_run(void *arg)
@@ -201,17 +200,12 @@ int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
 		                            .path = multi_host_path(paths, &doc, i),
 		                            .cluster = ctx->cluster,
 		                            .purge = purge};
-		if (pthread_create(&jobs[i].th, NULL, down_run, &jobs[i]) != 0) {
-			jobs[i].th = 0;
-			down_run(&jobs[i]);
-		}
 	}
+	util_fanout(n, down_run, jobs, sizeof(*jobs));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *r;
 		struct down_counts c = {0};
 
-		if (jobs[i].th)
-			pthread_join(jobs[i].th, NULL);
 		if (jobs[i].ret < 0 || jobs[i].status != 0) {
 			const char *why = jobs[i].ret < 0
 			                      ? jobs[i].err.msg

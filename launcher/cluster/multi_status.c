@@ -15,6 +15,7 @@
 #include "../../compose/compose.h"
 #include "../host/sinfo.h"
 #include "../util/json.h"
+#include "../util/fanout.h"
 
 #include <pthread.h>
 
@@ -37,7 +38,6 @@ struct check_host {
 	struct json_object *nodes; /* the agent's "nodes", owned; NULL: see below */
 	bool unreachable;          /* ssh failed; else a failed agent leaves nodes NULL */
 	char *error;
-	pthread_t th;
 };
 
 /* A command's stderr as one line of a message: trailing newlines cut. Caller frees. */
@@ -90,7 +90,6 @@ static void *check_host_run(void *arg)
 struct host_sinfo {
 	const char *dest, *path, *cluster;
 	struct sb_buf out;
-	pthread_t th;
 };
 
 static void *sinfo_run(void *arg)
@@ -187,6 +186,7 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 	char **paths = NULL;
 	struct check_host *hosts = NULL;
 	struct host_sinfo si = {.out = SB_BUF_INIT};
+	struct util_fanout *si_run, *host_checks;
 	struct health_verdict *hv = NULL;
 	struct json_object *root = NULL, *arr = NULL;
 	bool healthy = true, problems = false;
@@ -205,19 +205,16 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 	si = (struct host_sinfo){.dest = doc.spec.hosts[0].name,
 	                         .path = multi_host_path(paths, &doc, 0),
 	                         .cluster = ctx->cluster};
-	if (pthread_create(&si.th, NULL, sinfo_run, &si) != 0) {
-		si.th = 0;
-		sinfo_run(&si);
-	}
+	si_run = util_fanout_start(1, sinfo_run, &si, sizeof(si));
 	hosts = xcalloc(n, sizeof(*hosts));
 	for (size_t i = 0; i < n; i++) {
 		hosts[i] = (struct check_host){.dest = doc.spec.hosts[i].name,
 		                               .recorded = paths[i],
 		                               .cluster = ctx->cluster,
 		                               .gate = &gate};
-		if (pthread_create(&hosts[i].th, NULL, check_host_run, &hosts[i]) != 0)
-			hosts[i].th = 0;
 	}
+	/* a host whose thread cannot start runs at the join, once the credential is there */
+	host_checks = util_fanout_start(n, check_host_run, hosts, sizeof(*hosts));
 	{
 		char *cred = cred_make(si.dest, si.path, ctx->cluster, &cred_why);
 		pthread_mutex_lock(&gate.lock);
@@ -226,14 +223,8 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 		pthread_cond_broadcast(&gate.cond);
 		pthread_mutex_unlock(&gate.lock);
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (hosts[i].th)
-			pthread_join(hosts[i].th, NULL);
-		else
-			check_host_run(&hosts[i]);
-	}
-	if (si.th)
-		pthread_join(si.th, NULL);
+	util_fanout_join(host_checks);
+	util_fanout_join(si_run);
 
 	if (json) {
 		root = json_object_new_object();

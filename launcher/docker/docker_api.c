@@ -4,10 +4,10 @@
  * Names and ids in paths are URL-encoded; label filters are exact matches.
  */
 #include "docker_api.h"
+#include "../util/io.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
-#include <poll.h>
 
 #define API_STOP_GRACE_S 60 /* on top of the stop timeout, before the request gives up */
 
@@ -286,27 +286,6 @@ int docker_container_put_archive(struct docker *d, const char *id, const char *d
 	return docker_request(d, &req, NULL, err);
 }
 
-/* Write all of buf, through EINTR, partial writes and non-blocking fds. */
-static int api_write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-			poll(&p, 1, -1);
-			continue;
-		}
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 struct api_logs {
 	bool tty;
 	struct docker_demux dm;
@@ -319,7 +298,7 @@ static int api_logs_frame(int stream, const char *buf, size_t len, void *arg)
 	struct api_logs *l = arg;
 	int fd = stream >= 2 ? l->err_fd : l->out_fd;
 
-	return fd < 0 ? 0 : api_write_all(fd, buf, len);
+	return fd < 0 ? 0 : util_write_all(fd, buf, len);
 }
 
 static int api_logs_data(const char *buf, size_t len, void *arg)
@@ -327,7 +306,7 @@ static int api_logs_data(const char *buf, size_t len, void *arg)
 	struct api_logs *l = arg;
 
 	if (l->tty)
-		return l->out_fd < 0 ? 0 : api_write_all(l->out_fd, buf, len);
+		return l->out_fd < 0 ? 0 : util_write_all(l->out_fd, buf, len);
 	return docker_demux_feed(&l->dm, buf, len, api_logs_frame, l);
 }
 

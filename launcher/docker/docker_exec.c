@@ -10,6 +10,7 @@
  * comes out. The exit code is read from /exec/{id}/json right after.
  */
 #include "docker_api.h"
+#include "../util/io.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -318,26 +319,6 @@ static int exec_start(struct exec_session *s, struct docker *d, const char *id, 
 
 /* ---- output ---- */
 
-/* Write all of buf to fd; EPIPE returns -EPIPE, other errors -errno. */
-static int exec_write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			exec_wait(fd, POLLOUT, 0);
-			continue;
-		}
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int exec_emit(struct sb_buf *b, int fd, bool *dead, const char *buf, size_t len)
 {
 	int r;
@@ -348,7 +329,7 @@ static int exec_emit(struct sb_buf *b, int fd, bool *dead, const char *buf, size
 	}
 	if (fd < 0 || *dead)
 		return 0;
-	r = exec_write_all(fd, buf, len);
+	r = util_write_all(fd, buf, len);
 	if (r == -EPIPE) {
 		*dead = true; /* the reader went away: keep draining, drop the rest */
 		return 0;

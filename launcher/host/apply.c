@@ -11,6 +11,7 @@
 #include "tarball.h"
 #include "../../netconf/netconf.h"
 #include "../util/progress.h"
+#include "../util/fanout.h"
 
 #include <pthread.h>
 
@@ -129,7 +130,6 @@ struct job {
 	bool maybe;           /* its create was interrupted: it may exist all the same */
 	struct sb_err err;
 	int ret;
-	pthread_t th;
 };
 
 static int node_create(struct job *j)
@@ -206,16 +206,10 @@ static int jobs_run(struct job *jobs, size_t n, void *(*fn)(void *), struct dock
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		jobs[i].d = docker_dup(d);
-		if (pthread_create(&jobs[i].th, NULL, fn, &jobs[i]) != 0) {
-			jobs[i].th = 0;
-			fn(&jobs[i]);
-		}
-	}
+	util_fanout(n, fn, jobs, sizeof(*jobs));
 	for (size_t i = 0; i < n; i++) {
-		if (jobs[i].th)
-			pthread_join(jobs[i].th, NULL);
 		docker_free(jobs[i].d);
 		jobs[i].d = NULL;
 		if (jobs[i].ret < 0 && ret == 0) {

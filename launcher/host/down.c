@@ -10,8 +10,7 @@
 #include "../docker/docker_api.h"
 #include "../util/progress.h"
 #include "../../compose/compose.h"
-
-#include <pthread.h>
+#include "../util/fanout.h"
 
 struct rm_job {
 	struct docker *d;
@@ -19,7 +18,6 @@ struct rm_job {
 	const char *name;
 	struct sb_err err;
 	int ret;
-	pthread_t th;
 };
 
 static void *rm_container(void *arg)
@@ -87,14 +85,9 @@ int down_local(struct docker *d, const struct cli_ctx *ctx, const char *cluster,
 			jobs[i].d = docker_dup(d);
 			jobs[i].id = have.nodes[i].id;
 			jobs[i].name = have.nodes[i].container;
-			if (pthread_create(&jobs[i].th, NULL, rm_container, &jobs[i]) != 0) {
-				jobs[i].th = 0;
-				rm_container(&jobs[i]);
-			}
 		}
+		util_fanout(have.n_nodes, rm_container, jobs, sizeof(*jobs));
 		for (size_t i = 0; i < have.n_nodes; i++) {
-			if (jobs[i].th)
-				pthread_join(jobs[i].th, NULL);
 			docker_free(jobs[i].d);
 			if (jobs[i].ret < 0 && ret == 0) {
 				*err = jobs[i].err;

@@ -9,6 +9,7 @@
 #include "objects.h"
 #include "../util/json.h"
 #include "../util/opt.h"
+#include "../util/fanout.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -409,19 +410,11 @@ static void *check_worker(void *arg)
 void health_nodes_check(struct docker *d, struct health_node *nodes, size_t n, const char *cred)
 {
 	struct check_pool pool = {.d = d, .nodes = nodes, .n = n, .cred = cred};
-	size_t n_threads = n < HEALTH_PARALLEL ? n : HEALTH_PARALLEL, started = 0;
-	pthread_t *th = xcalloc(n_threads + 1, sizeof(*th));
+	size_t n_threads = n < HEALTH_PARALLEL ? n : HEALTH_PARALLEL;
 
 	pthread_mutex_init(&pool.lock, NULL);
-	for (; started < n_threads; started++)
-		if (pthread_create(&th[started], NULL, check_worker, &pool) != 0)
-			break;
-	if (!started)
-		check_worker(&pool); /* no thread at all: do them here */
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	util_fanout(n_threads, check_worker, &pool, 0); /* workers that share the pool */
 	pthread_mutex_destroy(&pool.lock);
-	free(th);
 }
 
 /* ---- agent check: this host's nodes ---- */

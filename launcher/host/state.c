@@ -10,6 +10,7 @@
  * for munged, owned by munge, in memory (compose/plan.c).
  */
 #include "state.h"
+#include "../util/io.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -283,6 +284,7 @@ static int key_create(const char *path, struct sb_err *err)
 	unsigned char key[CLI_KEY_MAX];
 	_cleanup_close_ int fd = -1;
 	size_t got = 0;
+	int ret;
 
 	while (got < sizeof(key)) {
 		ssize_t n = getrandom(key + got, sizeof(key) - got, 0);
@@ -298,17 +300,11 @@ static int key_create(const char *path, struct sb_err *err)
 		explicit_bzero(key, sizeof(key));
 		return sb_err_set(err, errno, "Creating munge key '%s': %s", path, strerror(errno));
 	}
-	for (size_t off = 0; off < sizeof(key);) {
-		ssize_t n = write(fd, key + off, sizeof(key) - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			explicit_bzero(key, sizeof(key));
-			unlink(path);
-			return sb_err_set(err, e, "Writing munge key '%s': %s", path, strerror(e));
-		}
-		off += (size_t)n;
+	ret = util_write_all(fd, key, sizeof(key));
+	if (ret < 0) {
+		explicit_bzero(key, sizeof(key));
+		unlink(path);
+		return sb_err_set(err, -ret, "Writing munge key '%s': %s", path, strerror(-ret));
 	}
 	explicit_bzero(key, sizeof(key));
 	if (fsync(fd) < 0) {
@@ -430,16 +426,10 @@ int cli_key_write(const char *cluster, const unsigned char *key, size_t len, boo
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
 	if (fd < 0)
 		return sb_err_set(err, errno, "Creating munge key '%s': %s", tmp, strerror(errno));
-	for (size_t off = 0; off < len;) {
-		n = write(fd, key + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = sb_err_set(err, errno, "Writing munge key '%s': %s", tmp,
-			                 strerror(errno));
-			goto fail;
-		}
-		off += (size_t)n;
+	ret = util_write_all(fd, key, len);
+	if (ret < 0) {
+		ret = sb_err_set(err, -ret, "Writing munge key '%s': %s", tmp, strerror(-ret));
+		goto fail;
 	}
 	if (fsync(fd) < 0 || rename(tmp, p) < 0) {
 		ret = sb_err_set(err, errno, "Writing munge key '%s': %s", p, strerror(errno));

@@ -32,10 +32,10 @@
 #include "../host/state.h"
 #include "../util/json.h"
 #include "../util/opt.h"
+#include "../util/fanout.h"
 
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -360,7 +360,6 @@ struct probe_job {
 	uint8_t mac[6];
 	struct sb_err err;
 	int ret;
-	pthread_t th;
 };
 
 static void *probe_one(void *arg)
@@ -412,19 +411,13 @@ static int agent_probe(int argc, char **argv, struct sb_err *err)
 		jobs[i].parent = parent;
 		jobs[i].timeout_ms = (int)timeout;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (pthread_create(&jobs[i].th, NULL, probe_one, &jobs[i]) != 0) {
-			jobs[i].th = 0;
-			probe_one(&jobs[i]);
-		}
+	util_fanout(n, probe_one, jobs, sizeof(*jobs));
 	out = json_object_new_array();
 	ret = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *r = json_object_new_object();
 		char ip[16], mac[18];
 
-		if (jobs[i].th)
-			pthread_join(jobs[i].th, NULL);
 		if (jobs[i].ret < 0 && ret == 0) {
 			*err = jobs[i].err;
 			ret = jobs[i].ret;

@@ -7,6 +7,7 @@
  */
 #include "agent.h"
 #include "../docker/docker_api.h"
+#include "../util/io.h"
 
 #include <json-c/json.h>
 
@@ -14,26 +15,10 @@ struct agent_loaded {
 	struct json_object *tags;
 };
 
-/* Write all of buf to fd, across short writes and EINTR. */
-static int agent_write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int agent_save_data(const char *buf, size_t len, void *arg)
 {
 	(void)arg;
-	return agent_write_all(STDOUT_FILENO, buf, len);
+	return util_write_all(STDOUT_FILENO, buf, len);
 }
 
 int agent_image_save(int argc, char **argv, struct sb_err *err)
