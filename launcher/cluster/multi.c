@@ -9,6 +9,7 @@
 #include "multi_int.h"
 #include "../remote/agent.h"
 #include "../host/image.h"
+#include "../host/reconcile.h"
 #include "../remote/ssh.h"
 #include "../../compose/compose.h"
 #include "../util/json.h"
@@ -569,4 +570,74 @@ int multi_names_check(const struct multi_host *hosts, size_t n, const struct com
 	                    "Cluster '%s' would use names that are taken; nothing was changed on "
 	                    "any host:\n%sRemove those objects, or choose another name with --name",
 	                    plan->cluster, problems.data);
+}
+
+/* ---- the previous settings: the record, else every host's labels, agreeing ---- */
+
+int multi_prev_find(struct multi_host *hosts, size_t n, const char *cluster, bool recreate,
+                    struct spec_doc *prev, bool *found, struct sb_err *err)
+{
+	_cleanup_buf_ struct sb_buf differ = SB_BUF_INIT;
+	struct sb_err ignored = SB_ERR_INIT;
+	struct spec_doc *docs = xcalloc(n, sizeof(*docs));
+	char **paths = NULL;
+	size_t first = n;
+	int ret = 0;
+
+	memset(prev, 0, sizeof(*prev));
+	*found = false;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = NULL, *spec = NULL;
+
+		if (json_object_object_get_ex(hosts[i].facts, "cluster", &c) &&
+		    json_object_object_get_ex(c, "spec", &spec) &&
+		    spec_json_to(spec, &docs[i], &ignored) == 0 && first == n)
+			first = i;
+	}
+	/* nothing of the cluster on any host: a new cluster, whatever a stale record says */
+	if (first == n)
+		goto out;
+	/* the control machine's record is the authority; labels do not override it */
+	if (multi_state_exists(cluster)) {
+		ret = multi_state_load(cluster, prev, &paths, err);
+		if (ret == 0) {
+			multi_paths_free(paths, prev->spec.n_hosts);
+			*found = true;
+		}
+		goto out;
+	}
+	/* no record: the labels rebuild it, if every host that has them agrees */
+	for (size_t i = first + 1; i < n; i++) {
+		_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
+
+		if (!docs[i].spec.cluster)
+			continue;
+		if (reconcile_diff(&docs[first], &docs[i], &text) == 0 &&
+		    docs[first].generation == docs[i].generation)
+			continue;
+		sb_buf_printf(&differ, "  %s (generation %u) against %s (generation %u):\n%s",
+		              hosts[first].dest, docs[first].generation, hosts[i].dest,
+		              docs[i].generation, text.data ? text.data : "");
+	}
+	if (differ.len && !recreate) {
+		ret = sb_err_set(
+		    err, EPROTO,
+		    "This machine has no record of cluster '%s', and its hosts' labels "
+		    "disagree on its settings:\n%sNothing was changed. Give the settings "
+		    "you want with --recreate (the containers that differ are "
+		    "re-created; /home, the key and Slurm's state are kept), or "
+		    "`slurmbox down` first",
+		    cluster, differ.data);
+		goto out;
+	}
+	if (!differ.len) {
+		*prev = docs[first];
+		memset(&docs[first], 0, sizeof(docs[first]));
+		*found = true;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		spec_doc_free(&docs[i]);
+	free(docs);
+	return ret;
 }

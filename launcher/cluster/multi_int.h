@@ -75,6 +75,16 @@ int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts
 bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now);
 void multi_hosts_free(struct multi_host *hosts, size_t n);
 /*
+ * The settings of the cluster's previous `up` (*found false for a new
+ * cluster: nothing of it on any host). The control machine's record is the
+ * authority; a host's labels never override it. Without a record the
+ * hosts' labels rebuild it only if every host that has them agrees; else
+ * the differences are shown and refused, unless recreate (then there are
+ * no previous settings: the containers that differ are re-created).
+ */
+int multi_prev_find(struct multi_host *hosts, size_t n, const char *cluster, bool recreate,
+                    struct spec_doc *prev, bool *found, struct sb_err *err);
+/*
  * The names the plan gives each host's objects that are taken there (the
  * facts' "taken": another cluster's, or not slurmbox's): every one at once,
  * exit 2. They are never adopted or removed.

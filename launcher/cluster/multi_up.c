@@ -33,45 +33,6 @@ static struct json_object *jget(struct json_object *o, const char *key)
 	return v;
 }
 
-/*
- * The previous `up`'s spec: the newest generation among the hosts' labels
- * and this machine's record of the cluster (a container kept by a later
- * `up`, when hosts were added, keeps its old label).
- */
-static bool prev_find(struct multi_host *hosts, size_t n, const char *cluster,
-                      struct spec_doc *prev)
-{
-	bool found = false;
-
-	memset(prev, 0, sizeof(*prev));
-	for (size_t i = 0; i <= n; i++) {
-		struct sb_err ignored = SB_ERR_INIT;
-		struct spec_doc doc = {0};
-		char **paths = NULL;
-		bool ok;
-
-		if (i < n) {
-			struct json_object *spec = jget(jget(hosts[i].facts, "cluster"), "spec");
-			ok = spec && spec_json_to(spec, &doc, &ignored) == 0;
-		} else {
-			/* the record counts only for a cluster that exists */
-			ok = found && multi_state_exists(cluster) &&
-			     multi_state_load(cluster, &doc, &paths, &ignored) == 0;
-			for (size_t k = 0; paths && k < doc.spec.n_hosts; k++)
-				free(paths[k]);
-			free(paths);
-		}
-		if (ok && (!found || doc.generation >= prev->generation)) {
-			spec_doc_free(prev);
-			*prev = doc;
-			found = true;
-		} else {
-			spec_doc_free(&doc);
-		}
-	}
-	return found;
-}
-
 static bool host_has_image(struct multi_host *h, const char *tag)
 {
 	struct json_object *v = jget(jget(jget(h->facts, "docker"), "images"), tag);
@@ -519,7 +480,9 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	else
 		cli_step_end(&step, "one LAN %s", hosts[0].lan_text);
 
-	have_prev = prev_find(hosts, n, ctx->cluster, &prev);
+	ret = multi_prev_find(hosts, n, ctx->cluster, o->recreate, &prev, &have_prev, err);
+	if (ret < 0)
+		goto out;
 	ret = spec_fill(&doc, o, home, ctx, hosts, n, &prev, have_prev, &im, err);
 	if (ret < 0)
 		goto out;

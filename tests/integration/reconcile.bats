@@ -162,10 +162,28 @@ same_conf() {
 	[[ "$output" == *"Nothing to change"* ]]
 }
 
+@test "difference 2: up --recreate --subnet re-makes the network before any container; key, job and /home kept" {
+	net=$(labelled network)
+	[ -n "$net" ]
+	run "$SB" up --recreate --subnet 10.213.251.0/24
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"bridge network 10.213.251.0/24"* ]]
+	[ "$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' sbrecon-net)" = 10.213.251.0/24 ]
+	[ "$(labelled network)" != "$net" ]
+	[ "$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' sbrecon-worker-1)" = 10.213.251.3 ]
+	[ "$(idle_workers)" -eq 2 ]
+	sha256sum -c "$BATS_FILE_TMPDIR/key.sum"
+	[ "$(job_state)" = PENDING ]
+	run --separate-stderr "$SB" exec worker-1 cat kept.txt
+	[ "$output" = kept ]
+}
+
 @test "down --purge leaves no labelled object and no state file" {
 	run "$SB" down --purge
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ -z "$(labelled container)$(labelled network)$(labelled volume)" ]
 	[ ! -e /var/lib/slurmbox/sbrecon ]
+	[ ! -e /var/lib/slurmbox/sbrecon.json ]
 }

@@ -42,7 +42,12 @@ teardown_file() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"is up"* ]]
+	[[ "$output" == *"master + 2 workers on 1 host, bridge network 10.213."* ]]
 	[ "$(labelled container sbtest | wc -l)" -eq 3 ]
+	# one record, as for several hosts, beside the cluster's state (difference 7)
+	[ -f /var/lib/slurmbox/sbtest.json ]
+	[ "$(jq -r '.spec.hosts[0].name' /var/lib/slurmbox/sbtest.json)" = localhost ]
+	[ "$(stat -c %a /var/lib/slurmbox/sbtest.json)" = 600 ]
 }
 
 @test "exec master sinfo lists 2 idle workers" {

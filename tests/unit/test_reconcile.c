@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * reconcile: the LAN lines of the diff, the refusal's message and command,
- * the newest settings among labels and the state file, and which multi-host
- * changes only add hosts.
+ * which multi-host changes only add hosts, and whose settings are the
+ * previous ones: the control machine's record, never a host's labels.
  */
 #include "tap.h"
 #include "../../launcher/cluster/multi_int.h"
@@ -111,7 +111,87 @@ static void test_hosts_added(void)
 	CHECK(!multi_nodes_kept(&one, &two.spec));
 }
 
+/* A host's facts whose cluster label is doc's. */
+static struct json_object *facts_with(const struct spec_doc *doc)
+{
+	struct json_object *f = json_object_new_object(), *c = json_object_new_object();
+
+	json_object_object_add(c, "spec", spec_json_from(doc));
+	json_object_object_add(f, "cluster", c);
+	return f;
+}
+
+/*
+ * Trust finding 1: one host's label (a higher generation, /etc as /home)
+ * never changes the settings the record holds; without a record, hosts
+ * that disagree are refused (unless --recreate), and agreeing ones rebuild it.
+ */
+static void test_record_is_the_authority(void)
+{
+	char dir[] = "/tmp/sbprev-test-XXXXXX";
+	struct spec_doc rec, evil, prev;
+	struct multi_host h[2];
+	struct sb_err err = SB_ERR_INIT;
+	char *paths[] = {"slurmbox", "slurmbox"};
+	bool found;
+
+	if (!mkdtemp(dir)) {
+		TAP_FAIL("mkdtemp: %s", strerror(errno));
+		return;
+	}
+	setenv("SLURMBOX_STATE_DIR", dir, 1);
+	doc_make(&rec, 2);
+	rec.generation = 3;
+	doc_make(&evil, 2);
+	evil.generation = 9;
+	evil.spec.home_path = "/etc";
+	memset(h, 0, sizeof(h));
+	h[0].dest = "h6";
+	h[1].dest = "h7";
+	h[0].facts = facts_with(&rec);
+	h[1].facts = facts_with(&evil);
+
+	/* no record: the hosts disagree, and that is said, naming both */
+	CHECK(multi_prev_find(h, 2, "sbreconm", false, &prev, &found, &err) < 0);
+	CHECK_CONTAINS(err.msg, "no record of cluster 'sbreconm'");
+	CHECK_CONTAINS(err.msg, "h6 (generation 3) against h7 (generation 9)");
+	CHECK_CONTAINS(err.msg, "home: /srv/home -> /etc");
+	/* --recreate: no previous settings are taken from either */
+	CHECK_INT(multi_prev_find(h, 2, "sbreconm", true, &prev, &found, &err), 0);
+	CHECK(!found);
+
+	/* with the record, the record wins whatever a label's generation */
+	CHECK_INT(multi_state_save("sbreconm", &rec, paths, &err), 0);
+	CHECK_INT(multi_prev_find(h, 2, "sbreconm", false, &prev, &found, &err), 0);
+	CHECK(found);
+	CHECK_INT(prev.generation, 3);
+	CHECK_STR(prev.spec.home_path, "/srv/home");
+	spec_doc_free(&prev);
+
+	/* no record, agreeing hosts: their settings */
+	multi_state_remove("sbreconm");
+	json_object_put(h[1].facts);
+	h[1].facts = facts_with(&rec);
+	CHECK_INT(multi_prev_find(h, 2, "sbreconm", false, &prev, &found, &err), 0);
+	CHECK(found);
+	CHECK_INT(prev.generation, 3);
+	spec_doc_free(&prev);
+
+	/* nothing of the cluster on any host: a new cluster */
+	json_object_put(h[0].facts);
+	json_object_put(h[1].facts);
+	h[0].facts = json_object_new_object();
+	h[1].facts = json_object_new_object();
+	CHECK_INT(multi_prev_find(h, 2, "sbreconm", false, &prev, &found, &err), 0);
+	CHECK(!found);
+	json_object_put(h[0].facts);
+	json_object_put(h[1].facts);
+	rmdir(dir);
+	unsetenv("SLURMBOX_STATE_DIR");
+}
+
 int main(void)
 {
-	TAP_RUN(test_lan_lines, test_refusal_message, test_hosts_added);
+	TAP_RUN(test_lan_lines, test_refusal_message, test_hosts_added,
+	        test_record_is_the_authority);
 }
