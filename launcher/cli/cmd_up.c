@@ -268,11 +268,11 @@ static int up_hosts(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
 	if (ret < 0)
 		return ret;
 	if (m->network && strcmp(m->network, "bridge") == 0 && m->n_hosts > 1)
-		return sb_err_input(err,
-		                    "--network bridge is for a cluster on one host; on %zu hosts "
-		                    "the nodes need the LAN: leave out --network (macvlan), or "
-		                    "give ipvlan",
-		                    m->n_hosts);
+		ret = sb_err_input(err,
+		                   "--network bridge is for a cluster on one host; on %zu hosts "
+		                   "the nodes need the LAN: leave out --network (macvlan), or "
+		                   "give ipvlan",
+		                   m->n_hosts);
 	if (!m->workers_set) {
 		/* one host alone: its workers (-w, default 2); else one per host */
 		m->workers_per_host = o->hosts || m->n_hosts > 1 ? 1 : o->workers;
@@ -291,7 +291,7 @@ static int up_hosts(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
 	m->recreate = o->recreate;
 	m->argc = o->argc;
 	m->argv = o->argv;
-	if (!m->dry_run) {
+	if (ret == 0 && !m->dry_run) {
 		int lock_fd = -1; /* held until we exit */
 		ret = cli_lock_take(ctx->cluster, "control", &lock_fd, err);
 	}
