@@ -234,7 +234,9 @@ teardown_file() {
 @test "a second up of a cluster being changed fails fast; two at once leave one slurmctld (case 22)" {
 	mkdir -p /var/lib/slurmbox
 	# the holder says when it has the lock; the lock is held far longer than the bound below
-	flock -o /var/lib/slurmbox/.sblock.control.lock sh -c "touch '$BATS_TEST_TMPDIR/held'; exec sleep 300" &
+	# (its output is not bats': a child left holding bats' output would keep the file waiting)
+	flock -o /var/lib/slurmbox/.sblock.control.lock sh -c "touch '$BATS_TEST_TMPDIR/held'; exec sleep 300" \
+		</dev/null >/dev/null 2>&1 &
 	holder=$!
 	for _ in $(seq 100); do
 		[ -e "$BATS_TEST_TMPDIR/held" ] && break
@@ -244,7 +246,9 @@ teardown_file() {
 	start=$SECONDS
 	run "$SB" --name sblock up --workers 1
 	took=$((SECONDS - start))
-	kill $holder
+	# flock's child (the sleep) first, then flock: nothing of the holder outlives the test
+	pkill -P $holder || true
+	kill $holder 2>/dev/null || true
 	wait $holder || true
 	echo "$output"
 	[ "$status" -eq 1 ]
