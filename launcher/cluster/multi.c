@@ -8,6 +8,7 @@
 #include "multi.h"
 #include "multi_int.h"
 #include "../remote/agent.h"
+#include "../host/apply.h"
 #include "../host/image.h"
 #include "../host/reconcile.h"
 #include "../remote/ssh.h"
@@ -534,17 +535,7 @@ static void taken_find(const struct multi_host *h, const char *kind, const char 
 
 		if (!k || !n || strcmp(k, kind) != 0 || strcmp(n, name) != 0)
 			continue;
-		if (owner)
-			sb_buf_printf(problems, "  %s: %s '%s' belongs to slurmbox cluster '%s'\n",
-			              h->dest, kind, name, owner);
-		else
-			sb_buf_printf(problems,
-			              "  %s: %s '%s' exists and is not slurmbox's (docker %s %s)\n",
-			              h->dest, kind, name,
-			              strcmp(kind, "container") == 0 ? "rm -f"
-			              : strcmp(kind, "network") == 0 ? "network rm"
-			                                             : "volume rm",
-			              name);
+		apply_name_taken_print(problems, h->dest, kind, name, owner);
 		return;
 	}
 }

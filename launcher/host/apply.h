@@ -131,6 +131,13 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
                           struct sb_err *err);
 
 /*
+ * One line of a "names that are taken" refusal: "  [HOST: ]WHAT 'NAME'
+ * belongs to slurmbox cluster 'OWNER'" or, without an owner, "... exists and
+ * is not slurmbox's (docker ... NAME)". what: container, network or volume.
+ */
+void apply_name_taken_print(struct sb_buf *problems, const char *host, const char *what,
+                            const char *name, const char *owner);
+/*
  * Before the first change: the plan's network, this host's volumes and the
  * containers still to be made must not exist under another owner (another
  * cluster's label, or none). All of them are named at once (exit 2).

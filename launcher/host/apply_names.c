@@ -48,10 +48,25 @@ int apply_object_owner(struct docker *d, enum apply_undo_kind kind, const char *
 	return ret;
 }
 
+void apply_name_taken_print(struct sb_buf *problems, const char *host, const char *what,
+                            const char *name, const char *owner)
+{
+	const char *rm = strcmp(what, "container") == 0 ? "rm -f"
+	                 : strcmp(what, "network") == 0 ? "network rm"
+	                                                : "volume rm";
+
+	sb_buf_printf(problems, "  %s%s", host ? host : "", host ? ": " : "");
+	if (owner)
+		sb_buf_printf(problems, "%s '%s' belongs to slurmbox cluster '%s'\n", what, name,
+		              owner);
+	else
+		sb_buf_printf(problems, "%s '%s' exists and is not slurmbox's (docker %s %s)\n",
+		              what, name, rm, name);
+}
+
 struct names_kind {
 	enum apply_undo_kind kind;
 	const char *what;
-	const char *rm;
 };
 
 static void names_one(struct docker *d, const struct names_kind *k, const char *name,
@@ -64,21 +79,16 @@ static void names_one(struct docker *d, const struct names_kind *k, const char *
 		return;
 	if (!exists || (owner && strcmp(owner, cluster) == 0))
 		return;
-	if (owner)
-		sb_buf_printf(problems, "  %s '%s' belongs to slurmbox cluster '%s'\n", k->what,
-		              name, owner);
-	else
-		sb_buf_printf(problems, "  %s '%s' exists and is not slurmbox's (docker %s %s)\n",
-		              k->what, name, k->rm, name);
+	apply_name_taken_print(problems, NULL, k->what, name, owner);
 }
 
 int apply_names_check(struct docker *d, const struct compose_plan *plan,
                       const struct cli_cluster *have, const struct apply_opts *o,
                       struct sb_err *err)
 {
-	static const struct names_kind net = {APPLY_UNDO_NETWORK, "network", "network rm"},
-	                               vol = {APPLY_UNDO_VOLUME, "volume", "volume rm"},
-	                               ctr = {APPLY_UNDO_CONTAINER, "container", "rm -f"};
+	static const struct names_kind net = {APPLY_UNDO_NETWORK, "network"},
+	                               vol = {APPLY_UNDO_VOLUME, "volume"},
+	                               ctr = {APPLY_UNDO_CONTAINER, "container"};
 	_cleanup_buf_ struct sb_buf problems = SB_BUF_INIT;
 
 	names_one(d, &net, plan->network.name, plan->cluster, &problems, err);
