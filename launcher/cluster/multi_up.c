@@ -366,19 +366,13 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 
 /*
  * The cluster's containers exist on some host, but this machine has lost
- * the key: a new one would not match the one they hold. Refused, never
- * replaced.
+ * the key (key: its path here, the spec's): a new one would not match the
+ * one they hold. Refused, never replaced.
  */
-static int key_check(struct multi_host *hosts, size_t n, const struct cli_ctx *ctx,
+static int key_check(struct multi_host *hosts, size_t n, const char *key, const struct cli_ctx *ctx,
                      struct sb_err *err)
 {
-	_cleanup_free_ char *dir = NULL, *key = NULL;
 	const char *where = NULL;
-	int ret = cli_state_dir(ctx->cluster, &dir, err);
-
-	if (ret < 0)
-		return ret;
-	key = xasprintf("%s/munge.key", dir);
 
 	for (size_t i = 0; i < n && !where; i++) {
 		struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");
@@ -542,7 +536,7 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		goto out;
 	}
 	/* a new key would not match the one the cluster's containers hold */
-	ret = key_check(hosts, n, ctx, err);
+	ret = key_check(hosts, n, doc.spec.key_path, ctx, err);
 	if (ret < 0)
 		goto out;
 	if (!doc.spec.home_path && n > 1)
