@@ -47,13 +47,10 @@
  * per parent interface, so the control machine's preflight names whose is
  * there. [{"name","driver","parent","subnet","cluster"}]; [] when unknown.
  */
-static struct json_object *facts_lan_networks(struct docker *d)
+static struct json_object *facts_lan_networks(struct json_object *list)
 {
-	struct json_object *out = json_object_new_array(), *list = NULL;
-	struct sb_err err = SB_ERR_INIT;
+	struct json_object *out = json_object_new_array();
 
-	if (docker_network_list(d, NULL, 0, &list, &err) < 0)
-		return out;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		struct json_object *net = json_object_array_get_idx(list, i), *x, *ipam, *cfg;
 		const char *driver = cli_json_str(net, "Driver");
@@ -82,7 +79,6 @@ static struct json_object *facts_lan_networks(struct docker *d)
 			    json_object_new_string(cli_json_str(x, COMPOSE_LABEL_CLUSTER)));
 		json_object_array_add(out, r);
 	}
-	json_object_put(list);
 	return out;
 }
 
@@ -140,7 +136,8 @@ static void taken_add(struct json_object *arr, const char *kind, const char *nam
  * be, but that are another cluster's or not slurmbox's: the control machine
  * refuses those of its plan before anything is made on any host.
  */
-static struct json_object *facts_taken(struct docker *d, const char *cluster)
+static struct json_object *facts_taken(struct docker *d, struct json_object *networks,
+                                       const char *cluster)
 {
 	struct json_object *arr = json_object_new_array(), *list = NULL, *x;
 	struct sb_err err = SB_ERR_INIT;
@@ -160,16 +157,12 @@ static struct json_object *facts_taken(struct docker *d, const char *cluster)
 				    cluster);
 			}
 		}
-	json_object_put(list);
-	list = NULL;
-	if (docker_network_list(d, NULL, 0, &list, &err) == 0 &&
-	    json_object_is_type(list, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(list); i++) {
-			struct json_object *net = json_object_array_get_idx(list, i);
-			x = NULL;
-			json_object_object_get_ex(net, "Labels", &x);
-			taken_add(arr, "network", cli_json_str(net, "Name"), x, cluster);
-		}
+	for (size_t i = 0; i < json_object_array_length(networks); i++) {
+		struct json_object *net = json_object_array_get_idx(networks, i);
+		x = NULL;
+		json_object_object_get_ex(net, "Labels", &x);
+		taken_add(arr, "network", cli_json_str(net, "Name"), x, cluster);
+	}
 	json_object_put(list);
 	list = NULL;
 	if (docker_volume_list(d, NULL, 0, &list, &err) == 0 &&
@@ -209,6 +202,7 @@ static struct json_object *facts_docker(const char *cluster, char **images, size
 	struct sb_err err = SB_ERR_INIT;
 	struct docker_info info;
 	struct cli_cluster have = {0};
+	struct json_object *networks = NULL;
 
 	*cluster_out = NULL;
 	if (docker_open(NULL, &d, &err) < 0 || docker_version_check(d, &err) < 0 ||
@@ -230,9 +224,16 @@ static struct json_object *facts_docker(const char *cluster, char **images, size
 		}
 		json_object_object_add(o, "images", im);
 	}
-	json_object_object_add(o, "lan_networks", facts_lan_networks(d));
+	/* one list of the engine's networks for the LAN's and the taken names */
+	if (docker_network_list(d, NULL, 0, &networks, &(struct sb_err)SB_ERR_INIT) < 0 ||
+	    !json_object_is_type(networks, json_type_array)) {
+		json_object_put(networks);
+		networks = json_object_new_array();
+	}
+	json_object_object_add(o, "lan_networks", facts_lan_networks(networks));
 	json_object_object_add(o, "bridge", facts_bridge(d, cluster));
-	json_object_object_add(o, "taken", facts_taken(d, cluster));
+	json_object_object_add(o, "taken", facts_taken(d, networks, cluster));
+	json_object_put(networks);
 	if (cli_cluster_load(d, cluster, &have, &err) == 0) {
 		struct json_object *c = json_object_new_object();
 		struct json_object *nodes = json_object_new_array();
