@@ -84,7 +84,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/version.stamp: FORCE
 	@mkdir -p $(BUILD)
 	@echo "$(FULL_VERSION)" | cmp -s - $@ || echo "$(FULL_VERSION)" > $@
-$(addprefix $(BUILD)/launcher/,remote/agent.o cli/cmd_images.o docker/docker.o cluster/multi.o remote/ssh.o): $(BUILD)/version.stamp
+$(addprefix $(BUILD)/launcher/,host/host_facts.o cli/cmd_images.o docker/docker.o cluster/multi.o remote/ssh.o): $(BUILD)/version.stamp
 FORCE:
 
 # The recipes in images/ become bytes in the binary, with a content hash.

@@ -5,6 +5,7 @@
  * credential made on the master. One connection per exec, all at once.
  */
 #include "health.h"
+#include "ops.h"
 #include "../docker/docker_api.h"
 #include "objects.h"
 #include "../util/json.h"
@@ -15,7 +16,6 @@
 #include <pthread.h>
 
 #define HEALTH_EXEC_MS  15000
-#define HEALTH_CRED_MAX 4096
 #define HEALTH_PARALLEL 16 /* execs at once: the daemon queues them anyway */
 
 void health_node_release(struct health_node *h)
@@ -417,53 +417,23 @@ void health_nodes_check(struct docker *d, struct health_node *nodes, size_t n, c
 	pthread_mutex_destroy(&pool.lock);
 }
 
-/* ---- agent check: this host's nodes ---- */
-
-static int stdin_cred(char **cred, struct sb_err *err)
-{
-	_cleanup_buf_ struct sb_buf in = SB_BUF_INIT;
-	char buf[1024];
-
-	*cred = NULL;
-	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sb_err_set(err, errno,
-			                  "Reading the credential on standard input: %s",
-			                  strerror(errno));
-		if (n == 0)
-			break;
-		sb_buf_add(&in, buf, (size_t)n);
-		if (in.len > HEALTH_CRED_MAX)
-			return sb_err_set(err, E2BIG, "The credential is longer than %d bytes",
-			                  HEALTH_CRED_MAX);
-	}
-	while (in.len && (in.data[in.len - 1] == '\n' || in.data[in.len - 1] == '\r'))
-		in.data[--in.len] = '\0';
-	if (in.len)
-		*cred = sb_buf_steal(&in);
-	return 0;
-}
-
-int agent_check(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int host_check(const char *cluster, const char *cred, struct json_object **out,
+               struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
-	_cleanup_free_ char *cred = NULL;
 	struct cli_cluster have = {0};
 	struct health_node *nodes;
 	struct json_object *root, *arr;
 	size_t n = 0;
 	int ret;
 
-	if (argc > 1)
-		return cli_usage_error("agent check", argv[1], err);
-	ret = stdin_cred(&cred, err);
+	*out = NULL;
+	if (cred && strlen(cred) > HEALTH_CRED_MAX)
+		return sb_err_set(err, E2BIG, "The credential is longer than %d bytes",
+		                  HEALTH_CRED_MAX);
+	ret = docker_open(NULL, &d, err);
 	if (ret == 0)
-		ret = docker_open(NULL, &d, err);
-	if (ret == 0)
-		ret = cli_cluster_load(d, ctx->cluster, &have, err);
+		ret = cli_cluster_load(d, cluster, &have, err);
 	if (ret < 0)
 		return ret;
 	nodes = xcalloc(have.n_nodes + 1, sizeof(*nodes));
@@ -492,9 +462,7 @@ int agent_check(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err 
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "nodes", arr);
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
-	                                              JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
+	*out = root;
 	free(nodes);
 	cli_cluster_free(&have);
 	return 0;

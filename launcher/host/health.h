@@ -103,11 +103,7 @@ void health_verdict_json_add(const struct health_verdict *v, struct json_object 
 /* Print "Problems:" lines under the table for every node with one; nothing if none. */
 void health_problems_print(const char *node, const struct health_verdict *v, bool *header_done);
 
-/*
- * `slurmbox agent check` on a host: the checks on this host's running nodes
- * of the cluster, the credential (if any) on stdin. Prints
- * {"nodes":[{node, container, state, hostname, conf, munge, munge_error}]}.
- */
-int agent_check(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+/* The longest credential host_check (ops.h) takes. */
+#define HEALTH_CRED_MAX 4096
 
 #endif

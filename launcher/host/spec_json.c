@@ -322,3 +322,12 @@ int spec_json_input_decode(const char *text, size_t len, struct spec_doc *doc, u
 	json_object_put(o);
 	return ret;
 }
+
+int spec_doc_copy(struct spec_doc *dst, const struct spec_doc *src, struct sb_err *err)
+{
+	struct json_object *o = spec_json_from(src);
+	int ret = spec_json_to(o, dst, err);
+
+	json_object_put(o);
+	return ret;
+}

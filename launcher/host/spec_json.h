@@ -32,6 +32,8 @@ struct spec_doc {
 struct json_object *spec_json_from(const struct spec_doc *doc);
 int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err);
 void spec_doc_free(struct spec_doc *doc);
+/* *dst (zeroed) becomes a deep copy of src, through the same JSON as the agent's. */
+int spec_doc_copy(struct spec_doc *dst, const struct spec_doc *src, struct sb_err *err);
 /* o["spec"] becomes `spec` (owned) unless it holds a newer generation already. */
 void spec_json_keep_newest(struct json_object *o, struct json_object *spec);
 /* Free the strings and hosts a spec owns (not node_ips, which spec_doc owns). */
