@@ -7,11 +7,11 @@
  */
 #include "multi.h"
 #include "multi_int.h"
-#include "../remote/agent.h"
+#include "../remote/remote.h"
 #include "../host/apply.h"
 #include "../host/image.h"
 #include "../host/reconcile.h"
-#include "../remote/ssh.h"
+#include "../remote/ssh_dest.h"
 #include "../../compose/compose.h"
 #include "../util/json.h"
 #include "../util/progress.h"
@@ -20,7 +20,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define FACTS_MS  60000
 #define PROBE_MS  300
 #define CLOCK_MAX 60
 
@@ -86,81 +85,14 @@ static void *facts_run(void *arg)
 {
 	struct facts_job *j = arg;
 	struct multi_host *h = j->h;
-	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
-	_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
-	const char *argv[20];
-	struct ssh_run_opts o = {.in_fd = -1,
-	                         .out = &out,
-	                         .errbuf = &errb,
-	                         .out_fd = -1,
-	                         .err_fd = -1,
-	                         .timeout_ms = FACTS_MS};
-	int status = -1, k = 0, first;
+	const char *images[] = {j->images->master, j->images->worker};
+	struct host_facts_req r = {.cluster = j->cluster,
+	                           .parent = j->parent,
+	                           .home = j->home,
+	                           .images = images,
+	                           .n_images = ARRAY_SIZE(images)};
 
-	/*
-	 * First straight to the cached binary of this very build (one round
-	 * trip); only if it is not there, check and copy (ssh_slurmbox_ensure).
-	 */
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = "p=\"$HOME/.cache/slurmbox/slurmbox-$0\"; [ -x \"$p\" ] || exit 127; "
-	            "exec \"$p\" \"$@\"";
-	argv[k++] = SLURMBOX_VERSION;
-	first = k;
-	argv[k++] = "--name";
-	argv[k++] = j->cluster;
-	argv[k++] = "agent";
-	argv[k++] = "facts";
-	if (j->parent) {
-		argv[k++] = "--parent";
-		argv[k++] = j->parent;
-	}
-	argv[k++] = "--image";
-	argv[k++] = j->images->master;
-	argv[k++] = "--image";
-	argv[k++] = j->images->worker;
-	if (j->home) {
-		argv[k++] = "--home";
-		argv[k++] = j->home;
-	}
-	argv[k] = NULL;
-	/* this machine: this very binary, in a child of its own (no copy) */
-	if (ssh_dest_is_local(h->dest))
-		status = 127;
-	else
-		h->ret = ssh_run(h->dest, argv, &o, &status, &h->err);
-	if (h->ret < 0)
-		return NULL;
-	if (status == 127) {
-		sb_buf_reset(&out);
-		sb_buf_reset(&errb);
-		h->ret = ssh_slurmbox_ensure(h->dest, &h->path, &h->err);
-		if (h->ret < 0)
-			return NULL;
-		argv[first - 1] = h->path;
-		h->ret = ssh_run(h->dest, argv + first - 1, &o, &status, &h->err);
-		if (h->ret < 0)
-			return NULL;
-	}
-	if (status != 0 || !(h->facts = json_tokener_parse(out.data ? out.data : ""))) {
-		if (status == 255 && ssh_host_key_refused(errb.data))
-			h->ret = sb_err_set(&h->err, EHOSTUNREACH, "%s",
-			                    ssh_host_key_hint(h->dest, errb.data));
-		else if (status == 255)
-			h->ret = sb_err_set(&h->err, EHOSTUNREACH,
-			                    "cannot reach it over ssh (check `ssh %s true` works "
-			                    "without a password): %s",
-			                    h->dest, errb.data ? errb.data : "");
-		else
-			h->ret =
-			    sb_err_set(&h->err, EIO, "slurmbox agent failed there (exit %d): %s",
-			               status, errb.data ? errb.data : "");
-		return NULL;
-	}
-	if (!h->path) {
-		const char *self = cli_json_str(h->facts, "self");
-		h->path = xstrdup(self ? self : "slurmbox");
-	}
+	h->ret = remote_facts(h->dest, &r, &h->facts, &h->path, &h->err);
 	return NULL;
 }
 
@@ -369,46 +301,21 @@ static bool addr_forbidden(uint32_t a, const struct compose_cidr *net, uint32_t 
 static int probe(const struct multi_host *h0, const uint32_t *cand, size_t n, bool *in_use,
                  char (*macs)[18], struct sb_err *err)
 {
-	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
-	_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
-	const char **argv = xcalloc(n + 12, sizeof(*argv));
-	char(*ips)[16] = xcalloc(n, sizeof(*ips));
-	char timeout[16];
-	struct ssh_run_opts o = {.in_fd = -1,
-	                         .out = &out,
-	                         .errbuf = &errb,
-	                         .out_fd = -1,
-	                         .err_fd = -1,
-	                         .timeout_ms = FACTS_MS};
+	struct host_probe_req r = {
+	    .parent = h0->ifname, .timeout_ms = PROBE_MS, .addrs = cand, .n = n};
 	struct json_object *arr = NULL;
-	int status = -1, k = 0, ret;
+	int ret;
 
-	snprintf(timeout, sizeof(timeout), "%d", PROBE_MS);
-	argv[k++] = h0->path;
-	argv[k++] = "agent";
-	argv[k++] = "probe";
-	argv[k++] = "--parent";
-	argv[k++] = h0->ifname;
-	argv[k++] = "--timeout";
-	argv[k++] = timeout;
-	for (size_t i = 0; i < n; i++)
-		argv[k++] = compose_ipv4_format(cand[i], ips[i]);
-	ret = ssh_run(h0->dest, argv, &o, &status, err);
-	if (ret == 0 && (status != 0 || !(arr = json_tokener_parse(out.data ? out.data : ""))))
-		ret = sb_err_set(err, EIO, "Probing addresses from '%s' failed: %s", h0->dest,
-		                 errb.data ? errb.data : "");
-	if (ret == 0 && !json_object_is_type(arr, json_type_array))
-		ret = sb_err_set(err, EPROTO, "Probing addresses from '%s': not a list of answers",
-		                 h0->dest);
-	for (size_t i = 0; ret == 0 && i < n && i < json_object_array_length(arr); i++) {
-		struct json_object *r = json_object_array_get_idx(arr, i);
-		in_use[i] = json_object_get_boolean(json_object_object_get(r, "in_use"));
-		snprintf(macs[i], 18, "%s", cli_json_str(r, "mac") ? cli_json_str(r, "mac") : "");
+	ret = remote_probe(h0->dest, &r, &arr, err);
+	if (ret < 0)
+		return sb_err_wrap(err, "Probing addresses from '%s'", h0->dest);
+	for (size_t i = 0; i < n && i < json_object_array_length(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		in_use[i] = json_object_get_boolean(json_object_object_get(o, "in_use"));
+		snprintf(macs[i], 18, "%s", cli_json_str(o, "mac") ? cli_json_str(o, "mac") : "");
 	}
 	json_object_put(arr);
-	free(argv);
-	free(ips);
-	return ret;
+	return 0;
 }
 
 static int addrs_too_few(const struct compose_cidr *net, const struct compose_cidr *range,

@@ -12,91 +12,30 @@
  * everything, everywhere.
  */
 #include "multi_int.h"
-#include "../remote/ssh.h"
+#include "../remote/remote.h"
 #include "../remote/interrupt.h"
 #include "../util/progress.h"
 #include "../util/fanout.h"
 
-#define APPLY_MS (15 * 60 * 1000)
-#define UNDO_MS  (2 * 60 * 1000)
-
 struct apply_job {
 	struct multi_host *h;
-	size_t index;
 	const struct cli_ctx *ctx;
-	const char *input;
-	unsigned timeout;
-	bool keep;
-	const char *recreate;        /* NULL, "--recreate" or "--recreate-all" */
-	const char *fault;           /* test-only: SLURMBOX_FAULT=HOST:POINT */
-	volatile sig_atomic_t *stop; /* set by the first host that fails */
-	bool cause;                  /* this host's failure set it */
-	struct sb_buf out, errb;
+	struct host_apply_req req;
+	bool cause; /* this host's failure set req.abort */
 	double seconds;
 	int ret;
 	struct sb_err err;
 };
 
-/* The last line of stderr that says something, for a one-line reason. */
-static const char *last_line(struct sb_buf *b)
-{
-	char *e;
-
-	if (!b->data || !b->len)
-		return "(no message)";
-	e = b->data + b->len;
-	while (e > b->data && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '))
-		*--e = '\0';
-	while (e > b->data && e[-1] != '\n')
-		e--;
-	if (strncmp(e, "slurmbox: ", 10) == 0)
-		e += 10;
-	return *e ? e : "(no message)";
-}
-
 static void *apply_run(void *arg)
 {
 	struct apply_job *j = arg;
-	char index[16], timeout[16];
-	const char *argv[10 + 8] = {j->h->path, "--local", "--name", j->ctx->cluster, "agent",
-	                            "apply",    "--host",  index,    "--timeout",     timeout};
-	size_t k = 10;
-	struct ssh_run_opts o = {.in = j->input,
-	                         .in_len = strlen(j->input),
-	                         .in_fd = -1,
-	                         .out = &j->out,
-	                         .errbuf = &j->errb,
-	                         .timeout_ms = APPLY_MS,
-	                         .hold_in = true,
-	                         .abort = j->stop};
 	double t0 = cli_now();
-	int status = -1;
 
-	if (j->index > 0)
-		argv[k++] = "--wait-master"; /* its workers start once the master answers */
-	if (j->keep)
-		argv[k++] = "--keep-on-failure";
-	if (j->recreate)
-		argv[k++] = j->recreate;
-	if (j->fault) {
-		argv[k++] = "--fault";
-		argv[k++] = j->fault;
-	}
-	argv[k] = NULL;
-	snprintf(index, sizeof(index), "%zu", j->index);
-	snprintf(timeout, sizeof(timeout), "%u", j->timeout);
 	j->h->apply_ran = true;
-	j->ret = ssh_run(j->h->dest, argv, &o, &status, &j->err);
-	j->h->report = json_tokener_parse(j->out.data ? j->out.data : "");
-	if (j->ret == 0 && status == 255 && !j->h->report)
-		j->ret = sb_err_set(&j->err, EHOSTUNREACH,
-		                    "Lost the connection to host '%s' while it made its part "
-		                    "(ssh exited with 255; last words: %s)",
-		                    j->h->dest, last_line(&j->errb));
-	else if (j->ret == 0 && status != 0)
-		j->ret = sb_err_set(&j->err, EIO, "Host '%s' failed: %s", j->h->dest,
-		                    last_line(&j->errb));
-	if (j->ret < 0 && !j->keep && __sync_bool_compare_and_swap(j->stop, 0, 1))
+	j->ret = remote_apply(j->h->dest, j->ctx, &j->req, &j->h->report, &j->err);
+	if (j->ret < 0 && !j->req.keep_on_failure &&
+	    __sync_bool_compare_and_swap(j->req.abort, 0, 1))
 		j->cause = true;
 	j->seconds = cli_now() - t0;
 	return NULL;
@@ -139,24 +78,28 @@ static const char *fault_for(const char *dest)
 }
 
 int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct cli_ctx *ctx,
-                      const char *input, unsigned timeout, bool keep, const char *recreate,
-                      struct sb_err *err)
+                      const struct spec_doc *doc, const unsigned char *key, size_t key_len,
+                      unsigned timeout, bool keep, int recreate, struct sb_err *err)
 {
 	struct apply_job *jobs = xcalloc(n, sizeof(*jobs));
 	volatile sig_atomic_t stop = 0;
-	_cleanup_secret_ char *line = sb_strdup_line(input); /* it holds the key */
 	int ret = 0;
 
 	for (size_t i = from; i < n; i++)
 		jobs[i] = (struct apply_job){.h = &hosts[i],
-		                             .index = i,
 		                             .ctx = ctx,
-		                             .input = line,
-		                             .timeout = timeout,
-		                             .keep = keep,
-		                             .recreate = recreate,
-		                             .fault = fault_for(hosts[i].dest),
-		                             .stop = &stop};
+		                             .req = {.doc = doc,
+		                                     .key = key,
+		                                     .key_len = key_len,
+		                                     .host = (unsigned)i,
+		                                     .timeout_sec = timeout,
+		                                     .keep_on_failure = keep,
+		                                     /* its workers start once the master answers */
+		                                     .wait_master = i > 0,
+		                                     .recreate = recreate > 0,
+		                                     .recreate_all = recreate > 1,
+		                                     .fault = fault_for(hosts[i].dest),
+		                                     .abort = &stop}};
 	/*
 	 * Every host at once; the others start their containers only when the
 	 * master's address answers on the LAN (agent apply --wait-master), so
@@ -180,8 +123,6 @@ int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const str
 			            : "its nodes run already",
 			        report_bool(&hosts[i], "shim") ? ", shim made" : "",
 			        jobs[i].seconds);
-		sb_buf_free(&jobs[i].out);
-		sb_buf_free(&jobs[i].errb);
 	}
 	free(jobs);
 	if (ret == 0 && cli_interrupted)
@@ -194,8 +135,7 @@ int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const str
 struct undo_job {
 	struct multi_host *h;
 	const char *cluster;
-	int ret, status;
-	struct sb_buf errb;
+	int ret;
 	struct sb_err err;
 	bool todo; /* its report says something is still there */
 };
@@ -203,20 +143,9 @@ struct undo_job {
 static void *undo_run(void *arg)
 {
 	struct undo_job *j = arg;
-	const char *input = json_object_to_json_string_ext(j->h->report, JSON_C_TO_STRING_PLAIN);
-	const char *argv[] = {j->h->path, "--local", "--name", j->cluster, "agent", "undo", NULL};
-	struct ssh_run_opts o = {.in = input,
-	                         .in_len = strlen(input),
-	                         .in_fd = -1,
-	                         .out_fd = -1,
-	                         .errbuf = &j->errb,
-	                         .timeout_ms = UNDO_MS};
 
-	if (!j->todo)
-		return NULL;
-	j->ret = ssh_run(j->h->dest, argv, &o, &j->status, &j->err);
-	if (j->ret == 0 && j->status != 0)
-		j->ret = sb_err_set(&j->err, EIO, "%s", last_line(&j->errb));
+	if (j->todo)
+		j->ret = remote_undo(j->h->dest, j->cluster, j->h->report, &j->err);
 	return NULL;
 }
 
@@ -226,7 +155,7 @@ size_t multi_rollback(struct multi_host *hosts, size_t n, const char *cluster, s
 	size_t n_left = 0;
 
 	/* an interrupt asked for this: the removals themselves must go through */
-	ssh_abort_watch(NULL);
+	remote_abort_watch(NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct multi_host *h = &hosts[i];
 
@@ -249,7 +178,6 @@ size_t multi_rollback(struct multi_host *hosts, size_t n, const char *cluster, s
 			sb_buf_printf(left, "  %s: %s\n", hosts[i].dest, jobs[i].err.msg);
 			n_left++;
 		}
-		sb_buf_free(&jobs[i].errb);
 	}
 	free(jobs);
 	return n_left;

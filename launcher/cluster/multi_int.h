@@ -23,7 +23,7 @@ struct multi_host {
 	char lan_text[32];
 	/* its part of `up` (multi_apply.c) */
 	bool apply_ran;             /* agent apply was started there */
-	struct json_object *report; /* what it created (agent_apply.c); NULL: no answer */
+	struct json_object *report; /* what it created (host_apply); NULL: no answer */
 };
 
 /*
@@ -93,13 +93,14 @@ int multi_names_check(const struct multi_host *hosts, size_t n, const struct com
                       struct sb_err *err);
 
 /*
- * hosts[from..n) run `agent apply` at once (recreate: NULL or its option). The first host that fails stops the
+ * hosts[from..n) make their part at once (remote_apply; recreate: 0, 1 for the
+ * containers that differ, 2 for all). The first host that fails stops the
  * others (they roll back their part themselves) unless keep; SIGINT/SIGTERM
  * stops them all (-EINTR). Each host's report lands in hosts[i].report.
  */
 int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct cli_ctx *ctx,
-                      const char *input, unsigned timeout, bool keep, const char *recreate,
-                      struct sb_err *err);
+                      const struct spec_doc *doc, const unsigned char *key, size_t key_len,
+                      unsigned timeout, bool keep, int recreate, struct sb_err *err);
 /* Did this run create or start anything on the host? */
 bool multi_host_changed(const struct multi_host *h);
 /*
@@ -122,12 +123,5 @@ int multi_state_save(const char *cluster, const struct spec_doc *doc, char *cons
 /* *paths: one per host (caller frees each and the array). */
 int multi_state_load(const char *cluster, struct spec_doc *doc, char ***paths, struct sb_err *err);
 void multi_paths_free(char **paths, size_t n);
-/*
- * The slurmbox to run on host i: checked (and copied if it went missing or
- * is another version) rather than trusted from the record; if the host
- * cannot be reached the recorded path stays. Updates paths[i]; thread-safe
- * for distinct i.
- */
-const char *multi_host_path(char **paths, const struct spec_doc *doc, size_t i);
 
 #endif

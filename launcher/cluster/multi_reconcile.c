@@ -10,7 +10,7 @@
  */
 #include "multi_int.h"
 #include "../host/reconcile.h"
-#include "../remote/ssh.h"
+#include "../remote/remote.h"
 #include "../util/json.h"
 #include "../util/progress.h"
 
@@ -188,30 +188,19 @@ int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts
 {
 	for (size_t k = 0; k < prev->spec.n_hosts; k++) {
 		const char *dest = prev->spec.hosts[k].name;
-		_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
-		_cleanup_free_ char *path = NULL;
-		struct ssh_run_opts o = {
-		    .in_fd = -1, .out_fd = -1, .errbuf = &errb, .timeout_ms = 120000};
+		struct json_object *gone = NULL;
 		bool listed = false;
-		int status = -1, ret;
+		int ret;
 
 		for (size_t i = 0; i < n && !listed; i++)
 			listed = same_name(hosts[i].dest, dest);
 		if (listed || !dest)
 			continue;
 		fprintf(stderr, "slurmbox: '%s' is no longer listed: removing its part\n", dest);
-		ret = ssh_slurmbox_ensure(dest, &path, err);
-		if (ret == 0) {
-			/* the control machine's own key stays when the host is this machine */
-			const char *argv[] = {
-			    path,    "--name", cluster,
-			    "agent", "down",   ssh_dest_is_local(dest) ? "--keep-key" : NULL,
-			    NULL};
-			ret = ssh_run(dest, argv, &o, &status, err);
-		}
-		if (ret == 0 && status != 0)
-			ret =
-			    sb_err_set(err, EIO, "%s", errb.data ? errb.data : "agent down failed");
+		/* the control machine's own key stays when the host is this machine */
+		ret = remote_down(dest, &(struct cli_ctx){.cluster = cluster}, cluster, false,
+		                  remote_is_self(dest), &gone, err);
+		json_object_put(gone);
 		if (ret < 0)
 			return sb_err_wrap(
 			    err,

@@ -7,7 +7,7 @@
  */
 #include "multi.h"
 #include "multi_int.h"
-#include "../remote/ssh.h"
+#include "../remote/remote.h"
 #include "../../compose/compose.h"
 #include "../host/down.h"
 #include "../host/state.h"
@@ -141,27 +141,13 @@ void multi_paths_free(char **paths, size_t n)
  * cannot be reached the recorded path stays, and the command's own ssh
  * reports why.
  */
-const char *multi_host_path(char **paths, const struct spec_doc *doc, size_t i)
-{
-	struct sb_err ignored = SB_ERR_INIT;
-	char *p = NULL;
-
-	if (ssh_slurmbox_ensure(doc->spec.hosts[i].name, &p, &ignored) == 0) {
-		free(paths[i]);
-		paths[i] = p;
-	}
-	return paths[i];
-}
-
 /* ---- down ---- */
 
 struct down_job {
 	const char *dest;
-	const char *path;
-	const char *cluster;
+	const struct cli_ctx *ctx;
 	bool purge;
-	struct sb_buf out, errb;
-	int status;
+	struct json_object *out;
 	int ret;
 	struct sb_err err;
 };
@@ -169,15 +155,10 @@ struct down_job {
 static void *down_run(void *arg)
 {
 	struct down_job *j = arg;
-	const char *argv[] = {
-	    j->path,    "--name",
-	    j->cluster, "agent",
-	    "down",     j->purge ? "--purge" : (ssh_dest_is_local(j->dest) ? "--keep-key" : NULL),
-	    NULL};
-	struct ssh_run_opts o = {
-	    .in_fd = -1, .out = &j->out, .errbuf = &j->errb, .timeout_ms = 120000};
 
-	j->ret = ssh_run(j->dest, argv, &o, &j->status, &j->err);
+	/* the control machine's own key stays (its record's) unless purged */
+	j->ret = remote_down(j->dest, j->ctx, j->ctx->cluster, j->purge, remote_is_self(j->dest),
+	                     &j->out, &j->err);
 	return NULL;
 }
 
@@ -195,38 +176,27 @@ int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
 		return ret;
 	n = doc.spec.n_hosts;
 	jobs = xcalloc(n, sizeof(*jobs));
-	for (size_t i = 0; i < n; i++) {
-		jobs[i] = (struct down_job){.dest = doc.spec.hosts[i].name,
-		                            .path = multi_host_path(paths, &doc, i),
-		                            .cluster = ctx->cluster,
-		                            .purge = purge};
-	}
+	for (size_t i = 0; i < n; i++)
+		jobs[i] =
+		    (struct down_job){.dest = doc.spec.hosts[i].name, .ctx = ctx, .purge = purge};
 	util_fanout(n, down_run, jobs, sizeof(*jobs));
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *r;
+		struct json_object *r = jobs[i].out;
 		struct down_counts c = {0};
 
-		if (jobs[i].ret < 0 || jobs[i].status != 0) {
-			const char *why = jobs[i].ret < 0
-			                      ? jobs[i].err.msg
-			                      : (jobs[i].errb.data ? jobs[i].errb.data : "");
-			sb_buf_printf(&left, "  %s: %s\n", jobs[i].dest, why);
-		} else if ((r = json_tokener_parse(jobs[i].out.data ? jobs[i].out.data : ""))) {
-			c.containers =
-			    (size_t)json_object_get_int(json_object_object_get(r, "containers"));
-			c.networks =
-			    (size_t)json_object_get_int(json_object_object_get(r, "networks"));
-			c.volumes =
-			    (size_t)json_object_get_int(json_object_object_get(r, "volumes"));
-			c.links = (size_t)json_object_get_int(json_object_object_get(r, "links"));
-			json_object_put(r);
-			{
-				_cleanup_free_ char *where = xasprintf("on %s", jobs[i].dest);
-				down_report(where, ctx->cluster, purge, &c);
-			}
+		if (jobs[i].ret < 0) {
+			sb_buf_printf(&left, "  %s: %s\n", jobs[i].dest, jobs[i].err.msg);
+			continue;
 		}
-		sb_buf_free(&jobs[i].out);
-		sb_buf_free(&jobs[i].errb);
+		c.containers = (size_t)json_object_get_int(json_object_object_get(r, "containers"));
+		c.networks = (size_t)json_object_get_int(json_object_object_get(r, "networks"));
+		c.volumes = (size_t)json_object_get_int(json_object_object_get(r, "volumes"));
+		c.links = (size_t)json_object_get_int(json_object_object_get(r, "links"));
+		json_object_put(r);
+		{
+			_cleanup_free_ char *where = xasprintf("on %s", jobs[i].dest);
+			down_report(where, ctx->cluster, purge, &c);
+		}
 	}
 	free(jobs);
 	if (left.len) {
@@ -255,8 +225,6 @@ int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, boo
 	_cleanup_plan_ struct compose_plan *plan = NULL;
 	const struct compose_node *n;
 	char **paths = NULL;
-	const char **args;
-	size_t argc = 0, k = 0;
 	int status = -1, ret;
 
 	ret = multi_state_load(ctx->cluster, &doc, &paths, err);
@@ -274,26 +242,10 @@ int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, boo
 		goto out;
 	}
 	/* a node of this machine: the caller runs it here, in this process */
-	*here = ssh_dest_is_local(doc.spec.hosts[n->host].name);
+	*here = remote_is_self(doc.spec.hosts[n->host].name);
 	if (*here)
 		goto out;
-	while (argv[argc])
-		argc++;
-	args = xcalloc(argc + 5, sizeof(*args));
-	args[k++] = multi_host_path(paths, &doc, n->host);
-	args[k++] = "--local";
-	args[k++] = "--name";
-	args[k++] = ctx->cluster;
-	for (size_t i = 0; i < argc; i++)
-		args[k++] = argv[i];
-	{
-		struct ssh_run_opts o = {.in_fd = STDIN_FILENO,
-		                         .out_fd = STDOUT_FILENO,
-		                         .err_fd = STDERR_FILENO,
-		                         .tty = tty};
-		ret = ssh_run(doc.spec.hosts[n->host].name, args, &o, &status, err);
-	}
-	free(args);
+	ret = remote_node_run(doc.spec.hosts[n->host].name, ctx->cluster, argv, tty, &status, err);
 	if (ret == 0)
 		cli_exit_status = status;
 out:

@@ -3,15 +3,15 @@
  * multi_status.c - `slurmbox status` of a cluster that spans hosts: every
  * node of the recorded plan with its host, container state, Slurm state and
  * the checks of health.h. The master's host makes one munge credential;
- * every host's `slurmbox agent check` (the credential on ssh's stdin) checks
- * its own nodes and sends back their slurm.conf, which is compared here with
+ * every host's check (remote_check: the credential on ssh's stdin, or
+ * in-process for this machine) checks its own nodes and sends back their slurm.conf, which is compared here with
  * the plan. Hosts are asked all at once; one that cannot be reached marks
  * its nodes "unreachable".
  */
 #include "../host/health.h"
 #include "multi.h"
 #include "multi_int.h"
-#include "../remote/ssh.h"
+#include "../remote/remote.h"
 #include "../../compose/compose.h"
 #include "../host/sinfo.h"
 #include "../util/json.h"
@@ -31,8 +31,6 @@ struct cred_gate {
 
 struct check_host {
 	const char *dest;
-	const char *recorded; /* the path in the record */
-	char *path;           /* checked (or copied) on the host, else the recorded one */
 	const char *cluster;
 	struct cred_gate *gate;
 	struct json_object *nodes; /* the agent's "nodes", owned; NULL: see below */
@@ -40,89 +38,65 @@ struct check_host {
 	char *error;
 };
 
-/* A command's stderr as one line of a message: trailing newlines cut. Caller frees. */
-static char *errtext(const struct sb_buf *b)
-{
-	size_t n = b->len;
-
-	while (n && (b->data[n - 1] == '\n' || b->data[n - 1] == '\r'))
-		n--;
-	return n ? xstrndup(b->data, n) : xstrdup("no answer");
-}
-
 static void *check_host_run(void *arg)
 {
 	struct check_host *h = arg;
-	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, errb = SB_BUF_INIT;
-	struct ssh_run_opts o = {
-	    .in_fd = -1, .out = &out, .errbuf = &errb, .timeout_ms = STATUS_SSH_MS};
 	struct sb_err err = SB_ERR_INIT, ignored = SB_ERR_INIT;
-	const char *argv[] = {NULL, "--name", h->cluster, "agent", "check", NULL};
-	struct json_object *r, *nodes;
-	int st = -1;
+	struct json_object *r = NULL, *nodes;
 
-	/* the ssh connection and the binary check go on while the master makes the credential */
-	if (ssh_slurmbox_ensure(h->dest, &h->path, &ignored) < 0)
-		h->path = xstrdup(h->recorded);
-	argv[0] = h->path;
+	/* the connection (and the binary's check) goes on while the master makes the credential */
+	remote_prepare(h->dest, &ignored);
 	pthread_mutex_lock(&h->gate->lock);
 	while (!h->gate->done)
 		pthread_cond_wait(&h->gate->cond, &h->gate->lock);
 	pthread_mutex_unlock(&h->gate->lock);
-	o.in = h->gate->cred;
-	o.in_len = h->gate->cred ? strlen(h->gate->cred) : 0;
-	if (ssh_run(h->dest, argv, &o, &st, &err) < 0 || st == 255) {
-		h->unreachable = true;
-		h->error = err.msg[0] ? xstrdup(err.msg) : errtext(&errb);
+	if (remote_check(h->dest, h->cluster, h->gate->cred, &r, &err) < 0) {
+		h->unreachable = err.code != EIO; /* not the check there that failed */
+		h->error = xstrdup(err.msg);
 		return NULL;
 	}
-	r = st == 0 ? json_tokener_parse(out.data ? out.data : "") : NULL;
-	if (r && json_object_object_get_ex(r, "nodes", &nodes)) {
+	if (json_object_object_get_ex(r, "nodes", &nodes) &&
+	    json_object_is_type(nodes, json_type_array))
 		h->nodes = json_object_get(nodes);
-	} else {
-		_cleanup_free_ char *why = errtext(&errb);
-		h->error = xasprintf("agent check failed (status %d): %s", st, why);
-	}
+	else
+		h->error = xstrdup("agent check gave no nodes");
 	json_object_put(r);
 	return NULL;
 }
 
 struct host_sinfo {
-	const char *dest, *path, *cluster;
+	const char *dest, *cluster;
 	struct sb_buf out;
 };
 
 static void *sinfo_run(void *arg)
 {
 	struct host_sinfo *s = arg;
-	const char *argv[] = {s->path, "--local", "--name", s->cluster,     "exec",
-	                      "-u",    "root",    "master", CLI_SINFO_ARGV, NULL};
-	struct ssh_run_opts o = {.in_fd = -1, .out = &s->out, .err_fd = -1, .timeout_ms = 30000};
+	const char *argv[] = {CLI_SINFO_ARGV, NULL};
 	struct sb_err ignored = SB_ERR_INIT;
 	int st = -1;
 
-	if (ssh_run(s->dest, argv, &o, &st, &ignored) < 0 || st != 0)
+	if (remote_node_capture(s->dest, s->cluster, "master", argv, STATUS_SSH_MS, &s->out, &st,
+	                        &ignored) < 0 ||
+	    st != 0)
 		sb_buf_reset(&s->out);
 	return NULL;
 }
 
 /* `munge -n` in the master, on its host; the credential comes back on stdout. */
-static char *cred_make(const char *dest, const char *path, const char *cluster, char **why)
+static char *cred_make(const char *dest, const char *cluster, char **why)
 {
-	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, errb = SB_BUF_INIT;
-	const char *argv[] = {path,   "--local", "--name", cluster, "exec", "-u",
-	                      "root", "master",  "munge",  "-n",    NULL};
-	struct ssh_run_opts o = {
-	    .in_fd = -1, .out = &out, .errbuf = &errb, .timeout_ms = STATUS_SSH_MS};
+	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
+	const char *argv[] = {"munge", "-n", NULL};
 	struct sb_err err = SB_ERR_INIT;
 	int st = -1;
 
 	*why = NULL;
-	if (ssh_run(dest, argv, &o, &st, &err) < 0 || st != 0 || !out.data ||
-	    strncmp(out.data, "MUNGE:", 6) != 0) {
-		_cleanup_free_ char *e = err.msg[0] ? xstrdup(err.msg) : errtext(&errb);
+	if (remote_node_capture(dest, cluster, "master", argv, STATUS_SSH_MS, &out, &st, &err) <
+	        0 ||
+	    st != 0 || !out.data || strncmp(out.data, "MUNGE:", 6) != 0) {
 		*why = xasprintf("cannot make a credential on the master (munge -n, status %d: %s)",
-		                 st, e);
+		                 st, err.msg[0] ? err.msg : "no answer");
 		return NULL;
 	}
 	while (out.len && (out.data[out.len - 1] == '\n' || out.data[out.len - 1] == '\r'))
@@ -146,9 +120,10 @@ static struct json_object *host_node(const struct check_host *h, const char *nod
 static void hint_cmd(struct sb_buf *b, const char *sep, const char *host, const char *cmd,
                      const char *container)
 {
-	sb_buf_printf(b, "%s%s%s%s%s %s", b->len ? sep : "", ssh_dest_is_local(host) ? "" : "ssh ",
-	              ssh_dest_is_local(host) ? "" : host, ssh_dest_is_local(host) ? "" : " ", cmd,
-	              container);
+	bool self = remote_is_self(host);
+
+	sb_buf_printf(b, "%s%s%s%s%s %s", b->len ? sep : "", self ? "" : "ssh ", self ? "" : host,
+	              self ? "" : " ", cmd, container);
 }
 
 static void status_hints(const struct cli_ctx *ctx, const struct compose_plan *plan,
@@ -202,21 +177,17 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 	want = compose_render_slurm_conf(plan);
 
 	/* the master's host first; then every host's checks once the credential is there */
-	si = (struct host_sinfo){.dest = doc.spec.hosts[0].name,
-	                         .path = multi_host_path(paths, &doc, 0),
-	                         .cluster = ctx->cluster};
+	si = (struct host_sinfo){.dest = doc.spec.hosts[0].name, .cluster = ctx->cluster};
 	si_run = util_fanout_start(1, sinfo_run, &si, sizeof(si));
 	hosts = xcalloc(n, sizeof(*hosts));
 	for (size_t i = 0; i < n; i++) {
-		hosts[i] = (struct check_host){.dest = doc.spec.hosts[i].name,
-		                               .recorded = paths[i],
-		                               .cluster = ctx->cluster,
-		                               .gate = &gate};
+		hosts[i] = (struct check_host){
+		    .dest = doc.spec.hosts[i].name, .cluster = ctx->cluster, .gate = &gate};
 	}
 	/* a host whose thread cannot start runs at the join, once the credential is there */
 	host_checks = util_fanout_start(n, check_host_run, hosts, sizeof(*hosts));
 	{
-		char *cred = cred_make(si.dest, si.path, ctx->cluster, &cred_why);
+		char *cred = cred_make(si.dest, ctx->cluster, &cred_why);
 		pthread_mutex_lock(&gate.lock);
 		gate.cred = cred;
 		gate.done = true;
@@ -315,7 +286,6 @@ out:
 	for (size_t i = 0; hosts && i < n; i++) {
 		json_object_put(hosts[i].nodes);
 		free(hosts[i].error);
-		free(hosts[i].path);
 	}
 	free(gate.cred);
 	for (size_t i = 0; hv && i < plan->n_nodes; i++)

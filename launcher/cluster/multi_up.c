@@ -9,7 +9,7 @@
 #include "multi_int.h"
 #include "../host/reconcile.h"
 #include "refuse.h"
-#include "../remote/ssh.h"
+#include "../remote/remote.h"
 #include "../../compose/compose.h"
 #include "../host/state.h"
 #include "../host/user.h"
@@ -62,24 +62,11 @@ static int images_distribute(struct multi_host *hosts, size_t n, const struct im
 			    host_has_image(&hosts[k], im->worker))
 				src = &hosts[k];
 		if (!src) {
-			const char *argv[] = {hosts[i].path, "images",
-			                      "build",       image_base ? "--image-base" : NULL,
-			                      image_base,    NULL};
-			struct ssh_run_opts o = {.in_fd = -1,
-			                         .out_fd = -1,
-			                         .err_fd = STDERR_FILENO,
-			                         .timeout_ms = APPLY_MS};
-			int status = -1;
-
 			cli_step_begin(&step, ctx, "Building the images on %s (%s)", hosts[i].dest,
 			               arch);
 			if (ctx->stderr_tty)
 				fputc('\n', stderr);
-			ret = ssh_run(hosts[i].dest, argv, &o, &status, err);
-			if (ret == 0 && status != 0)
-				ret = sb_err_set(err, EIO,
-				                 "Building the images on '%s' failed (exit %d)",
-				                 hosts[i].dest, status);
+			ret = remote_images_build(hosts[i].dest, ctx, image_base, err);
 			if (ret < 0) {
 				cli_step_fail(&step);
 				break;
@@ -88,9 +75,7 @@ static int images_distribute(struct multi_host *hosts, size_t n, const struct im
 			src = &hosts[i];
 		}
 		for (size_t k = i; k < n && ret == 0; k++) {
-			const char *save[] = {src->path,  "agent",    "image-save",
-			                      im->master, im->worker, NULL};
-			const char *load[] = {hosts[k].path, "agent", "image-load", NULL};
+			const char *tags[] = {im->master, im->worker, NULL};
 
 			if (strcmp(cli_json_str(jget(hosts[k].facts, "docker"), "arch"), arch) != 0)
 				continue;
@@ -100,7 +85,7 @@ static int images_distribute(struct multi_host *hosts, size_t n, const struct im
 				continue;
 			cli_step_begin(&step, ctx, "Streaming the images %s → %s", src->dest,
 			               hosts[k].dest);
-			ret = ssh_pipe(src->dest, save, hosts[k].dest, load, APPLY_MS, err);
+			ret = remote_images_copy(src->dest, hosts[k].dest, tags, err);
 			if (ret < 0) {
 				cli_step_fail(&step);
 				break;
@@ -118,33 +103,20 @@ static int home_check_shared(struct multi_host *hosts, size_t n, const char *hom
 {
 	char token[17];
 	_cleanup_free_ char *marker = NULL;
-	int ret = 0, status = -1;
+	int ret;
 
 	multi_token(token);
 	marker = xasprintf("%s/.slurmbox-shared-%s", home, token);
-	{
-		_cleanup_free_ char *script =
-		    xasprintf("umask 077 && printf %%s %s > \"$1\"", token);
-		const char *argv[] = {"sh", "-c", script, "sh", marker, NULL};
-		_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
-		struct ssh_run_opts o = {
-		    .in_fd = -1, .out_fd = -1, .errbuf = &errb, .timeout_ms = 30000};
-
-		ret = ssh_run(hosts[0].dest, argv, &o, &status, err);
-		if (ret == 0 && status != 0)
-			return sb_err_input(err, "--home '%s': cannot write it on '%s': %s", home,
-			                    hosts[0].dest, errb.data ? errb.data : "");
-		if (ret < 0)
-			return ret;
-	}
+	ret = remote_file_put(hosts[0].dest, marker, token, err);
+	if (ret < 0)
+		return sb_err_input(err, "--home '%s': cannot write it on '%s': %s", home,
+		                    hosts[0].dest, err->msg);
 	for (size_t i = 1; i < n && ret == 0; i++) {
-		const char *argv[] = {"cat", marker, NULL};
 		_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
-		struct ssh_run_opts o = {
-		    .in_fd = -1, .out = &out, .err_fd = -1, .timeout_ms = 30000};
+		struct sb_err ignored = SB_ERR_INIT;
 
-		ret = ssh_run(hosts[i].dest, argv, &o, &status, err);
-		if (ret == 0 && (status != 0 || !out.data || strcmp(out.data, token) != 0))
+		if (remote_file_get(hosts[i].dest, marker, &out, &ignored) < 0 || !out.data ||
+		    strcmp(out.data, token) != 0)
 			ret = sb_err_input(
 			    err,
 			    "--home '%s' is not shared: a file written there on '%s' "
@@ -152,62 +124,30 @@ static int home_check_shared(struct multi_host *hosts, size_t n, const char *hom
 			    "GlusterFS, ...) at '%s' on every host, or leave out --home",
 			    home, hosts[0].dest, hosts[i].dest, home);
 	}
-	{
-		const char *argv[] = {"rm", "-f", marker, NULL};
-		struct ssh_run_opts o = {
-		    .in_fd = -1, .out_fd = -1, .err_fd = -1, .timeout_ms = 30000};
-		struct sb_err ignored = SB_ERR_INIT;
-		ssh_run(hosts[0].dest, argv, &o, &status, &ignored);
-	}
+	remote_file_remove(hosts[0].dest, marker);
 	return ret;
 }
 
-/* {"spec":…,"key":hex}: the one message every host's agent gets on stdin. */
-static char *apply_input(const struct spec_doc *doc, const char *cluster, bool *created,
-                         struct sb_err *err)
+/* The cluster's munge key (made if it is new: *created), for every host's apply. */
+static int key_load(const char *cluster, unsigned char *key, size_t *len, bool *created,
+                    struct sb_err *err)
 {
 	_cleanup_free_ char *key_path = NULL;
-	unsigned char key[CLI_KEY_MAX];
-	size_t len = 0;
-	char *s = NULL;
 	int ret;
 
 	ret = cli_key_ensure(cluster, &key_path, created, err);
 	if (ret == 0)
-		ret = cli_key_read(key_path, key, sizeof(key), &len, err);
-	if (ret == 0) /* the key goes into s alone (the caller wipes it), not through json-c */
-		s = spec_json_input_encode(doc, key, len);
-	explicit_bzero(key, sizeof(key));
-	return s;
+		ret = cli_key_read(key_path, key, CLI_KEY_MAX, len, err);
+	return ret;
 }
 
-static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const char *cluster,
+static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const struct cli_ctx *ctx,
                       unsigned timeout, struct sb_err *err)
 {
-	struct json_object *o = json_object_new_object();
-	_cleanup_free_ char *input = NULL;
-	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
-	char t[16];
-	const char *argv[] = {h0->path, "--name", cluster, "agent", "wait", "--timeout", t, NULL};
-	/* stdin held: closing it (Ctrl-C here) stops the agent there too */
-	struct ssh_run_opts so = {.in_fd = -1,
-	                          .out = &out,
-	                          .err_fd = STDERR_FILENO,
-	                          .timeout_ms = (int)(timeout + 60) * 1000,
-	                          .hold_in = true};
-	int status = -1, ret;
+	int ret = remote_wait(h0->dest, ctx, doc, timeout, err);
 
-	json_object_object_add(o, "spec", spec_json_from(doc));
-	input = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-	so.in = input;
-	so.in_len = strlen(input);
-	snprintf(t, sizeof(t), "%u", timeout);
-	ret = ssh_run(h0->dest, argv, &so, &status, err);
-	if (ret == 0 && cli_interrupted)
+	if (cli_interrupted)
 		ret = sb_err_set(err, EINTR, "Interrupted while waiting for the nodes");
-	if (ret == 0 && status != 0)
-		ret = sb_err_set(err, ETIMEDOUT, "The cluster did not become ready (see above)");
 	return ret;
 }
 
@@ -441,13 +381,14 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	_cleanup_free_ char *home = NULL;
 	struct spec_doc doc = {0}, prev = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
-	_cleanup_free_ char *input = NULL;
+	unsigned char key[CLI_KEY_MAX];
+	size_t key_len = 0;
 	struct image_set im;
 	struct cli_step step;
 	double t0 = cli_now();
 	bool have_prev, had_record = false, key_created = false, changed = false;
 	size_t n = o->n_hosts, n_nodes, n_old = 0; /* n_old: hosts kept while growing */
-	const char *recreate = NULL;
+	int recreate = 0;                          /* 1: the containers that differ, 2: all */
 	char **paths = NULL;
 	int ret;
 
@@ -520,9 +461,7 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 			                       err);
 			goto out;
 		} else if (differs)
-			recreate = have_prev && !multi_nodes_kept(&prev, &doc.spec)
-			               ? "--recreate-all"
-			               : "--recreate";
+			recreate = have_prev && !multi_nodes_kept(&prev, &doc.spec) ? 2 : 1;
 	}
 	if (o->dry_run) {
 		_cleanup_free_ char *text = compose_render_plan(plan);
@@ -565,11 +504,9 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		goto out;
 	}
 	had_record = multi_state_exists(ctx->cluster);
-	input = apply_input(&doc, ctx->cluster, &key_created, err);
-	if (!input) {
-		ret = -err->code;
+	ret = key_load(ctx->cluster, key, &key_len, &key_created, err);
+	if (ret < 0)
 		goto out;
-	}
 	if (key_created)
 		cli_info(ctx,
 		         "  Created the cluster's munge key (%s, 0400; it reaches the hosts over "
@@ -588,14 +525,14 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	if (ret == 0 && n_old) {
 		cli_info(ctx, "  Adding %zu host%s to the %zu it has; its nodes are kept",
 		         n - n_old, n - n_old == 1 ? "" : "s", n_old);
-		ret = multi_hosts_apply(hosts, 0, n_old, ctx, input, o->timeout, o->keep_on_failure,
-		                        NULL, err);
+		ret = multi_hosts_apply(hosts, 0, n_old, ctx, &doc, key, key_len, o->timeout,
+		                        o->keep_on_failure, 0, err);
 	}
 	if (ret == 0)
-		ret = multi_hosts_apply(hosts, n_old, n, ctx, input, o->timeout, o->keep_on_failure,
-		                        recreate, err);
+		ret = multi_hosts_apply(hosts, n_old, n, ctx, &doc, key, key_len, o->timeout,
+		                        o->keep_on_failure, recreate, err);
 	if (ret == 0)
-		ret = wait_ready(&hosts[0], &doc, ctx->cluster, o->timeout, err);
+		ret = wait_ready(&hosts[0], &doc, ctx, o->timeout, err);
 	if (ret < 0) {
 		ret = up_fail(ctx, hosts, n, o->keep_on_failure, had_record, key_created, err);
 		goto out;
@@ -626,11 +563,7 @@ out:
 		ret = sb_err_set(err, EINTR,
 		                 "Interrupted before any host was changed; nothing was "
 		                 "created");
-	if (input) {
-		explicit_bzero(input, strlen(input));
-		free(input);
-		input = NULL;
-	}
+	explicit_bzero(key, sizeof(key));
 	free(paths);
 	spec_doc_free(&doc);
 	spec_doc_free(&prev);

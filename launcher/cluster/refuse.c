@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* refuse.c - `up` refused: the diff, and the fix as a command to paste (see refuse.h). */
 #include "refuse.h"
-#include "../remote/ssh.h"
+#include "../remote/ssh_dest.h"
 
 #include <string.h>
 

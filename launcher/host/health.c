@@ -417,8 +417,7 @@ void health_nodes_check(struct docker *d, struct health_node *nodes, size_t n, c
 	pthread_mutex_destroy(&pool.lock);
 }
 
-int host_check(const char *cluster, const char *cred, struct json_object **out,
-               struct sb_err *err)
+int host_check(const char *cluster, const char *cred, struct json_object **out, struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
 	struct cli_cluster have = {0};

@@ -175,8 +175,7 @@ static struct json_object *facts_home(const char *path)
 }
 
 static struct json_object *facts_docker(const char *cluster, const char *const *images,
-                                        size_t n_images,
-                                        struct json_object **cluster_out)
+                                        size_t n_images, struct json_object **cluster_out)
 {
 	struct json_object *o = json_object_new_object();
 	_cleanup_docker_ struct docker *d = NULL;

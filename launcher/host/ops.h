@@ -24,9 +24,9 @@ struct spec_doc;
 
 struct host_facts_req {
 	const char *cluster;
-	const char *parent;          /* the LAN's parent interface; NULL: the default route's */
-	const char *home;            /* --home as the user gave it (absolute), or NULL */
-	const char *const *images;   /* tags whose presence is reported */
+	const char *parent;        /* the LAN's parent interface; NULL: the default route's */
+	const char *home;          /* --home as the user gave it (absolute), or NULL */
+	const char *const *images; /* tags whose presence is reported */
 	size_t n_images;
 };
 /*
@@ -91,7 +91,6 @@ int host_down(const struct cli_ctx *ctx, const char *cluster, bool purge, bool k
  * Each running node's slurm.conf, host name and an unmunge of cred (the
  * master's credential, or NULL): {"nodes":[…]} (health.c).
  */
-int host_check(const char *cluster, const char *cred, struct json_object **out,
-               struct sb_err *err);
+int host_check(const char *cluster, const char *cred, struct json_object **out, struct sb_err *err);
 
 #endif

@@ -61,7 +61,8 @@ static int read_input(struct sb_buf *b, size_t max, bool line, struct sb_err *er
 			break;
 		sb_buf_add_secret(b, buf, (size_t)n);
 		if (b->len > max) {
-			ret = sb_err_set(err, E2BIG, "Standard input is larger than %zu bytes", max);
+			ret =
+			    sb_err_set(err, E2BIG, "Standard input is larger than %zu bytes", max);
 			break;
 		}
 	}

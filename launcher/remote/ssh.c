@@ -412,6 +412,11 @@ static int ssh_copy_self(const char *dest, const char *where, char **path, struc
 	                  ssh_tail(&eb));
 }
 
+void ssh_slurmbox_known(const char *dest, const char *path)
+{
+	ssh_cache_put(dest, path);
+}
+
 int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, eb = SB_BUF_INIT;

@@ -64,6 +64,9 @@ int ssh_run(const char *dest, const char *const *argv, const struct ssh_run_opts
  */
 int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err);
 
+/* dest runs this very slurmbox at path (it answered as this version): cache it. */
+void ssh_slurmbox_known(const char *dest, const char *path);
+
 /*
  * Stream one host's command output into another host's command input,
  * e.g. `slurmbox agent image-save TAGS` on src into `slurmbox agent

@@ -14,6 +14,7 @@ struct cli_ctx {
 	bool stderr_tty;     /* progress with ✓ lines when true */
 	const char *argv0;
 	bool local; /* --local: this engine only, never routed to the hosts of a record */
+	bool quiet; /* no step lines or information (a host's part run in-process) */
 };
 
 /*

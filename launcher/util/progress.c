@@ -23,7 +23,7 @@ void cli_step_begin(struct cli_step *s, const struct cli_ctx *ctx, const char *f
 	vsnprintf(s->text, sizeof(s->text), fmt, ap);
 	va_end(ap);
 	s->t0 = cli_now();
-	if (ctx->stderr_tty) {
+	if (ctx->stderr_tty && !ctx->quiet) {
 		fprintf(stderr, "  … %s", s->text);
 		fflush(stderr);
 	}
@@ -34,6 +34,8 @@ void cli_step_end(struct cli_step *s, const char *detail_fmt, ...)
 	char detail[256] = "";
 	double dt = cli_now() - s->t0;
 
+	if (s->ctx->quiet)
+		return;
 	if (detail_fmt) {
 		va_list ap;
 		va_start(ap, detail_fmt);
@@ -50,6 +52,8 @@ void cli_step_end(struct cli_step *s, const char *detail_fmt, ...)
 
 void cli_step_fail(struct cli_step *s)
 {
+	if (s->ctx->quiet)
+		return;
 	if (s->ctx->stderr_tty)
 		fprintf(stderr, "\r\033[K  \033[31m✗\033[0m %s\n", s->text);
 	else
@@ -60,7 +64,8 @@ void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
-	(void)ctx;
+	if (ctx && ctx->quiet)
+		return;
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
