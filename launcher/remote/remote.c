@@ -59,9 +59,8 @@ static int local_probe(const char *dest, const struct host_probe_req *r, struct 
 	return host_probe(r, out, err);
 }
 
-static int local_apply(const char *dest, const struct cli_ctx *ctx,
-                       const struct host_apply_req *r, struct json_object **report,
-                       struct sb_err *err)
+static int local_apply(const char *dest, const struct cli_ctx *ctx, const struct host_apply_req *r,
+                       struct json_object **report, struct sb_err *err)
 {
 	struct cli_ctx q = ctx_quiet(ctx);
 	struct sb_err e = SB_ERR_INIT;
@@ -90,8 +89,8 @@ static int local_wait(const char *dest, const struct cli_ctx *ctx, const struct 
 	return host_wait(ctx, doc, timeout_sec, err);
 }
 
-static int local_down(const char *dest, const struct cli_ctx *ctx, const char *cluster,
-                      bool purge, bool keep_key, struct json_object **out, struct sb_err *err)
+static int local_down(const char *dest, const struct cli_ctx *ctx, const char *cluster, bool purge,
+                      bool keep_key, struct json_object **out, struct sb_err *err)
 {
 	struct cli_ctx q = ctx_quiet(ctx);
 
@@ -112,8 +111,8 @@ static void build_progress(const char *line, void *arg)
 	fprintf(stderr, "    %s\n", line);
 }
 
-static int local_images_build(const char *dest, const struct cli_ctx *ctx,
-                              const char *image_base, struct sb_err *err)
+static int local_images_build(const char *dest, const struct cli_ctx *ctx, const char *image_base,
+                              struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
 	struct image_set set;
@@ -153,11 +152,10 @@ static int local_node_capture(const char *dest, const char *cluster, const char 
 	return ret;
 }
 
-static int local_file_put(const char *dest, const char *path, const char *text,
-                          struct sb_err *err)
+static int local_file_put(const char *dest, const char *path, const char *text, struct sb_err *err)
 {
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	                              0600);
+	_cleanup_close_ int fd =
+	    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	(void)dest;
 	if (fd < 0 || util_write_all(fd, text, strlen(text)) < 0)
@@ -248,8 +246,8 @@ int remote_down(const char *dest, const struct cli_ctx *ctx, const char *cluster
 	return ops_for(dest)->down(dest, ctx, cluster, purge, keep_key, out, err);
 }
 
-int remote_check(const char *dest, const char *cluster, const char *cred,
-                 struct json_object **out, struct sb_err *err)
+int remote_check(const char *dest, const char *cluster, const char *cred, struct json_object **out,
+                 struct sb_err *err)
 {
 	return ops_for(dest)->check(dest, cluster, cred, out, err);
 }
@@ -264,8 +262,7 @@ int remote_node_capture(const char *dest, const char *cluster, const char *node,
                         const char *const *argv, int timeout_ms, struct sb_buf *out, int *status,
                         struct sb_err *err)
 {
-	return ops_for(dest)->node_capture(dest, cluster, node, argv, timeout_ms, out, status,
-	                                   err);
+	return ops_for(dest)->node_capture(dest, cluster, node, argv, timeout_ms, out, status, err);
 }
 
 int remote_file_put(const char *dest, const char *path, const char *text, struct sb_err *err)
@@ -309,8 +306,8 @@ int remote_images_copy(const char *src, const char *dst, const char *const *tags
 	return ssh_pipe(src, save, dst, load, 15 * 60 * 1000, err);
 }
 
-int remote_node_run(const char *dest, const char *cluster, char *const *argv, bool tty,
-                    int *status, struct sb_err *err)
+int remote_node_run(const char *dest, const char *cluster, char *const *argv, bool tty, int *status,
+                    struct sb_err *err)
 {
 	_cleanup_free_ char *path = NULL;
 	size_t argc = 0, k = 0;

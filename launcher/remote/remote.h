@@ -55,8 +55,8 @@ int remote_wait(const char *dest, const struct cli_ctx *ctx, const struct spec_d
                 unsigned timeout_sec, struct sb_err *err);
 int remote_down(const char *dest, const struct cli_ctx *ctx, const char *cluster, bool purge,
                 bool keep_key, struct json_object **out, struct sb_err *err);
-int remote_check(const char *dest, const char *cluster, const char *cred,
-                 struct json_object **out, struct sb_err *err);
+int remote_check(const char *dest, const char *cluster, const char *cred, struct json_object **out,
+                 struct sb_err *err);
 
 /* Build the node images there (progress on stderr). */
 int remote_images_build(const char *dest, const struct cli_ctx *ctx, const char *image_base,
@@ -71,8 +71,8 @@ int remote_images_copy(const char *src, const char *dst, const char *const *tags
  * *status its exit status. Only for hosts other than this machine (its
  * nodes are run by cli/ itself).
  */
-int remote_node_run(const char *dest, const char *cluster, char *const *argv, bool tty,
-                    int *status, struct sb_err *err);
+int remote_node_run(const char *dest, const char *cluster, char *const *argv, bool tty, int *status,
+                    struct sb_err *err);
 /* argv as root in node's container there, its stdout in *out; *status its exit status. */
 int remote_node_capture(const char *dest, const char *cluster, const char *node,
                         const char *const *argv, int timeout_ms, struct sb_buf *out, int *status,

@@ -8,6 +8,7 @@
  */
 #include "remote.h"
 #include "remote_int.h"
+#include "proto.h"
 #include "ssh.h"
 #include "../host/spec_json.h"
 #include "../util/json.h"
@@ -16,12 +17,12 @@
 #include <json-c/json.h>
 #include <unistd.h>
 
-#define FACTS_MS  60000
-#define APPLY_MS  (15 * 60 * 1000)
-#define UNDO_MS   (2 * 60 * 1000)
-#define DOWN_MS   120000
-#define CHECK_MS  30000
-#define FILE_MS   30000
+#define FACTS_MS 60000
+#define APPLY_MS (15 * 60 * 1000)
+#define UNDO_MS  (2 * 60 * 1000)
+#define DOWN_MS  120000
+#define CHECK_MS 30000
+#define FILE_MS  30000
 
 /* The last line of stderr that says something, for a one-line reason. */
 static const char *last_line(struct sb_buf *b)
@@ -40,14 +41,23 @@ static const char *last_line(struct sb_buf *b)
 	return *e ? e : "(no message)";
 }
 
-/* stdout as one JSON document of the type wanted, else NULL. */
-static struct json_object *answer_parse(const struct sb_buf *out, enum json_type type)
+/*
+ * stdout as one JSON document that fits msg's schema (proto.h), else NULL
+ * and why in *why (when why is set).
+ */
+static struct json_object *answer_parse(const struct sb_buf *out, enum proto_msg msg,
+                                        struct sb_err *why)
 {
 	struct json_object *o = json_tokener_parse(out->data ? out->data : "");
+	struct sb_err ignored = SB_ERR_INIT;
 
-	if (o && !json_object_is_type(o, type)) {
+	if (!o) {
+		sb_err_set(why ? why : &ignored, EPROTO, "no JSON answer");
+		return NULL;
+	}
+	if (proto_check(msg, o, why ? why : &ignored) < 0) {
 		json_object_put(o);
-		o = NULL;
+		return NULL;
 	}
 	return o;
 }
@@ -140,9 +150,11 @@ static int ssh_facts(const char *dest, const struct host_facts_req *r, struct js
 		return ret;
 	if (status == 255)
 		return unreachable(dest, &errb, err);
-	if (status != 0 || !(*out = answer_parse(&o_buf, json_type_object)))
+	if (status != 0)
 		return sb_err_set(err, EIO, "slurmbox agent failed there (exit %d): %s", status,
 		                  errb.data ? errb.data : "");
+	if (!(*out = answer_parse(&o_buf, PROTO_FACTS, err)))
+		return sb_err_wrap(err, "Its facts cannot be used");
 	if (!*path) {
 		self = cli_json_str(*out, "self");
 		*path = xstrdup(self ? self : "slurmbox");
@@ -179,9 +191,11 @@ static int ssh_probe(const char *dest, const struct host_probe_req *r, struct js
 	for (size_t i = 0; i < r->n; i++)
 		argv[k++] = compose_ipv4_format(r->addrs[i], ips[i]);
 	ret = agent_run(dest, argv, &o, &status, err);
-	if (ret == 0 && (status != 0 || !(*out = answer_parse(&o_buf, json_type_array))))
+	if (ret == 0 && status != 0)
 		ret = sb_err_set(err, EIO, "agent probe failed (exit %d): %s", status,
-		                 errb.data ? errb.data : "not a list of answers");
+		                 last_line(&errb));
+	if (ret == 0 && !(*out = answer_parse(&o_buf, PROTO_PROBE, err)))
+		ret = sb_err_wrap(err, "Its probe's answer cannot be used");
 	free(argv);
 	free(ips);
 	return ret;
@@ -203,6 +217,7 @@ static int ssh_apply(const char *dest, const struct cli_ctx *ctx, const struct h
 	                         .timeout_ms = APPLY_MS,
 	                         .hold_in = true,
 	                         .abort = r->abort};
+	struct sb_err why = SB_ERR_INIT;
 	int status = -1, ret;
 
 	*report = NULL;
@@ -225,8 +240,11 @@ static int ssh_apply(const char *dest, const struct cli_ctx *ctx, const struct h
 	o.in = line;
 	o.in_len = strlen(line);
 	ret = agent_run(dest, argv, &o, &status, err);
-	*report = answer_parse(&o_buf, json_type_object);
-	if (ret == 0 && status == 255 && !*report)
+	*report = answer_parse(&o_buf, PROTO_REPORT, &why);
+	if (ret == 0 && status == 0 && !*report)
+		ret = sb_err_set(err, EPROTO, "Host '%s' gave no report of what it made: %s", dest,
+		                 why.msg);
+	else if (ret == 0 && status == 255 && !*report)
 		ret = sb_err_set(err, EHOSTUNREACH,
 		                 "Lost the connection to host '%s' while it made its part "
 		                 "(ssh exited with 255; last words: %s)",
@@ -289,12 +307,9 @@ static int ssh_down(const char *dest, const struct cli_ctx *ctx, const char *clu
 {
 	_cleanup_buf_ struct sb_buf o_buf = SB_BUF_INIT;
 	_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
-	const char *argv[] = {NULL,
-	                      "--name",
-	                      cluster,
-	                      "agent",
-	                      "down",
-	                      purge ? "--purge" : (keep_key ? "--keep-key" : NULL),
+	const char *argv[] = {NULL,    "--name",
+	                      cluster, "agent",
+	                      "down",  purge ? "--purge" : (keep_key ? "--keep-key" : NULL),
 	                      NULL};
 	struct ssh_run_opts o = {
 	    .in_fd = -1, .out = &o_buf, .errbuf = &errb, .timeout_ms = DOWN_MS};
@@ -305,8 +320,8 @@ static int ssh_down(const char *dest, const struct cli_ctx *ctx, const char *clu
 	ret = agent_run(dest, argv, &o, &status, err);
 	if (ret == 0 && status != 0)
 		ret = sb_err_set(err, EIO, "%s", errb.data ? errb.data : "agent down failed");
-	if (ret == 0 && !(*out = answer_parse(&o_buf, json_type_object)))
-		ret = sb_err_set(err, EPROTO, "agent down gave no answer");
+	if (ret == 0 && !(*out = answer_parse(&o_buf, PROTO_DOWN, err)))
+		ret = sb_err_wrap(err, "agent down's answer cannot be used");
 	return ret;
 }
 
@@ -329,9 +344,13 @@ static int ssh_check(const char *dest, const char *cluster, const char *cred,
 		return ret;
 	if (status == 255)
 		return unreachable(dest, &errb, err);
-	if (status != 0 || !(*out = answer_parse(&o_buf, json_type_object)))
+	if (status != 0)
 		return sb_err_set(err, EIO, "agent check failed (status %d): %s", status,
 		                  last_line(&errb));
+	if (!(*out = answer_parse(&o_buf, PROTO_CHECK, err))) {
+		err->code = EIO; /* the host answered: its nodes are not "unreachable" */
+		return sb_err_wrap(err, "agent check's answer cannot be used");
+	}
 	return 0;
 }
 
@@ -388,8 +407,8 @@ static int ssh_node_capture(const char *dest, const char *cluster, const char *n
 static int ssh_file_put(const char *dest, const char *path, const char *text, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
-	const char *argv[] = {"sh", "-c", "umask 077 && printf %s \"$2\" > \"$1\"", "sh", path, text,
-	                      NULL};
+	const char *argv[] = {"sh", "-c", "umask 077 && printf %s \"$2\" > \"$1\"", "sh", path,
+	                      text, NULL};
 	struct ssh_run_opts o = {.in_fd = -1, .out_fd = -1, .errbuf = &errb, .timeout_ms = FILE_MS};
 	int status = -1, ret;
 
