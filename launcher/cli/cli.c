@@ -4,12 +4,12 @@
 #include "../cluster/multi.h"
 #include "../../compose/compose.h"
 
-bool cli_routed(const struct cli_ctx *ctx)
+bool cli_routed(const struct sb_ctx *ctx)
 {
 	return !ctx->local && multi_state_exists(ctx->cluster);
 }
 
-int cli_set_cluster(struct cli_ctx *ctx, const char *name, struct sb_err *err)
+int cli_set_cluster(struct sb_ctx *ctx, const char *name, struct sb_err *err)
 {
 	int ret = compose_cluster_name_check(name, err);
 

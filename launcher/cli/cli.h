@@ -27,21 +27,21 @@
  * control machine has a record of it, unless --local: what the control
  * machine itself runs on a host, which may share its home (localhost).
  */
-bool cli_routed(const struct cli_ctx *ctx);
+bool cli_routed(const struct sb_ctx *ctx);
 
 /* A subcommand: argv[0] is its name. Returns 0 or negative with *err set. */
-typedef int (*cli_cmd_fn)(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+typedef int (*cli_cmd_fn)(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
 
-int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
-int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
-int cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
-int cmd_shell(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
-int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
-int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
-int cmd_images(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
-int cmd_version(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_up(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_down(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_exec(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_shell(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_status(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_logs(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_images(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_version(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
 
 /* --name NAME inside a subcommand: validate and set ctx->cluster. */
-int cli_set_cluster(struct cli_ctx *ctx, const char *name, struct sb_err *err);
+int cli_set_cluster(struct sb_ctx *ctx, const char *name, struct sb_err *err);
 
 #endif

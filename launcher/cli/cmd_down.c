@@ -22,7 +22,7 @@ static const char down_usage[] =
     "      --purge      Also remove the /home volume and the munge key: nothing is left\n"
     "  -h, --help       This help\n";
 
-int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int cmd_down(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_PURGE = 256 };
 	static const struct option opts[] = {
@@ -52,7 +52,7 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			fputs(down_usage, stdout);
 			return 0;
 		default:
-			return cli_usage_error("down", argv[optind - 1], err);
+			return util_usage_error("down", argv[optind - 1], err);
 		}
 	}
 	if (optind < argc)
@@ -62,7 +62,7 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 
 	{
 		int lock_fd = -1; /* held until we exit */
-		ret = cli_lock_take(ctx->cluster, "control", &lock_fd, err);
+		ret = state_lock_take(ctx->cluster, "control", &lock_fd, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -75,6 +75,6 @@ int cmd_down(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	if (ret < 0)
 		return ret;
 	down_report("on this engine", ctx->cluster, purge, &counts);
-	cli_lock_drop_unused(ctx->cluster);
+	state_lock_drop_unused(ctx->cluster);
 	return 0;
 }

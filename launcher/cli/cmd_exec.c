@@ -41,13 +41,13 @@ struct exec_req {
 	char *const *argv;
 };
 
-static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err *err)
+static int exec_run(struct sb_ctx *ctx, const struct exec_req *r, struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
 	_cleanup_free_ char *home = NULL;
-	struct cli_cluster have = {0};
-	struct cli_node node = {0};
-	const struct cli_node *n;
+	struct host_cluster have = {0};
+	struct host_node node = {0};
+	const struct host_node *n;
 	const char *user;
 	bool tty, found, here = false;
 	int status = -1, ret;
@@ -81,14 +81,14 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
 		return ret;
-	ret = cli_node_find(d, ctx->cluster, r->node, &node, &found, err);
+	ret = host_node_find(d, ctx->cluster, r->node, &node, &found, err);
 	if (ret < 0)
 		return ret;
 	if (!found) {
 		/* the slow path, only to list the nodes there are */
-		ret = cli_cluster_load(d, ctx->cluster, &have, err);
+		ret = host_cluster_load(d, ctx->cluster, &have, err);
 		if (ret == 0)
-			ret = cli_node_unknown(&have, ctx->cluster, r->node, err);
+			ret = host_node_unknown(&have, ctx->cluster, r->node, err);
 		goto out;
 	}
 	n = &node;
@@ -116,14 +116,14 @@ static int exec_run(struct cli_ctx *ctx, const struct exec_req *r, struct sb_err
 	}
 	if (ret < 0)
 		goto out;
-	cli_exit_status = status;
+	util_exit_status = status;
 out:
-	cli_node_free(&node);
-	cli_cluster_free(&have);
+	host_node_free(&node);
+	host_cluster_free(&have);
 	return ret;
 }
 
-int cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int cmd_exec(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
 	    {"name", required_argument, NULL, 'n'},
@@ -169,7 +169,7 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			fputs(exec_usage, stdout);
 			return 0;
 		default:
-			return cli_usage_error("exec", argv[optind - 1], err);
+			return util_usage_error("exec", argv[optind - 1], err);
 		}
 	}
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
@@ -182,7 +182,7 @@ int cmd_exec(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	return exec_run(ctx, &r, err);
 }
 
-int cmd_shell(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int cmd_shell(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
 	    {"name", required_argument, NULL, 'n'},
@@ -210,7 +210,7 @@ int cmd_shell(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			fputs(shell_usage, stdout);
 			return 0;
 		default:
-			return cli_usage_error("shell", argv[optind - 1], err);
+			return util_usage_error("shell", argv[optind - 1], err);
 		}
 	}
 	if (optind < argc)

@@ -23,7 +23,7 @@ static void progress(const char *line, void *arg)
 	fprintf(stderr, "    %s\n", line);
 }
 
-int cmd_images(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int cmd_images(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_BASE = 256 };
 	static const struct option opts[] = {
@@ -34,7 +34,7 @@ int cmd_images(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	_cleanup_docker_ struct docker *d = NULL;
 	const char *base = NULL, *verb;
 	struct image_set set;
-	struct cli_step step;
+	struct util_step step;
 	int c, ret;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -53,7 +53,7 @@ int cmd_images(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			fputs(images_usage, stdout);
 			return 0;
 		default:
-			return cli_usage_error("images", argv[optind], err);
+			return util_usage_error("images", argv[optind], err);
 		}
 	}
 	if (strcmp(verb, "build") != 0 && strcmp(verb, "list") != 0)
@@ -79,19 +79,19 @@ int cmd_images(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		}
 		return 0;
 	}
-	cli_step_begin(&step, ctx, "Building images");
+	util_step_begin(&step, ctx, "Building images");
 	if (ctx->stderr_tty)
 		fputc('\n', stderr);
 	ret = image_ensure(d, base, progress, NULL, &set, err);
 	if (ret < 0) {
-		cli_step_fail(&step);
+		util_step_fail(&step);
 		return ret;
 	}
-	cli_step_end(&step, "%s, %s", set.master, set.worker);
+	util_step_end(&step, "%s, %s", set.master, set.worker);
 	return 0;
 }
 
-int cmd_version(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int cmd_version(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
 	struct sb_err ignored = SB_ERR_INIT;

@@ -39,15 +39,15 @@ static const char logs_usage[] = "Usage: slurmbox logs [-f] [--tail N] NODE\n"
  * containers here were made by an older slurmbox (or the record was
  * removed), and `up` adopts them. Exit 1 either way.
  */
-static int status_unrecorded(struct cli_ctx *ctx, bool json, struct sb_err *err)
+static int status_unrecorded(struct sb_ctx *ctx, bool json, struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
-	struct cli_cluster have = {0};
+	struct host_cluster have = {0};
 	int ret;
 
 	ret = docker_open(NULL, &d, err);
 	if (ret == 0)
-		ret = cli_cluster_load(d, ctx->cluster, &have, err);
+		ret = host_cluster_load(d, ctx->cluster, &have, err);
 	if (ret < 0)
 		return ret;
 	if (json) {
@@ -75,12 +75,12 @@ static int status_unrecorded(struct cli_ctx *ctx, bool json, struct sb_err *err)
 		       ctx->cluster, ctx->name_given ? " --name " : "",
 		       ctx->name_given ? ctx->cluster : "");
 	}
-	cli_exit_status = 1;
-	cli_cluster_free(&have);
+	util_exit_status = 1;
+	host_cluster_free(&have);
 	return 0;
 }
 
-int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int cmd_status(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_JSON = 256 };
 	static const struct option opts[] = {
@@ -108,7 +108,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			fputs(status_usage, stdout);
 			return 0;
 		default:
-			return cli_usage_error("status", argv[optind - 1], err);
+			return util_usage_error("status", argv[optind - 1], err);
 		}
 	}
 	if (optind < argc)
@@ -118,7 +118,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	return status_unrecorded(ctx, json, err);
 }
 
-int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int cmd_logs(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	enum { OPT_TAIL = 256 };
 	static const struct option opts[] = {
@@ -129,8 +129,8 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_docker_ struct docker *d = NULL;
-	struct cli_cluster have = {0};
-	struct cli_node node = {0};
+	struct host_cluster have = {0};
+	struct host_node node = {0};
 	bool follow = false, found;
 	unsigned tail = 0;
 	bool tail_set = false;
@@ -149,7 +149,7 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			follow = true;
 			break;
 		case OPT_TAIL:
-			ret = cli_parse_uint("--tail", optarg, 0, 1000000, &tail, err);
+			ret = util_uint_parse("--tail", optarg, 0, 1000000, &tail, err);
 			if (ret < 0)
 				return ret;
 			tail_set = true;
@@ -158,7 +158,7 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 			fputs(logs_usage, stdout);
 			return 0;
 		default:
-			return cli_usage_error("logs", argv[optind - 1], err);
+			return util_usage_error("logs", argv[optind - 1], err);
 		}
 	}
 	if (argc - optind != 1)
@@ -178,18 +178,18 @@ int cmd_logs(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	ret = docker_open(NULL, &d, err);
 	if (ret < 0)
 		return ret;
-	ret = cli_node_find(d, ctx->cluster, argv[optind], &node, &found, err);
+	ret = host_node_find(d, ctx->cluster, argv[optind], &node, &found, err);
 	if (ret < 0)
 		return ret;
 	if (!found) {
-		ret = cli_cluster_load(d, ctx->cluster, &have, err);
+		ret = host_cluster_load(d, ctx->cluster, &have, err);
 		if (ret == 0)
-			ret = cli_node_unknown(&have, ctx->cluster, argv[optind], err);
+			ret = host_node_unknown(&have, ctx->cluster, argv[optind], err);
 	} else {
 		ret = docker_container_logs(d, node.id, follow, tail_set ? (int)tail : -1,
 		                            STDOUT_FILENO, STDERR_FILENO, err);
 	}
-	cli_node_free(&node);
-	cli_cluster_free(&have);
+	host_node_free(&node);
+	host_cluster_free(&have);
 	return ret;
 }

@@ -70,7 +70,7 @@ struct up_opts {
 	char **argv;
 };
 
-static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *o,
+static int up_parse(struct sb_ctx *ctx, int argc, char **argv, struct up_opts *o,
                     struct sb_err *err)
 {
 	enum {
@@ -126,8 +126,8 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 			ret = cli_set_cluster(ctx, optarg, err);
 			break;
 		case 'w':
-			ret = cli_parse_uint("--workers", optarg, 1, COMPOSE_MAX_WORKERS,
-			                     &o->workers, err);
+			ret = util_uint_parse("--workers", optarg, 1, COMPOSE_MAX_WORKERS,
+			                      &o->workers, err);
 			o->workers_set = true;
 			break;
 		case OPT_HOME:
@@ -140,7 +140,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 			o->subnet = optarg;
 			break;
 		case OPT_TIMEOUT:
-			ret = cli_parse_uint("--timeout", optarg, 1, 86400, &o->timeout, err);
+			ret = util_uint_parse("--timeout", optarg, 1, 86400, &o->timeout, err);
 			break;
 		case OPT_BASE:
 			o->image_base = optarg;
@@ -155,8 +155,8 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 			o->hosts = optarg;
 			break;
 		case OPT_WPH:
-			ret = cli_parse_uint("--workers-per-host", optarg, 0, COMPOSE_MAX_WORKERS,
-			                     &o->m.workers_per_host, err);
+			ret = util_uint_parse("--workers-per-host", optarg, 0, COMPOSE_MAX_WORKERS,
+			                      &o->m.workers_per_host, err);
 			o->m.workers_set = true;
 			break;
 		case OPT_NMW:
@@ -191,7 +191,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
 			fputs(up_usage, stdout);
 			return 1;
 		default:
-			return cli_usage_error("up", argv[optind - 1], err);
+			return util_usage_error("up", argv[optind - 1], err);
 		}
 		if (ret < 0)
 			return ret;
@@ -206,7 +206,7 @@ static int up_parse(struct cli_ctx *ctx, int argc, char **argv, struct up_opts *
  * The hosts: --hosts, else the recorded cluster's, else this one alone
  * ("localhost", on a bridge network). One path for any number of them.
  */
-static int up_hosts(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
+static int up_hosts(struct sb_ctx *ctx, struct up_opts *o, struct sb_err *err)
 {
 	struct multi_up_opts *m = &o->m;
 	struct spec_doc doc = {0};
@@ -239,7 +239,7 @@ static int up_hosts(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
 	}
 	if (o->user) {
 		struct compose_user u = {0};
-		ret = cli_user_parse(o->user, &u, err);
+		ret = user_parse(o->user, &u, err);
 		free(u.name);
 		if (ret < 0)
 			return ret;
@@ -293,7 +293,7 @@ static int up_hosts(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
 	m->argv = o->argv;
 	if (ret == 0 && !m->dry_run) {
 		int lock_fd = -1; /* held until we exit */
-		ret = cli_lock_take(ctx->cluster, "control", &lock_fd, err);
+		ret = state_lock_take(ctx->cluster, "control", &lock_fd, err);
 	}
 	if (ret == 0)
 		ret = multi_up(ctx, m, err);
@@ -303,7 +303,7 @@ static int up_hosts(struct cli_ctx *ctx, struct up_opts *o, struct sb_err *err)
 	return ret;
 }
 
-int cmd_up(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int cmd_up(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	struct up_opts o = {0};
 	int ret;

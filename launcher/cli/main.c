@@ -61,7 +61,7 @@ static int run(int argc, char **argv, struct sb_err *err)
 	    {"local", no_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct cli_ctx ctx = {
+	struct sb_ctx ctx = {
 	    .cluster = COMPOSE_DEFAULT_CLUSTER,
 	    .stderr_tty = isatty(STDERR_FILENO),
 	    .argv0 = argv[0],
@@ -93,7 +93,7 @@ static int run(int argc, char **argv, struct sb_err *err)
 		case 'V':
 			return cmd_version(&ctx, 1, (char *[]){"version", NULL}, err);
 		default:
-			return cli_usage_error(NULL, argv[optind - 1], err);
+			return util_usage_error(NULL, argv[optind - 1], err);
 		}
 	}
 	if (optind >= argc) {
@@ -128,12 +128,12 @@ int main(int argc, char **argv)
 	}
 	if (ret < 0) {
 		fprintf(stderr, "slurmbox: %s\n", err.msg);
-		if (err.code == EINTR && cli_interrupted)
-			return 128 + cli_interrupted;
+		if (err.code == EINTR && interrupt_signal)
+			return 128 + interrupt_signal;
 		return sb_err_exit_status(&err);
 	}
-	if (cli_exit_status >= 0)
-		return cli_exit_status;
+	if (util_exit_status >= 0)
+		return util_exit_status;
 	status = 0;
 	return status;
 }

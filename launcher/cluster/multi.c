@@ -128,10 +128,10 @@ static void lan_networks_check(const struct multi_host *h, struct json_object *d
 		return;
 	for (size_t i = 0; i < json_object_array_length(nets); i++) {
 		struct json_object *net = json_object_array_get_idx(nets, i);
-		const char *parent = cli_json_str(net, "parent") ?: "";
-		const char *owner = cli_json_str(net, "cluster");
-		const char *name = cli_json_str(net, "name") ?: "";
-		const char *subnet = cli_json_str(net, "subnet") ?: "no subnet";
+		const char *parent = util_json_str(net, "parent") ?: "";
+		const char *owner = util_json_str(net, "cluster");
+		const char *name = util_json_str(net, "name") ?: "";
+		const char *subnet = util_json_str(net, "subnet") ?: "no subnet";
 
 		/* a parent "eth0.10" is a VLAN of eth0: another interface */
 		if (strcmp(parent, h->ifname) != 0 || (owner && strcmp(owner, cluster) == 0))
@@ -143,8 +143,8 @@ static void lan_networks_check(const struct multi_host *h, struct json_object *d
 			    "cluster '%s', and Docker allows one per interface: remove that "
 			    "cluster first (slurmbox --name %s down), or give another "
 			    "--parent\n",
-			    h->dest, parent, cli_json_str(net, "driver") ?: "", name, subnet, owner,
-			    owner);
+			    h->dest, parent, util_json_str(net, "driver") ?: "", name, subnet,
+			    owner, owner);
 		else
 			sb_buf_printf(
 			    problems,
@@ -152,7 +152,8 @@ static void lan_networks_check(const struct multi_host *h, struct json_object *d
 			    "slurmbox's, and Docker allows one per interface: give another "
 			    "--parent, or remove it yourself (docker network rm %s) if "
 			    "nothing needs it\n",
-			    h->dest, parent, cli_json_str(net, "driver") ?: "", name, subnet, name);
+			    h->dest, parent, util_json_str(net, "driver") ?: "", name, subnet,
+			    name);
 	}
 }
 
@@ -174,9 +175,10 @@ static void shim_check(const struct multi_host *h, const char *cluster, bool no_
 	     json_object_is_type(nodes, json_type_array) && json_object_array_length(nodes)))
 		return;
 	if (no_shim)
-		cli_warn("--no-shim: %s cannot reach its own nodes of cluster '%s' (no shim there; "
-		         "the other hosts and the nodes reach them as usual)",
-		         h->dest, cluster);
+		util_warn(
+		    "--no-shim: %s cannot reach its own nodes of cluster '%s' (no shim there; "
+		    "the other hosts and the nodes reach them as usual)",
+		    h->dest, cluster);
 	else
 		sb_buf_printf(problems,
 		              "  %s: the shim (this host's own link to its nodes on the LAN) needs "
@@ -208,9 +210,9 @@ static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bo
 		dk = up = NULL;
 		json_object_object_get_ex(h->facts, "docker", &dk);
 		json_object_object_get_ex(h->facts, "uplink", &up);
-		if (cli_json_str(dk, "error"))
-			sb_buf_printf(problems, "  %s: %s\n", h->dest, cli_json_str(dk, "error"));
-		else if (!cli_json_str(dk, "arch") || jint(dk, "ncpus") < 1 ||
+		if (util_json_str(dk, "error"))
+			sb_buf_printf(problems, "  %s: %s\n", h->dest, util_json_str(dk, "error"));
+		else if (!util_json_str(dk, "arch") || jint(dk, "ncpus") < 1 ||
 		         jint(dk, "mem_mb") < 1)
 			sb_buf_printf(problems,
 			              "  %s: its agent's answer lacks the engine's arch, CPUs or "
@@ -224,13 +226,13 @@ static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bo
 		/* a bridge network needs no uplink: this host alone, no LAN */
 		if (!lan)
 			continue;
-		if (cli_json_str(up, "error")) {
-			sb_buf_printf(problems, "  %s: %s\n", h->dest, cli_json_str(up, "error"));
+		if (util_json_str(up, "error")) {
+			sb_buf_printf(problems, "  %s: %s\n", h->dest, util_json_str(up, "error"));
 			continue;
 		}
-		h->ifname = cli_json_str(up, "ifname");
+		h->ifname = util_json_str(up, "ifname");
 		if (!h->ifname ||
-		    compose_ipv4_parse("addr", cli_json_str(up, "addr"), &h->addr, &e) < 0 ||
+		    compose_ipv4_parse("addr", util_json_str(up, "addr"), &h->addr, &e) < 0 ||
 		    jint(up, "prefix") < 1 || jint(up, "prefix") > 32) {
 			h->ifname = NULL;
 			sb_buf_printf(problems,
@@ -241,8 +243,9 @@ static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bo
 		}
 		lan_networks_check(h, dk, cluster, problems);
 		shim_check(h, cluster, no_shim, problems);
-		if (cli_json_str(up, "gateway"))
-			compose_ipv4_parse("gateway", cli_json_str(up, "gateway"), &h->gateway, &e);
+		if (util_json_str(up, "gateway"))
+			compose_ipv4_parse("gateway", util_json_str(up, "gateway"), &h->gateway,
+			                   &e);
 		h->prefix = (uint8_t)jint(up, "prefix");
 		h->wireless = json_object_get_boolean(json_object_object_get(up, "wireless"));
 		c.prefix = h->prefix;
@@ -260,7 +263,7 @@ static int preflight(struct multi_host *hosts, size_t n, const char *cluster, bo
 				    problems,
 				    "  %s and %s are the same machine (%s): give each host "
 				    "once\n",
-				    hosts[k].dest, h->dest, cli_json_str(up, "addr"));
+				    hosts[k].dest, h->dest, util_json_str(up, "addr"));
 	}
 	if (differ) {
 		sb_buf_puts(problems, "  the hosts are not on one LAN subnet:");
@@ -312,7 +315,7 @@ static int probe(const struct multi_host *h0, const uint32_t *cand, size_t n, bo
 	for (size_t i = 0; i < n && i < json_object_array_length(arr); i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
 		in_use[i] = json_object_get_boolean(json_object_object_get(o, "in_use"));
-		snprintf(macs[i], 18, "%s", cli_json_str(o, "mac") ? cli_json_str(o, "mac") : "");
+		snprintf(macs[i], 18, "%s", util_json_str(o, "mac") ? util_json_str(o, "mac") : "");
 	}
 	json_object_put(arr);
 	return 0;
@@ -437,8 +440,8 @@ static void taken_find(const struct multi_host *h, const char *kind, const char 
 		return;
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *t = json_object_array_get_idx(arr, i);
-		const char *k = cli_json_str(t, "kind"), *n = cli_json_str(t, "name");
-		const char *owner = cli_json_str(t, "owner");
+		const char *k = util_json_str(t, "kind"), *n = util_json_str(t, "name");
+		const char *owner = util_json_str(t, "owner");
 
 		if (!k || !n || strcmp(k, kind) != 0 || strcmp(n, name) != 0)
 			continue;

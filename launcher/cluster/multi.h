@@ -41,15 +41,15 @@ struct multi_up_opts {
 int multi_hosts_parse(const char *text, char ***hosts, size_t *n, struct sb_err *err);
 
 bool multi_state_exists(const char *cluster);
-int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *err);
-int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err);
+int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *err);
+int multi_down(struct sb_ctx *ctx, bool purge, struct sb_err *err);
 /*
  * Run a slurmbox command line on the node's host: exec, shell and logs. A
  * node of this machine ("localhost") is not run: *here is set, and the
  * caller runs it in this process.
  */
-int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, bool tty, bool *here,
+int multi_node_run(struct sb_ctx *ctx, const char *node, char *const *argv, bool tty, bool *here,
                    struct sb_err *err);
-int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err);
+int multi_status(struct sb_ctx *ctx, bool json, struct sb_err *err);
 
 #endif

@@ -19,7 +19,7 @@
 
 struct apply_job {
 	struct multi_host *h;
-	const struct cli_ctx *ctx;
+	const struct sb_ctx *ctx;
 	struct host_apply_req req;
 	bool cause; /* this host's failure set req.abort */
 	double seconds;
@@ -30,14 +30,14 @@ struct apply_job {
 static void *apply_run(void *arg)
 {
 	struct apply_job *j = arg;
-	double t0 = cli_now();
+	double t0 = util_now();
 
 	j->h->apply_ran = true;
 	j->ret = remote_apply(j->h->dest, j->ctx, &j->req, &j->h->report, &j->err);
 	if (j->ret < 0 && !j->req.keep_on_failure &&
 	    __sync_bool_compare_and_swap(j->req.abort, 0, 1))
 		j->cause = true;
-	j->seconds = cli_now() - t0;
+	j->seconds = util_now() - t0;
 	return NULL;
 }
 
@@ -77,7 +77,7 @@ static const char *fault_for(const char *dest)
 	           : NULL;
 }
 
-int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct cli_ctx *ctx,
+int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct sb_ctx *ctx,
                       const struct spec_doc *doc, const unsigned char *key, size_t key_len,
                       unsigned timeout, bool keep, int recreate, struct sb_err *err)
 {
@@ -116,7 +116,7 @@ int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const str
 		const char *mark = ctx->stderr_tty ? "✓" : "",
 		           *pre = ctx->stderr_tty ? "" : "slurmbox:";
 
-		if (jobs[i].ret == 0 && ret == 0 && !cli_interrupted)
+		if (jobs[i].ret == 0 && ret == 0 && !interrupt_signal)
 			fprintf(stderr, "%s  %s %s: %s%s (%.2fs)\n", pre, mark, hosts[i].dest,
 			        report_int(&hosts[i], "created") || report_int(&hosts[i], "started")
 			            ? "its nodes started"
@@ -125,7 +125,7 @@ int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const str
 			        jobs[i].seconds);
 	}
 	free(jobs);
-	if (ret == 0 && cli_interrupted)
+	if (ret == 0 && interrupt_signal)
 		ret = sb_err_set(err, EINTR, "Interrupted");
 	return ret;
 }

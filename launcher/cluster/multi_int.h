@@ -55,7 +55,7 @@ int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
  */
 int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,
                        const struct multi_host *hosts, size_t n, const char *ip_range,
-                       const struct cli_ctx *ctx, struct sb_err *err);
+                       const struct sb_ctx *ctx, struct sb_err *err);
 /* prev's hosts are the first of doc's, and nothing else changed: hosts were added. */
 bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc);
 /*
@@ -98,7 +98,7 @@ int multi_names_check(const struct multi_host *hosts, size_t n, const struct com
  * others (they roll back their part themselves) unless keep; SIGINT/SIGTERM
  * stops them all (-EINTR). Each host's report lands in hosts[i].report.
  */
-int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct cli_ctx *ctx,
+int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct sb_ctx *ctx,
                       const struct spec_doc *doc, const unsigned char *key, size_t key_len,
                       unsigned timeout, bool keep, int recreate, struct sb_err *err);
 /* Did this run create or start anything on the host? */
@@ -112,7 +112,7 @@ size_t multi_rollback(struct multi_host *hosts, size_t n, const char *cluster, s
 void multi_token(char out[17]);
 
 /*
- * The control machine's record: <state base>/<cluster>.json (cli_state_base:
+ * The control machine's record: <state base>/<cluster>.json (state_base:
  * /var/lib/slurmbox as root, else $XDG_STATE_HOME/slurmbox or
  * ~/.local/state/slurmbox). NULL with *err when there is no such directory.
  */

@@ -110,8 +110,8 @@ const char *multi_hash_differing(struct multi_host *hosts, size_t n,
 
 		for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
 			struct json_object *nd = json_object_array_get_idx(nodes, k);
-			const char *hash = cli_json_str(nd, "hash"),
-			           *name = cli_json_str(nd, "node");
+			const char *hash = util_json_str(nd, "hash"),
+			           *name = util_json_str(nd, "node");
 			const struct compose_node *p = name ? compose_plan_node(plan, name) : NULL;
 
 			*new_hash = p ? p->hash : "(none)";
@@ -125,13 +125,13 @@ const char *multi_hash_differing(struct multi_host *hosts, size_t n,
 
 int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,
                        const struct multi_host *hosts, size_t n, const char *ip_range,
-                       const struct cli_ctx *ctx, struct sb_err *err)
+                       const struct sb_ctx *ctx, struct sb_err *err)
 {
 	size_t n_nodes = compose_spec_node_count(&doc->spec), need = 0, n_keep = 0;
 	uint32_t *keep = xcalloc(n_nodes + n, sizeof(*keep));
 	uint32_t *fresh = NULL;
 	struct compose_cidr range;
-	struct cli_step step;
+	struct util_step step;
 	int ret = 0;
 
 	if (have_prev && prev->lan && prev->node_ips) {
@@ -162,14 +162,14 @@ int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool h
 			goto out;
 	}
 	fresh = xcalloc(need, sizeof(*fresh));
-	cli_step_begin(&step, ctx, "Choosing %zu free address%s", need, need == 1 ? "" : "es");
+	util_step_begin(&step, ctx, "Choosing %zu free address%s", need, need == 1 ? "" : "es");
 	ret = multi_addrs_choose(hosts, n, &doc->spec.subnet, doc->spec.gateway,
 	                         ip_range ? &range : NULL, keep, n_keep, need, fresh, err);
 	if (ret < 0) {
-		cli_step_fail(&step);
+		util_step_fail(&step);
 		goto out;
 	}
-	cli_step_end(&step, NULL);
+	util_step_end(&step, NULL);
 	need = 0;
 	for (size_t i = 0; i < n_nodes; i++)
 		if (!doc->node_ips[i])
@@ -198,7 +198,7 @@ int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts
 			continue;
 		fprintf(stderr, "slurmbox: '%s' is no longer listed: removing its part\n", dest);
 		/* the control machine's own key stays when the host is this machine */
-		ret = remote_down(dest, &(struct cli_ctx){.cluster = cluster}, cluster, false,
+		ret = remote_down(dest, &(struct sb_ctx){.cluster = cluster}, cluster, false,
 		                  remote_is_self(dest), &gone, err);
 		json_object_put(gone);
 		if (ret < 0)
@@ -209,7 +209,7 @@ int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts
 			    "or list it again",
 			    dest);
 		if (!prev->spec.home_path)
-			cli_warn(
+			util_warn(
 			    "'%s' keeps the /home volume %s-home (no --home was shared); remove "
 			    "it there with `docker volume rm %s-home`",
 			    dest, cluster, cluster);

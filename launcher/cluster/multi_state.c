@@ -34,7 +34,7 @@ char *multi_state_path(const char *cluster, struct sb_err *err)
 	char *p;
 	bool per_host;
 
-	if (cli_state_base(&base, &per_host, err) < 0)
+	if (state_base(&base, &per_host, err) < 0)
 		return NULL;
 	p = xasprintf("%s/%s.json", base, cluster);
 	/* a record an older slurmbox left elsewhere is read there until the next save moves it */
@@ -69,7 +69,7 @@ int multi_state_save(const char *cluster, const struct spec_doc *doc, char *cons
 	_cleanup_free_ char *p = NULL, *base = NULL, *legacy = state_path_legacy(cluster);
 	bool per_host;
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	int ret = cli_state_base(&base, &per_host, err);
+	int ret = state_base(&base, &per_host, err);
 
 	if (ret < 0)
 		goto out;
@@ -87,8 +87,8 @@ int multi_state_save(const char *cluster, const struct spec_doc *doc, char *cons
 		json_object_array_add(arr, json_object_new_string(paths[i]));
 	json_object_object_add(o, "paths", arr);
 	arr = NULL;
-	ret = cli_file_replace(p, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
-	                       "the cluster record", err);
+	ret = state_file_replace(p, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
+	                         "the cluster record", err);
 	if (ret == 0 && legacy && strcmp(legacy, p) != 0)
 		unlink(legacy); /* moved here */
 out:
@@ -145,7 +145,7 @@ void multi_paths_free(char **paths, size_t n)
 
 struct down_job {
 	const char *dest;
-	const struct cli_ctx *ctx;
+	const struct sb_ctx *ctx;
 	bool purge;
 	struct json_object *out;
 	int ret;
@@ -162,7 +162,7 @@ static void *down_run(void *arg)
 	return NULL;
 }
 
-int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
+int multi_down(struct sb_ctx *ctx, bool purge, struct sb_err *err)
 {
 	struct spec_doc doc = {0};
 	char **paths = NULL;
@@ -209,7 +209,7 @@ int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
 	} else {
 		multi_state_remove(ctx->cluster);
 		if (purge)
-			ret = cli_state_remove(ctx->cluster, err);
+			ret = state_remove(ctx->cluster, err);
 	}
 	multi_paths_free(paths, n);
 	spec_doc_free(&doc);
@@ -218,7 +218,7 @@ int multi_down(struct cli_ctx *ctx, bool purge, struct sb_err *err)
 
 /* ---- exec, shell, logs: run the same command line on the node's host ---- */
 
-int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, bool tty, bool *here,
+int multi_node_run(struct sb_ctx *ctx, const char *node, char *const *argv, bool tty, bool *here,
                    struct sb_err *err)
 {
 	struct spec_doc doc = {0};
@@ -247,7 +247,7 @@ int multi_node_run(struct cli_ctx *ctx, const char *node, char *const *argv, boo
 		goto out;
 	ret = remote_node_run(doc.spec.hosts[n->host].name, ctx->cluster, argv, tty, &status, err);
 	if (ret == 0)
-		cli_exit_status = status;
+		util_exit_status = status;
 out:
 	multi_paths_free(paths, doc.spec.n_hosts);
 	spec_doc_free(&doc);

@@ -72,7 +72,7 @@ struct host_sinfo {
 static void *sinfo_run(void *arg)
 {
 	struct host_sinfo *s = arg;
-	const char *argv[] = {CLI_SINFO_ARGV, NULL};
+	const char *argv[] = {SINFO_ARGV, NULL};
 	struct sb_err ignored = SB_ERR_INIT;
 	int st = -1;
 
@@ -105,11 +105,11 @@ static char *cred_make(const char *dest, const char *cluster, char **why)
 }
 
 /* The agent's object for a node, or NULL. */
-static struct json_object *host_node(const struct check_host *h, const char *node)
+static struct json_object *checked_node(const struct check_host *h, const char *node)
 {
 	for (size_t k = 0; h->nodes && k < json_object_array_length(h->nodes); k++) {
 		struct json_object *x = json_object_array_get_idx(h->nodes, k);
-		const char *name = cli_json_str(x, "node");
+		const char *name = util_json_str(x, "node");
 		if (name && strcmp(name, node) == 0)
 			return x;
 	}
@@ -126,7 +126,7 @@ static void hint_cmd(struct sb_buf *b, const char *sep, const char *host, const 
 	              self ? "" : " ", cmd, container);
 }
 
-static void status_hints(const struct cli_ctx *ctx, const struct compose_plan *plan,
+static void status_hints(const struct sb_ctx *ctx, const struct compose_plan *plan,
                          const struct health_verdict *v)
 {
 	_cleanup_buf_ struct sb_buf drift = SB_BUF_INIT, munge = SB_BUF_INIT;
@@ -152,7 +152,7 @@ static void status_hints(const struct cli_ctx *ctx, const struct compose_plan *p
 		       munge.data);
 }
 
-int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
+int multi_status(struct sb_ctx *ctx, bool json, struct sb_err *err)
 {
 	struct spec_doc doc = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
@@ -209,13 +209,13 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 	for (size_t i = 0; i < plan->n_nodes; i++) {
 		const struct compose_node *nd = &plan->nodes[i];
 		const struct check_host *h = &hosts[nd->host];
-		struct json_object *x = host_node(h, nd->name);
+		struct json_object *x = checked_node(h, nd->name);
 		const char *state = h->unreachable ? "unreachable" : "missing";
 		struct health_node hn = {0};
 		char ip[16], st[64] = "", checks[64];
 
-		if (x && cli_json_str(x, "state"))
-			state = cli_json_str(x, "state");
+		if (x && util_json_str(x, "state"))
+			state = util_json_str(x, "state");
 		if (x)
 			health_node_from_json(x, &hn);
 		if (!hn.node)
@@ -230,12 +230,12 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 		health_node_release(&hn);
 		health_summary(&hv[i], checks, sizeof(checks));
 
-		cli_sinfo_state(si.out.data, nd->name, st, sizeof(st));
+		sinfo_node_state(si.out.data, nd->name, st, sizeof(st));
 		if (nd->role == COMPOSE_ROLE_MASTER)
 			snprintf(st, sizeof(st), "%s",
 			         si.out.len ? "slurmctld up" : "slurmctld down");
 		if (strcmp(state, "running") != 0 ||
-		    (nd->role == COMPOSE_ROLE_WORKER && !cli_slurm_state_ok(st)) ||
+		    (nd->role == COMPOSE_ROLE_WORKER && !sinfo_state_ok(st)) ||
 		    !health_verdict_ok(&hv[i]))
 			healthy = false;
 		if (json) {
@@ -281,7 +281,7 @@ int multi_status(struct cli_ctx *ctx, bool json, struct sb_err *err)
 		if (problems)
 			status_hints(ctx, plan, hv);
 	}
-	cli_exit_status = healthy ? 0 : 1;
+	util_exit_status = healthy ? 0 : 1;
 out:
 	for (size_t i = 0; hosts && i < n; i++) {
 		json_object_put(hosts[i].nodes);

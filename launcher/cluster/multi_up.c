@@ -42,55 +42,56 @@ static bool host_has_image(struct multi_host *h, const char *tag)
 
 /* Build once per architecture, stream to the other hosts of that architecture. */
 static int images_distribute(struct multi_host *hosts, size_t n, const struct image_set *im,
-                             const char *image_base, const struct cli_ctx *ctx, struct sb_err *err)
+                             const char *image_base, const struct sb_ctx *ctx, struct sb_err *err)
 {
 	bool *done = xcalloc(n, sizeof(*done));
 	int ret = 0;
 
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		const char *arch = cli_json_str(jget(hosts[i].facts, "docker"), "arch");
+		const char *arch = util_json_str(jget(hosts[i].facts, "docker"), "arch");
 		struct multi_host *src = NULL;
-		struct cli_step step;
+		struct util_step step;
 
 		if (done[i])
 			continue;
 		for (size_t k = i; k < n; k++)
 			if (!done[k] && !src &&
-			    strcmp(cli_json_str(jget(hosts[k].facts, "docker"), "arch"), arch) ==
+			    strcmp(util_json_str(jget(hosts[k].facts, "docker"), "arch"), arch) ==
 			        0 &&
 			    host_has_image(&hosts[k], im->master) &&
 			    host_has_image(&hosts[k], im->worker))
 				src = &hosts[k];
 		if (!src) {
-			cli_step_begin(&step, ctx, "Building the images on %s (%s)", hosts[i].dest,
-			               arch);
+			util_step_begin(&step, ctx, "Building the images on %s (%s)", hosts[i].dest,
+			                arch);
 			if (ctx->stderr_tty)
 				fputc('\n', stderr);
 			ret = remote_images_build(hosts[i].dest, ctx, image_base, err);
 			if (ret < 0) {
-				cli_step_fail(&step);
+				util_step_fail(&step);
 				break;
 			}
-			cli_step_end(&step, NULL);
+			util_step_end(&step, NULL);
 			src = &hosts[i];
 		}
 		for (size_t k = i; k < n && ret == 0; k++) {
 			const char *tags[] = {im->master, im->worker, NULL};
 
-			if (strcmp(cli_json_str(jget(hosts[k].facts, "docker"), "arch"), arch) != 0)
+			if (strcmp(util_json_str(jget(hosts[k].facts, "docker"), "arch"), arch) !=
+			    0)
 				continue;
 			done[k] = true;
 			if (&hosts[k] == src || (host_has_image(&hosts[k], im->master) &&
 			                         host_has_image(&hosts[k], im->worker)))
 				continue;
-			cli_step_begin(&step, ctx, "Streaming the images %s → %s", src->dest,
-			               hosts[k].dest);
+			util_step_begin(&step, ctx, "Streaming the images %s → %s", src->dest,
+			                hosts[k].dest);
 			ret = remote_images_copy(src->dest, hosts[k].dest, tags, err);
 			if (ret < 0) {
-				cli_step_fail(&step);
+				util_step_fail(&step);
 				break;
 			}
-			cli_step_end(&step, NULL);
+			util_step_end(&step, NULL);
 		}
 	}
 	free(done);
@@ -135,18 +136,18 @@ static int key_load(const char *cluster, unsigned char *key, size_t *len, bool *
 	_cleanup_free_ char *key_path = NULL;
 	int ret;
 
-	ret = cli_key_ensure(cluster, &key_path, created, err);
+	ret = state_key_ensure(cluster, &key_path, created, err);
 	if (ret == 0)
-		ret = cli_key_read(key_path, key, CLI_KEY_MAX, len, err);
+		ret = state_key_read(key_path, key, STATE_KEY_MAX, len, err);
 	return ret;
 }
 
-static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const struct cli_ctx *ctx,
+static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const struct sb_ctx *ctx,
                       unsigned timeout, struct sb_err *err)
 {
 	int ret = remote_wait(h0->dest, ctx, doc, timeout, err);
 
-	if (cli_interrupted)
+	if (interrupt_signal)
 		ret = sb_err_set(err, EINTR, "Interrupted while waiting for the nodes");
 	return ret;
 }
@@ -161,13 +162,13 @@ static int bridge_subnet_pick(const struct multi_host *h, struct compose_cidr *o
 	size_t n = 0;
 	int ret;
 
-	if (cli_json_str(br, "subnet"))
-		return compose_cidr_parse("the cluster's network", cli_json_str(br, "subnet"), out,
+	if (util_json_str(br, "subnet"))
+		return compose_cidr_parse("the cluster's network", util_json_str(br, "subnet"), out,
 		                          err);
 	if (!json_object_is_type(used, json_type_array))
 		return sb_err_set(err, EIO, "'%s' did not say which subnets it uses%s%s", h->dest,
-		                  cli_json_str(br, "error") ? ": " : "",
-		                  cli_json_str(br, "error") ?: "");
+		                  util_json_str(br, "error") ? ": " : "",
+		                  util_json_str(br, "error") ?: "");
 	v = xcalloc(json_object_array_length(used) + 1, sizeof(*v));
 	for (size_t i = 0; i < json_object_array_length(used); i++) {
 		const char *text = json_object_get_string(json_object_array_get_idx(used, i));
@@ -188,23 +189,23 @@ static int home_resolve(struct multi_host *hosts, size_t n, char **out, struct s
 {
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *h = jget(hosts[i].facts, "home");
-		const char *why = cli_json_str(h, "error");
+		const char *why = util_json_str(h, "error");
 
 		if (hosts[i].ret < 0)
 			continue; /* unreachable: preflight says so */
-		if (!why && !cli_json_str(h, "path"))
+		if (!why && !util_json_str(h, "path"))
 			why = "no answer about it";
 		if (why && n == 1)
 			return sb_err_input(err, "%s", why);
 		if (why)
 			return sb_err_input(err, "On %s: %s", hosts[i].dest, why);
 	}
-	*out = xstrdup(cli_json_str(jget(hosts[0].facts, "home"), "path") ?: "");
+	*out = xstrdup(util_json_str(jget(hosts[0].facts, "home"), "path") ?: "");
 	return 0;
 }
 
 static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const char *home,
-                     const struct cli_ctx *ctx, struct multi_host *hosts, size_t n,
+                     const struct sb_ctx *ctx, struct multi_host *hosts, size_t n,
                      const struct spec_doc *prev, bool have_prev, const struct image_set *im,
                      struct sb_err *err)
 {
@@ -220,20 +221,20 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 		/* this machine's; each host's agent puts its own state directory's in */
 		_cleanup_free_ char *dir = NULL;
 
-		ret = cli_state_dir(ctx->cluster, &dir, err);
+		ret = state_dir(ctx->cluster, &dir, err);
 		if (ret < 0)
 			return ret;
 		s->key_path = xasprintf("%s/munge.key", dir);
 	}
 	if (o->user)
-		ret = cli_user_parse(o->user, &s->user, err);
+		ret = user_parse(o->user, &s->user, err);
 	else if (have_prev && prev->spec.user.name) {
 		s->user.name = xstrdup(prev->spec.user.name);
 		s->user.uid = prev->spec.user.uid;
 		s->user.gid = prev->spec.user.gid;
 		ret = 0;
 	} else {
-		cli_user_default(&s->user);
+		user_default(&s->user);
 		ret = 0;
 	}
 	if (ret < 0)
@@ -295,7 +296,7 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 		s->hosts[i].name = xstrdup(hosts[i].dest);
 		s->hosts[i].ncpus = (unsigned)json_object_get_int(jget(dk, "ncpus"));
 		s->hosts[i].mem_mb = (uint64_t)json_object_get_int64(jget(dk, "mem_mb"));
-		s->hosts[i].arch = xstrdup(cli_json_str(dk, "arch"));
+		s->hosts[i].arch = xstrdup(util_json_str(dk, "arch"));
 		if (doc->lan) {
 			doc->lan[i].parent = xstrdup(hosts[i].ifname);
 			doc->lan[i].addr = hosts[i].addr;
@@ -309,7 +310,7 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
  * the key (key: its path here, the spec's): a new one would not match the
  * one they hold. Refused, never replaced.
  */
-static int key_check(struct multi_host *hosts, size_t n, const char *key, const struct cli_ctx *ctx,
+static int key_check(struct multi_host *hosts, size_t n, const char *key, const struct sb_ctx *ctx,
                      struct sb_err *err)
 {
 	const char *where = NULL;
@@ -333,17 +334,17 @@ static int key_check(struct multi_host *hosts, size_t n, const char *key, const 
  * `up` failed, or was interrupted, once hosts were being changed: remove
  * what this run made on every host (unless kept), and say what happened.
  */
-static int up_fail(const struct cli_ctx *ctx, struct multi_host *hosts, size_t n, bool keep,
+static int up_fail(const struct sb_ctx *ctx, struct multi_host *hosts, size_t n, bool keep,
                    bool had_record, bool key_created, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf left = SB_BUF_INIT;
-	int code = cli_interrupted ? EINTR : err->code;
+	int code = interrupt_signal ? EINTR : err->code;
 	char why[sizeof(err->msg)];
-	struct cli_step step;
+	struct util_step step;
 	size_t n_left;
 
-	if (cli_interrupted)
-		snprintf(why, sizeof(why), "Interrupted by %s", strsignal(cli_interrupted));
+	if (interrupt_signal)
+		snprintf(why, sizeof(why), "Interrupted by %s", strsignal(interrupt_signal));
 	else
 		snprintf(why, sizeof(why), "%s", err->msg);
 	if (keep)
@@ -351,22 +352,22 @@ static int up_fail(const struct cli_ctx *ctx, struct multi_host *hosts, size_t n
 		                  "%s\n--keep-on-failure: kept what this run created on the hosts, "
 		                  "for debugging; `slurmbox down` removes it",
 		                  why);
-	cli_step_begin(&step, ctx, "Rolling back what this run created");
+	util_step_begin(&step, ctx, "Rolling back what this run created");
 	if ((n_left = multi_rollback(hosts, n, ctx->cluster, &left))) {
-		cli_step_end(&step, "done where it could; %zu host%s not cleaned", n_left,
-		             n_left == 1 ? "" : "s");
+		util_step_end(&step, "done where it could; %zu host%s not cleaned", n_left,
+		              n_left == 1 ? "" : "s");
 		return sb_err_set(err, code,
 		                  "%s\nRolled back where it could; these hosts may keep part of "
 		                  "it:\n%sRun `slurmbox down` once they are reachable",
 		                  why, left.data);
 	}
-	cli_step_end(&step, "every host");
+	util_step_end(&step, "every host");
 	if (!had_record) {
 		multi_state_remove(ctx->cluster);
 	}
 	if (key_created) {
 		struct sb_err ignored = SB_ERR_INIT;
-		cli_state_remove(ctx->cluster, &ignored);
+		state_remove(ctx->cluster, &ignored);
 	}
 	return sb_err_set(err, code,
 	                  "%s\nRolled back: removed what this run had created on every host; "
@@ -374,18 +375,18 @@ static int up_fail(const struct cli_ctx *ctx, struct multi_host *hosts, size_t n
 	                  why);
 }
 
-int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *err)
+int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *err)
 {
 	struct multi_host *hosts = xcalloc(o->n_hosts, sizeof(*hosts));
 	bool bridge = o->network && strcmp(o->network, "bridge") == 0;
 	_cleanup_free_ char *home = NULL;
 	struct spec_doc doc = {0}, prev = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
-	unsigned char key[CLI_KEY_MAX];
+	unsigned char key[STATE_KEY_MAX];
 	size_t key_len = 0;
 	struct image_set im;
-	struct cli_step step;
-	double t0 = cli_now();
+	struct util_step step;
+	double t0 = util_now();
 	bool have_prev, had_record = false, key_created = false, changed = false;
 	size_t n = o->n_hosts, n_nodes, n_old = 0; /* n_old: hosts kept while growing */
 	int recreate = 0;                          /* 1: the containers that differ, 2: all */
@@ -397,23 +398,23 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		hosts[i].dest = o->hosts[i];
 	/* from here on, Ctrl-C stops the ssh children and rolls back what this run made */
 	if (!o->dry_run)
-		cli_interrupt_catch();
+		interrupt_catch();
 
-	cli_step_begin(&step, ctx, "Facts from %zu host%s", n, n == 1 ? "" : "s");
+	util_step_begin(&step, ctx, "Facts from %zu host%s", n, n == 1 ? "" : "s");
 	multi_facts_gather(hosts, n, ctx->cluster, o->parent, o->home, &im);
 	/* bad input first (exit 2), then what is wrong with the hosts */
 	ret = o->home ? home_resolve(hosts, n, &home, err) : 0;
 	if (ret == 0)
 		ret = multi_preflight(hosts, n, ctx->cluster, !bridge, o->no_shim, err);
 	if (ret < 0) {
-		cli_step_fail(&step);
+		util_step_fail(&step);
 		goto out;
 	}
 	if (bridge)
-		cli_step_end(&step, "Docker %s",
-		             cli_json_str(jget(hosts[0].facts, "docker"), "server"));
+		util_step_end(&step, "Docker %s",
+		              util_json_str(jget(hosts[0].facts, "docker"), "server"));
 	else
-		cli_step_end(&step, "one LAN %s", hosts[0].lan_text);
+		util_step_end(&step, "one LAN %s", hosts[0].lan_text);
 
 	ret = multi_prev_find(hosts, n, ctx->cluster, o->recreate, &prev, &have_prev, err);
 	if (ret < 0)
@@ -479,25 +480,26 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	if (ret < 0)
 		goto out;
 	if (!doc.spec.home_path && n > 1)
-		cli_warn("no --home: each host gets its own /home volume, so /home is NOT shared "
-		         "between hosts; jobs see different files on different hosts. Mount one "
-		         "shared filesystem on every host and pass --home PATH");
+		util_warn("no --home: each host gets its own /home volume, so /home is NOT shared "
+		          "between hosts; jobs see different files on different hosts. Mount one "
+		          "shared filesystem on every host and pass --home PATH");
 
 	/* a --home that is not shared is bad input: said before any image is built */
 	if (doc.spec.home_path && n > 1) {
-		cli_step_begin(&step, ctx, "Checking that --home %s is shared", doc.spec.home_path);
+		util_step_begin(&step, ctx, "Checking that --home %s is shared",
+		                doc.spec.home_path);
 		ret = home_check_shared(hosts, n, doc.spec.home_path, err);
 		if (ret < 0) {
-			cli_step_fail(&step);
+			util_step_fail(&step);
 			goto out;
 		}
-		cli_step_end(&step, NULL);
+		util_step_end(&step, NULL);
 	}
 	ret = images_distribute(hosts, n, &im, o->image_base, ctx, err);
 	if (ret < 0)
 		goto out;
 
-	if (cli_interrupted) {
+	if (interrupt_signal) {
 		ret = sb_err_set(err, EINTR,
 		                 "Interrupted before any host was changed; nothing was "
 		                 "created");
@@ -508,10 +510,10 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	if (ret < 0)
 		goto out;
 	if (key_created)
-		cli_info(ctx,
-		         "  Created the cluster's munge key (%s, 0400; it reaches the hosts over "
-		         "stdin only)",
-		         doc.spec.key_path);
+		util_info(ctx,
+		          "  Created the cluster's munge key (%s, 0400; it reaches the hosts over "
+		          "stdin only)",
+		          doc.spec.key_path);
 	paths = xcalloc(n, sizeof(*paths));
 	for (size_t i = 0; i < n; i++)
 		paths[i] = hosts[i].path;
@@ -523,8 +525,8 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 	/* recorded before anything is created, so `down` finds a half-made cluster */
 	ret = multi_state_save(ctx->cluster, &doc, paths, err);
 	if (ret == 0 && n_old) {
-		cli_info(ctx, "  Adding %zu host%s to the %zu it has; its nodes are kept",
-		         n - n_old, n - n_old == 1 ? "" : "s", n_old);
+		util_info(ctx, "  Adding %zu host%s to the %zu it has; its nodes are kept",
+		          n - n_old, n - n_old == 1 ? "" : "s", n_old);
 		ret = multi_hosts_apply(hosts, 0, n_old, ctx, &doc, key, key_len, o->timeout,
 		                        o->keep_on_failure, 0, err);
 	}
@@ -548,7 +550,7 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 		fprintf(stderr,
 		        "\nCluster '%s' is up in %.1fs: %s + %zu worker%s on %zu host%s, %s %s, "
 		        "user %s (uid %u)\n",
-		        ctx->cluster, cli_now() - t0, plan->nodes[0].name, plan->n_nodes - 1,
+		        ctx->cluster, util_now() - t0, plan->nodes[0].name, plan->n_nodes - 1,
 		        plan->n_nodes == 2 ? "" : "s", n, n == 1 ? "" : "s",
 		        bridge ? "bridge network" : "LAN", bridge ? net : hosts[0].lan_text,
 		        doc.spec.user.name, doc.spec.user.uid);
@@ -558,8 +560,8 @@ int multi_up(struct cli_ctx *ctx, const struct multi_up_opts *o, struct sb_err *
 out:
 	/* a run that leaves nothing (no record, no state) leaves no lock file either */
 	if (ret < 0 && !multi_state_exists(ctx->cluster))
-		cli_lock_drop_unused(ctx->cluster);
-	if (ret < 0 && cli_interrupted && err->code != EINTR)
+		state_lock_drop_unused(ctx->cluster);
+	if (ret < 0 && interrupt_signal && err->code != EINTR)
 		ret = sb_err_set(err, EINTR,
 		                 "Interrupted before any host was changed; nothing was "
 		                 "created");

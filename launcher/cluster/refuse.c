@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-int reconcile_refuse(const struct cli_ctx *ctx, const char *diff_text, const char *old_hash,
+int reconcile_refuse(const struct sb_ctx *ctx, const char *diff_text, const char *old_hash,
                      const char *new_hash, int argc, char **argv, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf cmd = SB_BUF_INIT, lines = SB_BUF_INIT;

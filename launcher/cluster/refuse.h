@@ -11,7 +11,7 @@
  * slurmbox version), then the fix: the same command with --recreate, or
  * `down`. argv is the `up` command line as given (argv[0] "up").
  */
-int reconcile_refuse(const struct cli_ctx *ctx, const char *diff_text, const char *old_hash,
+int reconcile_refuse(const struct sb_ctx *ctx, const char *diff_text, const char *old_hash,
                      const char *new_hash, int argc, char **argv, struct sb_err *err);
 
 #endif

@@ -15,12 +15,12 @@
 
 #include <pthread.h>
 
-void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluster *have,
+void apply_diff_compute(const struct compose_plan *plan, const struct host_cluster *have,
                         const struct apply_opts *o, struct apply_diff *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < plan->n_nodes; i++) {
-		const struct cli_node *n = cli_cluster_node(have, plan->nodes[i].name);
+		const struct host_node *n = host_cluster_node(have, plan->nodes[i].name);
 		if (o && !apply_node_here(o, &plan->nodes[i]))
 			continue;
 		if (!n)
@@ -88,7 +88,7 @@ static void *gate_waiter_run(void *arg)
 {
 	struct gate_waiter *w = arg;
 
-	while (cli_now() < w->deadline && !docker_aborted()) {
+	while (util_now() < w->deadline && !docker_aborted()) {
 		struct sb_err err = SB_ERR_INIT;
 		uint8_t mac[6];
 		bool in_use = false;
@@ -109,7 +109,7 @@ static struct gate_waiter *gate_open_when_master_answers(struct master_gate *gat
 	w->gate = gate;
 	w->parent = o->parent;
 	w->ip = plan->nodes[0].ip;
-	w->deadline = cli_now() + (o->timeout_sec < 60 ? o->timeout_sec : 60);
+	w->deadline = util_now() + (o->timeout_sec < 60 ? o->timeout_sec : 60);
 	if (pthread_create(&w->th, NULL, gate_waiter_run, w) != 0) {
 		gate_set(gate, false);
 		free(w);
@@ -372,7 +372,7 @@ static int volumes_ensure(struct docker *d, const struct compose_plan *plan,
 	return 0;
 }
 
-int apply_plan(struct docker *d, const struct compose_plan *plan, const struct cli_cluster *have,
+int apply_plan(struct docker *d, const struct compose_plan *plan, const struct host_cluster *have,
                const struct apply_opts *o, struct sb_err *err)
 {
 	struct apply_undo *undo = o->undo;
@@ -383,7 +383,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	struct gate_waiter *gate_thread = NULL;
 	size_t n_jobs = 0, n_create = 0;
 	const struct compose_node *master = &plan->nodes[0];
-	struct cli_step step;
+	struct util_step step;
 	int ret;
 
 	ret = apply_names_check(d, plan, have, o, err);
@@ -392,7 +392,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	if (ret < 0)
 		goto out;
 
-	cli_step_begin(&step, o->cli, "Network and volumes");
+	util_step_begin(&step, o->cli, "Network and volumes");
 	ret = network_ensure(d, plan, o, undo, err);
 	if (ret == 0)
 		ret = apply_fault_fail(o, "network", err);
@@ -401,10 +401,10 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	if (ret == 0)
 		ret = apply_fault_fail(o, "volumes", err);
 	if (ret < 0) {
-		cli_step_fail(&step);
+		util_step_fail(&step);
 		goto fail;
 	}
-	cli_step_end(&step, "%s", plan->network.name);
+	util_step_end(&step, "%s", plan->network.name);
 
 	/*
 	 * Every node that is missing or stopped, in parallel: all are created
@@ -413,7 +413,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 	 * slurmctld answers.
 	 */
 	for (size_t i = 0; i < plan->n_nodes; i++) {
-		const struct cli_node *h = cli_cluster_node(have, plan->nodes[i].name);
+		const struct host_node *h = host_cluster_node(have, plan->nodes[i].name);
 
 		if (!apply_node_here(o, &plan->nodes[i]) || (h && strcmp(h->state, "running") == 0))
 			continue;
@@ -434,7 +434,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 			gate_set(&gate, false); /* the master runs already */
 	}
 	if (n_jobs) {
-		cli_step_begin(
+		util_step_begin(
 		    &step, o->cli, "Starting %zu container%s%s", n_jobs, n_jobs == 1 ? "" : "s",
 		    n_create ? (n_create == n_jobs ? " (created)" : " (some created)") : "");
 		ret = jobs_run(jobs, n_jobs, job_bring_up, d, err);
@@ -447,36 +447,36 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
 		if (ret == 0)
 			ret = apply_fault_fail(o, "start", err);
 		if (ret < 0) {
-			cli_step_fail(&step);
+			util_step_fail(&step);
 			goto fail;
 		}
-		cli_step_end(&step, NULL);
+		util_step_end(&step, NULL);
 	}
 
 	if (!apply_node_here(o, master)) {
 		/* the master's host waits for Slurm; here, each node's daemon must start */
 		if (n_jobs) {
-			cli_step_begin(&step, o->cli, "Waiting for the Slurm daemons here");
+			util_step_begin(&step, o->cli, "Waiting for the Slurm daemons here");
 			ret = apply_wait_started(d, plan, o, err);
 			if (ret < 0) {
-				cli_step_fail(&step);
+				util_step_fail(&step);
 				goto fail;
 			}
-			cli_step_end(&step, NULL);
+			util_step_end(&step, NULL);
 		}
 		ret = 0;
 		goto out;
 	}
 	/* A timeout or a dead node rolls back too; the logs were shown first. */
-	cli_step_begin(&step, o->cli, "Waiting for slurmctld on %s", master->name);
+	util_step_begin(&step, o->cli, "Waiting for slurmctld on %s", master->name);
 	ret = apply_wait_controller(d, plan, o->timeout_sec, err);
 	if (ret == 0)
 		ret = apply_fault_fail(o, "controller", err);
 	if (ret < 0) {
-		cli_step_fail(&step);
+		util_step_fail(&step);
 		goto fail;
 	}
-	cli_step_end(&step, NULL);
+	util_step_end(&step, NULL);
 	ret = 0;
 	goto out;
 

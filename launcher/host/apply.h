@@ -50,7 +50,7 @@ struct json_object *apply_undo_to_json(const struct apply_undo *u);
 int apply_undo_from_json(struct json_object *arr, struct apply_undo *u, struct sb_err *err);
 
 struct apply_opts {
-	const struct cli_ctx *cli;
+	const struct sb_ctx *cli;
 	bool keep_on_failure;        /* leave what was created for debugging */
 	unsigned timeout_sec;        /* readiness */
 	const char *extra_labels[8]; /* "k=v" added to every container (user, spec) */
@@ -96,7 +96,7 @@ struct apply_diff {
 	bool network_missing;
 };
 
-void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluster *have,
+void apply_diff_compute(const struct compose_plan *plan, const struct host_cluster *have,
                         const struct apply_opts *o, struct apply_diff *out);
 
 /*
@@ -107,7 +107,7 @@ void apply_diff_compute(const struct compose_plan *plan, const struct cli_cluste
  * containers with the same config-hash are left alone; stopped ones are
  * started. On failure, o->undo lists this run's objects; the caller undoes them.
  */
-int apply_plan(struct docker *d, const struct compose_plan *plan, const struct cli_cluster *have,
+int apply_plan(struct docker *d, const struct compose_plan *plan, const struct host_cluster *have,
                const struct apply_opts *o, struct sb_err *err);
 
 /*
@@ -116,7 +116,7 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct c
  * their last log lines, and fail; the containers stay.
  */
 int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
-                     const struct cli_ctx *cli, struct sb_err *err);
+                     const struct sb_ctx *cli, struct sb_err *err);
 
 /*
  * A host without the master: wait until every node of this host that the plan
@@ -143,7 +143,7 @@ void apply_name_taken_print(struct sb_buf *problems, const char *host, const cha
  * cluster's label, or none). All of them are named at once (exit 2).
  */
 int apply_names_check(struct docker *d, const struct compose_plan *plan,
-                      const struct cli_cluster *have, const struct apply_opts *o,
+                      const struct host_cluster *have, const struct apply_opts *o,
                       struct sb_err *err);
 
 /* The plan's files as one tar, for the Docker archive API. */

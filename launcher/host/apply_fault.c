@@ -53,7 +53,8 @@ int apply_fault_bad_key(const struct apply_opts *o, const struct compose_node *n
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(mounts); i++) {
 		struct json_object *m = json_object_array_get_idx(mounts, i);
-		const char *target = cli_json_str(m, "Target"), *source = cli_json_str(m, "Source");
+		const char *target = util_json_str(m, "Target"),
+		           *source = util_json_str(m, "Source");
 		_cleanup_free_ char *bad = NULL;
 		_cleanup_close_ int fd = -1;
 

@@ -38,7 +38,7 @@ int apply_object_owner(struct docker *d, enum apply_undo_kind kind, const char *
 	}
 	if (ret == 0) {
 		*exists = true;
-		v = lab ? cli_json_str(lab, COMPOSE_LABEL_CLUSTER) : NULL;
+		v = lab ? util_json_str(lab, COMPOSE_LABEL_CLUSTER) : NULL;
 		*owner = v ? xstrdup(v) : NULL;
 	} else if (ret == -ENOENT) {
 		*err = (struct sb_err)SB_ERR_INIT;
@@ -83,7 +83,7 @@ static void names_one(struct docker *d, const struct names_kind *k, const char *
 }
 
 int apply_names_check(struct docker *d, const struct compose_plan *plan,
-                      const struct cli_cluster *have, const struct apply_opts *o,
+                      const struct host_cluster *have, const struct apply_opts *o,
                       struct sb_err *err)
 {
 	static const struct names_kind net = {APPLY_UNDO_NETWORK, "network"},
@@ -97,7 +97,7 @@ int apply_names_check(struct docker *d, const struct compose_plan *plan,
 			names_one(d, &vol, plan->volumes[i].name, plan->cluster, &problems, err);
 	for (size_t i = 0; i < plan->n_nodes; i++)
 		if (apply_node_here(o, &plan->nodes[i]) &&
-		    !cli_cluster_node(have, plan->nodes[i].name))
+		    !host_cluster_node(have, plan->nodes[i].name))
 			names_one(d, &ctr, plan->nodes[i].container, plan->cluster, &problems, err);
 	if (err->code)
 		return -err->code;

@@ -82,7 +82,7 @@ size_t apply_undo_run(struct docker *d, const struct apply_undo *u)
 		}
 		/* gone already (a container removed with its --rm, a race) is fine */
 		if (ret < 0 && ret != -ENOENT) {
-			cli_warn("Rolling back: %s", err.msg);
+			util_warn("Rolling back: %s", err.msg);
 			failed++;
 		}
 	}
@@ -112,7 +112,7 @@ int apply_undo_from_json(struct json_object *arr, struct apply_undo *u, struct s
 		return sb_err_set(err, EINVAL, "The list of created objects is not a JSON array");
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
-		const char *kind = cli_json_str(o, "kind"), *id = cli_json_str(o, "id");
+		const char *kind = util_json_str(o, "kind"), *id = util_json_str(o, "id");
 		size_t k = 0;
 
 		while (k < ARRAY_SIZE(apply_undo_kinds) && kind &&

@@ -63,23 +63,23 @@ static int remove_volumes(struct docker *d, const char *label, bool purge, size_
 	return first;
 }
 
-int down_local(struct docker *d, const struct cli_ctx *ctx, const char *cluster, bool purge,
+int down_local(struct docker *d, const struct sb_ctx *ctx, const char *cluster, bool purge,
                struct down_counts *counts, struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, cluster);
-	struct cli_cluster have = {0};
+	struct host_cluster have = {0};
 	struct json_object *nets = NULL;
 	struct rm_job *jobs = NULL;
-	struct cli_step step;
+	struct util_step step;
 	int ret;
 
 	memset(counts, 0, sizeof(*counts));
-	ret = cli_cluster_load(d, cluster, &have, err);
+	ret = host_cluster_load(d, cluster, &have, err);
 	if (ret < 0)
 		return ret;
 	if (have.n_nodes) {
-		cli_step_begin(&step, ctx, "Removing %zu container%s", have.n_nodes,
-		               have.n_nodes == 1 ? "" : "s");
+		util_step_begin(&step, ctx, "Removing %zu container%s", have.n_nodes,
+		                have.n_nodes == 1 ? "" : "s");
 		jobs = xcalloc(have.n_nodes, sizeof(*jobs));
 		for (size_t i = 0; i < have.n_nodes; i++) {
 			jobs[i].d = docker_dup(d);
@@ -98,10 +98,10 @@ int down_local(struct docker *d, const struct cli_ctx *ctx, const char *cluster,
 		}
 		free(jobs);
 		if (ret < 0) {
-			cli_step_fail(&step);
+			util_step_fail(&step);
 			goto out;
 		}
-		cli_step_end(&step, NULL);
+		util_step_end(&step, NULL);
 	}
 
 	{
@@ -124,13 +124,13 @@ int down_local(struct docker *d, const struct cli_ctx *ctx, const char *cluster,
 	if (ret < 0)
 		goto out;
 	if (purge) {
-		ret = cli_state_remove(cluster, err);
+		ret = state_remove(cluster, err);
 		if (ret < 0)
 			goto out;
 	}
 out:
 	json_object_put(nets);
-	cli_cluster_free(&have);
+	host_cluster_free(&have);
 	return ret;
 }
 

@@ -13,7 +13,7 @@ struct down_counts {
 	size_t volumes;
 	size_t links; /* shim interfaces (LAN modes) */
 };
-int down_local(struct docker *d, const struct cli_ctx *ctx, const char *cluster, bool purge,
+int down_local(struct docker *d, const struct sb_ctx *ctx, const char *cluster, bool purge,
                struct down_counts *counts, struct sb_err *err);
 void down_report(const char *where, const char *cluster, bool purge, const struct down_counts *c);
 

@@ -220,14 +220,14 @@ struct json_object *health_node_to_json(const struct health_node *h)
 
 static char *jdup(struct json_object *o, const char *key)
 {
-	const char *s = cli_json_str(o, key);
+	const char *s = util_json_str(o, key);
 
 	return s ? xstrdup(s) : NULL;
 }
 
 void health_node_from_json(struct json_object *o, struct health_node *h)
 {
-	const char *m = cli_json_str(o, "munge");
+	const char *m = util_json_str(o, "munge");
 
 	memset(h, 0, sizeof(*h));
 	h->node = jdup(o, "node");
@@ -420,7 +420,7 @@ void health_nodes_check(struct docker *d, struct health_node *nodes, size_t n, c
 int host_check(const char *cluster, const char *cred, struct json_object **out, struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
-	struct cli_cluster have = {0};
+	struct host_cluster have = {0};
 	struct health_node *nodes;
 	struct json_object *root, *arr;
 	size_t n = 0;
@@ -432,7 +432,7 @@ int host_check(const char *cluster, const char *cred, struct json_object **out, 
 		                  HEALTH_CRED_MAX);
 	ret = docker_open(NULL, &d, err);
 	if (ret == 0)
-		ret = cli_cluster_load(d, cluster, &have, err);
+		ret = host_cluster_load(d, cluster, &have, err);
 	if (ret < 0)
 		return ret;
 	nodes = xcalloc(have.n_nodes + 1, sizeof(*nodes));
@@ -463,6 +463,6 @@ int host_check(const char *cluster, const char *cred, struct json_object **out, 
 	json_object_object_add(root, "nodes", arr);
 	*out = root;
 	free(nodes);
-	cli_cluster_free(&have);
+	host_cluster_free(&have);
 	return 0;
 }

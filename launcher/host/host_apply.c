@@ -29,7 +29,7 @@ struct made {
 
 static int key_paths(const char *cluster, char **dir, char **key, struct sb_err *err)
 {
-	int ret = cli_state_dir(cluster, dir, err);
+	int ret = state_dir(cluster, dir, err);
 
 	if (ret == 0)
 		*key = xasprintf("%s/munge.key", *dir);
@@ -46,15 +46,15 @@ static void made_undo(const char *cluster, const struct made *m)
 	if (m->shim) {
 		host_shim_name(cluster, name);
 		if (netconf_link_del(name, &e) < 0)
-			cli_warn("Rolling back: %s", e.msg);
+			util_warn("Rolling back: %s", e.msg);
 	}
 	if ((m->dir || m->key) && key_paths(cluster, &dir, &key, &e) < 0)
-		cli_warn("Rolling back: %s", e.msg);
+		util_warn("Rolling back: %s", e.msg);
 	else if (m->dir) {
-		if (cli_state_remove(cluster, &e) < 0)
-			cli_warn("Rolling back: %s", e.msg);
+		if (state_remove(cluster, &e) < 0)
+			util_warn("Rolling back: %s", e.msg);
 	} else if (m->key && unlink(key) < 0 && errno != ENOENT) {
-		cli_warn("Rolling back: removing '%s': %s", key, strerror(errno));
+		util_warn("Rolling back: removing '%s': %s", key, strerror(errno));
 	}
 }
 
@@ -96,7 +96,7 @@ static int shim_ensure(const struct spec_doc *doc, const struct compose_plan *pl
 	                        doc->lan[host].shim, routes, n, &serr) < 0) {
 		if (serr.code == EPERM) {
 			m->shim = false;
-			cli_warn("%s; this host will not reach its own containers", serr.msg);
+			util_warn("%s; this host will not reach its own containers", serr.msg);
 		} else {
 			ret = sb_err_set(err, serr.code, "%s", serr.msg);
 		}
@@ -113,7 +113,7 @@ static int shim_ensure(const struct spec_doc *doc, const struct compose_plan *pl
  * workers back).
  */
 static int key_restart_nodes(struct docker *d, const struct compose_plan *plan,
-                             const struct apply_opts *o, const struct cli_cluster *have,
+                             const struct apply_opts *o, const struct host_cluster *have,
                              struct sb_err *err)
 {
 	size_t n = 0;
@@ -133,12 +133,12 @@ static int key_restart_nodes(struct docker *d, const struct compose_plan *plan,
 		n++;
 	}
 	if (n)
-		cli_info(o->cli, "  This host's munge key was another: restarted %zu node%s", n,
-		         n == 1 ? "" : "s");
+		util_info(o->cli, "  This host's munge key was another: restarted %zu node%s", n,
+		          n == 1 ? "" : "s");
 	return 0;
 }
 
-int host_apply(const struct cli_ctx *ctx, const struct host_apply_req *r,
+int host_apply(const struct sb_ctx *ctx, const struct host_apply_req *r,
                struct json_object **report, struct sb_err *err)
 {
 	struct spec_doc doc = {0};
@@ -147,7 +147,7 @@ int host_apply(const struct cli_ctx *ctx, const struct host_apply_req *r,
 	_cleanup_free_ char *key_path = NULL, *spec_label = NULL, *user_label = NULL;
 	_cleanup_free_ char *dir = NULL, *key_file = NULL;
 	_cleanup_close_ int lock_fd = -1;
-	struct cli_cluster have = {0};
+	struct host_cluster have = {0};
 	struct apply_undo undo = {0};
 	struct apply_opts ao = {.cli = ctx,
 	                        .host_filter = true,
@@ -165,7 +165,7 @@ int host_apply(const struct cli_ctx *ctx, const struct host_apply_req *r,
 	/* its own copy: the plan's key path is this host's */
 	ret = spec_doc_copy(&doc, r->doc, err);
 	if (ret == 0)
-		ret = cli_lock_take(doc.spec.cluster, "host", &lock_fd, err);
+		ret = state_lock_take(doc.spec.cluster, "host", &lock_fd, err);
 	if (ret < 0)
 		goto out;
 	if (host >= doc.spec.n_hosts) {
@@ -177,11 +177,11 @@ int host_apply(const struct cli_ctx *ctx, const struct host_apply_req *r,
 		goto out;
 	made.dir = access(dir, F_OK) < 0;
 	made.key = access(key_file, F_OK) < 0;
-	ret = cli_key_write(doc.spec.cluster, r->key, r->key_len, &key_replaced, err);
+	ret = state_key_write(doc.spec.cluster, r->key, r->key_len, &key_replaced, err);
 	if (ret < 0)
 		goto out;
 	/* the key lives in this host's own state directory */
-	ret = cli_key_ensure(doc.spec.cluster, &key_path, &created, err);
+	ret = state_key_ensure(doc.spec.cluster, &key_path, &created, err);
 	if (ret < 0)
 		goto out;
 	free(doc.spec.key_path);
@@ -190,7 +190,7 @@ int host_apply(const struct cli_ctx *ctx, const struct host_apply_req *r,
 	if (ret == 0)
 		ret = docker_open(NULL, &d, err);
 	if (ret == 0)
-		ret = cli_cluster_load(d, doc.spec.cluster, &have, err);
+		ret = host_cluster_load(d, doc.spec.cluster, &have, err);
 	if (ret < 0)
 		goto out;
 	ao.host = host;
@@ -237,7 +237,7 @@ out:
 	}
 	*report = report_make(ret == 0, &undo, &made, rolled_back);
 	apply_undo_free(&undo);
-	cli_cluster_free(&have);
+	host_cluster_free(&have);
 	spec_doc_free(&doc);
 	return ret;
 }
@@ -263,7 +263,7 @@ int host_undo(const char *cluster, struct json_object *report, struct json_objec
 	made.key = json_object_get_boolean(json_object_object_get(report, "key"));
 	made.dir = json_object_get_boolean(json_object_object_get(report, "dir"));
 	if (ret == 0)
-		ret = cli_lock_take(cluster, "host", &lock_fd, err);
+		ret = state_lock_take(cluster, "host", &lock_fd, err);
 	if (ret == 0 && undo.n)
 		ret = docker_open(NULL, &d, err);
 	if (ret == 0) {

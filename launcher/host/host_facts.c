@@ -33,30 +33,30 @@ static struct json_object *facts_lan_networks(struct json_object *list)
 
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		struct json_object *net = json_object_array_get_idx(list, i), *x, *ipam, *cfg;
-		const char *driver = cli_json_str(net, "Driver");
+		const char *driver = util_json_str(net, "Driver");
 		struct json_object *r;
 
 		if (!driver || (strcmp(driver, "macvlan") && strcmp(driver, "ipvlan")))
 			continue;
 		r = json_object_new_object();
 		json_object_object_add(r, "name",
-		                       json_object_new_string(cli_json_str(net, "Name") ?: ""));
+		                       json_object_new_string(util_json_str(net, "Name") ?: ""));
 		json_object_object_add(r, "driver", json_object_new_string(driver));
 		json_object_object_get_ex(net, "Options", &x);
 		json_object_object_add(r, "parent",
-		                       json_object_new_string(cli_json_str(x, "parent") ?: ""));
+		                       json_object_new_string(util_json_str(x, "parent") ?: ""));
 		if (json_object_object_get_ex(net, "IPAM", &ipam) &&
 		    json_object_object_get_ex(ipam, "Config", &cfg) &&
 		    json_object_is_type(cfg, json_type_array) && json_object_array_length(cfg))
 			json_object_object_add(
 			    r, "subnet",
 			    json_object_new_string(
-			        cli_json_str(json_object_array_get_idx(cfg, 0), "Subnet") ?: ""));
+			        util_json_str(json_object_array_get_idx(cfg, 0), "Subnet") ?: ""));
 		if (json_object_object_get_ex(net, "Labels", &x) &&
-		    cli_json_str(x, COMPOSE_LABEL_CLUSTER))
+		    util_json_str(x, COMPOSE_LABEL_CLUSTER))
 			json_object_object_add(
 			    r, "cluster",
-			    json_object_new_string(cli_json_str(x, COMPOSE_LABEL_CLUSTER)));
+			    json_object_new_string(util_json_str(x, COMPOSE_LABEL_CLUSTER)));
 		json_object_array_add(out, r);
 	}
 	return out;
@@ -94,7 +94,7 @@ static struct json_object *facts_bridge(struct docker *d, const char *cluster)
 static void taken_add(struct json_object *arr, const char *kind, const char *name,
                       struct json_object *labels, const char *cluster)
 {
-	const char *owner = labels ? cli_json_str(labels, COMPOSE_LABEL_CLUSTER) : NULL;
+	const char *owner = labels ? util_json_str(labels, COMPOSE_LABEL_CLUSTER) : NULL;
 	size_t n = strlen(cluster);
 	struct json_object *r;
 
@@ -141,7 +141,7 @@ static struct json_object *facts_taken(struct docker *d, struct json_object *net
 		struct json_object *net = json_object_array_get_idx(networks, i);
 		x = NULL;
 		json_object_object_get_ex(net, "Labels", &x);
-		taken_add(arr, "network", cli_json_str(net, "Name"), x, cluster);
+		taken_add(arr, "network", util_json_str(net, "Name"), x, cluster);
 	}
 	json_object_put(list);
 	list = NULL;
@@ -151,7 +151,7 @@ static struct json_object *facts_taken(struct docker *d, struct json_object *net
 			struct json_object *vol = json_object_array_get_idx(list, i);
 			x = NULL;
 			json_object_object_get_ex(vol, "Labels", &x);
-			taken_add(arr, "volume", cli_json_str(vol, "Name"), x, cluster);
+			taken_add(arr, "volume", util_json_str(vol, "Name"), x, cluster);
 		}
 	json_object_put(list);
 	return arr;
@@ -181,7 +181,7 @@ static struct json_object *facts_docker(const char *cluster, const char *const *
 	_cleanup_docker_ struct docker *d = NULL;
 	struct sb_err err = SB_ERR_INIT;
 	struct docker_info info;
-	struct cli_cluster have = {0};
+	struct host_cluster have = {0};
 	struct json_object *networks = NULL;
 
 	*cluster_out = NULL;
@@ -214,7 +214,7 @@ static struct json_object *facts_docker(const char *cluster, const char *const *
 	json_object_object_add(o, "bridge", facts_bridge(d, cluster));
 	json_object_object_add(o, "taken", facts_taken(d, networks, cluster));
 	json_object_put(networks);
-	if (cli_cluster_load(d, cluster, &have, &err) == 0) {
+	if (host_cluster_load(d, cluster, &have, &err) == 0) {
 		struct json_object *c = json_object_new_object();
 		struct json_object *nodes = json_object_new_array();
 		for (size_t i = 0; i < have.n_nodes; i++) {
@@ -236,7 +236,7 @@ static struct json_object *facts_docker(const char *cluster, const char *const *
 		json_object_object_add(c, "nodes", nodes);
 		*cluster_out = c;
 	}
-	cli_cluster_free(&have);
+	host_cluster_free(&have);
 	return o;
 }
 

@@ -76,7 +76,7 @@ int host_probe(const struct host_probe_req *r, struct json_object **out, struct 
 	return ret;
 }
 
-int host_wait(const struct cli_ctx *ctx, const struct spec_doc *doc, unsigned timeout_sec,
+int host_wait(const struct sb_ctx *ctx, const struct spec_doc *doc, unsigned timeout_sec,
               struct sb_err *err)
 {
 	_cleanup_plan_ struct compose_plan *plan = NULL;
@@ -91,7 +91,7 @@ int host_wait(const struct cli_ctx *ctx, const struct spec_doc *doc, unsigned ti
 	return ret;
 }
 
-int host_down(const struct cli_ctx *ctx, const char *cluster, bool purge, bool keep_key,
+int host_down(const struct sb_ctx *ctx, const char *cluster, bool purge, bool keep_key,
               struct json_object **out, struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
@@ -103,14 +103,14 @@ int host_down(const struct cli_ctx *ctx, const char *cluster, bool purge, bool k
 	int ret;
 
 	*out = NULL;
-	ret = cli_lock_take(cluster, "host", &lock_fd, err);
+	ret = state_lock_take(cluster, "host", &lock_fd, err);
 	if (ret == 0)
 		ret = docker_open(NULL, &d, err);
 	if (ret == 0)
 		ret = down_local(d, ctx, cluster, purge, &counts, err);
 	/* a host's copy of the key goes with its part; the control machine keeps the original */
 	if (ret == 0 && !purge && !keep_key)
-		ret = cli_state_remove(cluster, err);
+		ret = state_remove(cluster, err);
 	if (ret < 0)
 		return ret;
 	host_shim_name(cluster, name);

@@ -109,12 +109,12 @@ static int node_daemon_restart(struct docker *d, const char *id, struct sb_err *
 }
 
 int members_sync(struct docker *d, const struct compose_plan *plan, const struct spec_doc *now,
-                 const struct apply_opts *o, const struct cli_cluster *have, size_t *n_synced,
+                 const struct apply_opts *o, const struct host_cluster *have, size_t *n_synced,
                  struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf tar = SB_BUF_INIT;
 	bool *restart = xcalloc(plan->n_nodes, sizeof(*restart));
-	struct cli_step step;
+	struct util_step step;
 	size_t n_restart = 0;
 	int ret;
 
@@ -122,7 +122,7 @@ int members_sync(struct docker *d, const struct compose_plan *plan, const struct
 	ret = apply_files_tar_build(plan, &tar, err);
 	for (size_t i = 0; i < plan->n_nodes && ret == 0; i++) {
 		const struct compose_node *n = &plan->nodes[i];
-		const struct cli_node *h = cli_cluster_node(have, n->name);
+		const struct host_node *h = host_cluster_node(have, n->name);
 
 		if (!apply_node_here(o, n) || !h || strcmp(h->state, "running") != 0 ||
 		    strcmp(h->hash, n->hash) != 0 || label_same(h->spec, now))
@@ -137,23 +137,24 @@ int members_sync(struct docker *d, const struct compose_plan *plan, const struct
 	}
 	/* the master first: a restarted slurmd registers with a slurmctld that knows it */
 	if (ret == 0 && n_restart) {
-		cli_step_begin(&step, o->cli, "Restarting Slurm in place on %zu node%s (new nodes)",
-		               n_restart, n_restart == 1 ? "" : "s");
+		util_step_begin(&step, o->cli,
+		                "Restarting Slurm in place on %zu node%s (new nodes)", n_restart,
+		                n_restart == 1 ? "" : "s");
 		if (restart[0]) {
 			ret = node_daemon_restart(
-			    d, cli_cluster_node(have, plan->nodes[0].name)->id, err);
+			    d, host_cluster_node(have, plan->nodes[0].name)->id, err);
 			if (ret == 0)
 				ret = apply_wait_controller(d, plan, o->timeout_sec, err);
 		}
 		for (size_t i = 1; i < plan->n_nodes && ret == 0; i++)
 			if (restart[i])
 				ret = node_daemon_restart(
-				    d, cli_cluster_node(have, plan->nodes[i].name)->id, err);
+				    d, host_cluster_node(have, plan->nodes[i].name)->id, err);
 		if (ret < 0) {
-			cli_step_fail(&step);
+			util_step_fail(&step);
 			ret = sb_err_wrap(err, "Restarting Slurm in place");
 		} else {
-			cli_step_end(&step, NULL);
+			util_step_end(&step, NULL);
 		}
 	}
 	free(restart);

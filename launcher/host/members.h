@@ -21,7 +21,7 @@
  * master's first (waiting until slurmctld answers again). *n_synced counts them.
  */
 int members_sync(struct docker *d, const struct compose_plan *plan, const struct spec_doc *now,
-                 const struct apply_opts *o, const struct cli_cluster *have, size_t *n_synced,
+                 const struct apply_opts *o, const struct host_cluster *have, size_t *n_synced,
                  struct sb_err *err);
 
 #endif

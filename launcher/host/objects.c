@@ -6,11 +6,11 @@
 #include "../../compose/compose.h"
 
 /* Members that may be missing read as "" in the look-ups below. */
-#define json_str(o, key) (cli_json_str((o), (key)) ?: "")
+#define json_str(o, key) (util_json_str((o), (key)) ?: "")
 
 static int node_order(const void *a, const void *b)
 {
-	const struct cli_node *x = a, *y = b;
+	const struct host_node *x = a, *y = b;
 	bool xm = strcmp(x->role, "master") == 0, ym = strcmp(y->role, "master") == 0;
 	const char *xd, *yd;
 
@@ -25,8 +25,8 @@ static int node_order(const void *a, const void *b)
 	return strcmp(x->node, y->node);
 }
 
-int cli_cluster_load(struct docker *d, const char *cluster, struct cli_cluster *out,
-                     struct sb_err *err)
+int host_cluster_load(struct docker *d, const char *cluster, struct host_cluster *out,
+                      struct sb_err *err)
 {
 	_cleanup_free_ char *label = xasprintf("%s=%s", COMPOSE_LABEL_CLUSTER, cluster);
 	const char *labels[] = {label};
@@ -43,7 +43,7 @@ int cli_cluster_load(struct docker *d, const char *cluster, struct cli_cluster *
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(list, i), *lab = NULL, *names,
 		                   *ns, *nets;
-		struct cli_node *node = &out->nodes[out->n_nodes];
+		struct host_node *node = &out->nodes[out->n_nodes];
 		const char *name = "";
 
 		json_object_object_get_ex(c, "Labels", &lab);
@@ -87,18 +87,18 @@ int cli_cluster_load(struct docker *d, const char *cluster, struct cli_cluster *
 	return 0;
 }
 
-void cli_cluster_free(struct cli_cluster *c)
+void host_cluster_free(struct host_cluster *c)
 {
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n_nodes; i++)
-		cli_node_free(&c->nodes[i]);
+		host_node_free(&c->nodes[i]);
 	free(c->nodes);
 	c->nodes = NULL;
 	c->n_nodes = 0;
 }
 
-const struct cli_node *cli_cluster_node(const struct cli_cluster *c, const char *node)
+const struct host_node *host_cluster_node(const struct host_cluster *c, const char *node)
 {
 	for (size_t i = 0; i < c->n_nodes; i++)
 		if (strcmp(c->nodes[i].node, node) == 0)
@@ -106,8 +106,8 @@ const struct cli_node *cli_cluster_node(const struct cli_cluster *c, const char 
 	return NULL;
 }
 
-int cli_node_unknown(const struct cli_cluster *c, const char *cluster, const char *node,
-                     struct sb_err *err)
+int host_node_unknown(const struct host_cluster *c, const char *cluster, const char *node,
+                      struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf names = SB_BUF_INIT;
 
@@ -123,8 +123,8 @@ int cli_node_unknown(const struct cli_cluster *c, const char *cluster, const cha
 	                    cluster, names.data);
 }
 
-int cli_node_find(struct docker *d, const char *cluster, const char *node, struct cli_node *out,
-                  bool *found, struct sb_err *err)
+int host_node_find(struct docker *d, const char *cluster, const char *node, struct host_node *out,
+                   bool *found, struct sb_err *err)
 {
 	_cleanup_free_ char *name = xasprintf("%s-%s", cluster, node);
 	struct json_object *info = NULL, *cfg, *lab = NULL, *state;
@@ -159,7 +159,7 @@ int cli_node_find(struct docker *d, const char *cluster, const char *node, struc
 	return 0;
 }
 
-void cli_node_free(struct cli_node *n)
+void host_node_free(struct host_node *n)
 {
 	if (!n)
 		return;

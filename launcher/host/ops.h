@@ -69,7 +69,7 @@ struct host_apply_req {
  * naming exactly what this call created here. On a failure it removes all
  * of that itself ("rolled_back") unless keep_on_failure.
  */
-int host_apply(const struct cli_ctx *ctx, const struct host_apply_req *r,
+int host_apply(const struct sb_ctx *ctx, const struct host_apply_req *r,
                struct json_object **report, struct sb_err *err);
 /* Remove what an apply reported ({"removed","failed"} in *out). */
 int host_undo(const char *cluster, struct json_object *report, struct json_object **out,
@@ -78,14 +78,14 @@ int host_undo(const char *cluster, struct json_object *report, struct json_objec
 /* ---- wait, down, check (host_ops.c) ---- */
 
 /* Until every node of doc's plan is idle (on the master's host). */
-int host_wait(const struct cli_ctx *ctx, const struct spec_doc *doc, unsigned timeout_sec,
+int host_wait(const struct sb_ctx *ctx, const struct spec_doc *doc, unsigned timeout_sec,
               struct sb_err *err);
 /*
  * This host's part gone, the shim too; its copy of the key goes with it
  * unless purge (then the volumes go too) or keep_key.
  * {"containers","networks","volumes","links"} in *out.
  */
-int host_down(const struct cli_ctx *ctx, const char *cluster, bool purge, bool keep_key,
+int host_down(const struct sb_ctx *ctx, const char *cluster, bool purge, bool keep_key,
               struct json_object **out, struct sb_err *err);
 /*
  * Each running node's slurm.conf, host name and an unmunge of cred (the

@@ -91,8 +91,8 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
 {
 	const struct compose_node *master = &plan->nodes[0];
 	const char *argv[] = {"scontrol", "ping", NULL};
-	double deadline = cli_now() + timeout_sec;
-	double next_check = cli_now() + 1.0;
+	double deadline = util_now() + timeout_sec;
+	double next_check = util_now() + 1.0;
 	long restarts = -1;
 	int ret;
 
@@ -110,13 +110,13 @@ int apply_wait_controller(struct docker *d, const struct compose_plan *plan, uns
 		                          EXEC_MS, err);
 		if (ret == 0 && status == 0 && out.data && strstr(out.data, "is UP"))
 			return 0;
-		if (cli_now() >= next_check || ret < 0) {
+		if (util_now() >= next_check || ret < 0) {
 			ret = node_alive(d, master, &restarts, err);
 			if (ret < 0)
 				return ret;
-			next_check = cli_now() + 1.0;
+			next_check = util_now() + 1.0;
 		}
-		if (cli_now() >= deadline) {
+		if (util_now() >= deadline) {
 			node_logs_show(d, master->container);
 			return sb_err_set(
 			    err, ETIMEDOUT,
@@ -143,19 +143,19 @@ static bool state_ready(const char *st)
 }
 
 int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned timeout_sec,
-                     const struct cli_ctx *cli, struct sb_err *err)
+                     const struct sb_ctx *cli, struct sb_err *err)
 {
-	const char *argv[] = {CLI_SINFO_ARGV, NULL};
-	double deadline = cli_now() + timeout_sec;
-	double next_check = cli_now() + 1.0;
+	const char *argv[] = {SINFO_ARGV, NULL};
+	double deadline = util_now() + timeout_sec;
+	double next_check = util_now() + 1.0;
 	_cleanup_free_ long *restarts = xcalloc(plan->n_nodes, sizeof(*restarts));
-	struct cli_step step;
+	struct util_step step;
 	int ret;
 
 	for (size_t i = 0; i < plan->n_nodes; i++)
 		restarts[i] = -1;
-	cli_step_begin(&step, cli, "Waiting for %zu node%s to be idle", plan->n_nodes - 1,
-	               plan->n_nodes == 2 ? "" : "s");
+	util_step_begin(&step, cli, "Waiting for %zu node%s to be idle", plan->n_nodes - 1,
+	                plan->n_nodes == 2 ? "" : "s");
 	for (;;) {
 		_cleanup_buf_ struct sb_buf out = SB_BUF_INIT;
 		_cleanup_buf_ struct sb_buf late = SB_BUF_INIT;
@@ -163,7 +163,7 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 		size_t n_late = 0;
 
 		if (docker_aborted()) {
-			cli_step_fail(&step);
+			util_step_fail(&step);
 			return sb_err_set(err, EINTR, "Interrupted while waiting for the nodes");
 		}
 
@@ -175,8 +175,8 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 
 			if (n->role != COMPOSE_ROLE_WORKER)
 				continue;
-			cli_sinfo_state(ret == 0 && status == 0 ? out.data : "", n->name, st,
-			                sizeof(st));
+			sinfo_node_state(ret == 0 && status == 0 ? out.data : "", n->name, st,
+			                 sizeof(st));
 			if (state_ready(st))
 				continue;
 			sb_buf_printf(&late, "%s%s (%s)", n_late ? ", " : "", n->name,
@@ -184,10 +184,10 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 			n_late++;
 		}
 		if (n_late == 0) {
-			cli_step_end(&step, "all idle");
+			util_step_end(&step, "all idle");
 			return 0;
 		}
-		if (cli_now() >= next_check) {
+		if (util_now() >= next_check) {
 			/* the master's engine sees its own host's nodes; each other
 			 * host's apply watched its own (apply_wait_started) */
 			for (size_t i = 0; i < plan->n_nodes; i++) {
@@ -195,20 +195,20 @@ int apply_wait_ready(struct docker *d, const struct compose_plan *plan, unsigned
 					continue;
 				ret = node_alive(d, &plan->nodes[i], &restarts[i], err);
 				if (ret < 0) {
-					cli_step_fail(&step);
+					util_step_fail(&step);
 					return ret;
 				}
 			}
-			next_check = cli_now() + 1.0;
+			next_check = util_now() + 1.0;
 		}
-		if (cli_now() >= deadline) {
-			cli_step_fail(&step);
+		if (util_now() >= deadline) {
+			util_step_fail(&step);
 			for (size_t i = 0; i < plan->n_nodes; i++) {
 				char st[64];
 				if (plan->nodes[i].role != COMPOSE_ROLE_WORKER)
 					continue;
-				cli_sinfo_state(out.data ? out.data : "", plan->nodes[i].name, st,
-				                sizeof(st));
+				sinfo_node_state(out.data ? out.data : "", plan->nodes[i].name, st,
+				                 sizeof(st));
 				if (!state_ready(st))
 					node_logs_show(d, plan->nodes[i].container);
 			}
@@ -227,7 +227,7 @@ int apply_wait_started(struct docker *d, const struct compose_plan *plan,
                        const struct apply_opts *o, struct sb_err *err)
 {
 	const char *argv[] = {"test", "-e", "/run/slurmbox/daemon.pid", NULL};
-	double deadline = cli_now() + o->timeout_sec;
+	double deadline = util_now() + o->timeout_sec;
 	_cleanup_free_ long *restarts = xcalloc(plan->n_nodes, sizeof(*restarts));
 	_cleanup_free_ bool *started = xcalloc(plan->n_nodes, sizeof(*started));
 	size_t n_left = 0;
@@ -256,7 +256,7 @@ int apply_wait_started(struct docker *d, const struct compose_plan *plan,
 				n_left--;
 			}
 		}
-		if (n_left && cli_now() >= deadline)
+		if (n_left && util_now() >= deadline)
 			return sb_err_set(
 			    err, ETIMEDOUT,
 			    "Timed out after %u s waiting for %zu node%s here to start "

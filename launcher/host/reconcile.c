@@ -36,7 +36,7 @@ size_t reconcile_diff(const struct spec_doc *old, const struct spec_doc *new, st
 }
 
 int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
-                             const struct apply_opts *o, bool all, struct cli_cluster *have,
+                             const struct apply_opts *o, bool all, struct host_cluster *have,
                              size_t *n_removed, struct sb_err *err)
 {
 	int ret = 0;
@@ -44,16 +44,16 @@ int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
 	*n_removed = 0;
 	/* workers first, the master last: slurmctld sees its nodes go, then saves and stops */
 	for (size_t i = have->n_nodes; i-- > 0 && ret == 0;) {
-		const struct cli_node *h = &have->nodes[i];
+		const struct host_node *h = &have->nodes[i];
 		const struct compose_node *p = compose_plan_node(plan, h->node);
 
 		/* have holds this engine's containers only, so one the plan lacks is ours to remove */
 		if (p && (!apply_node_here(o, p) || (!all && strcmp(h->hash, p->hash) == 0)))
 			continue;
-		cli_info(o->cli, "  Re-creating %s (%s)", h->node,
-		         !p                              ? "not in the new settings: removed"
-		         : strcmp(h->hash, p->hash) != 0 ? "settings changed"
-		                                         : "nodes were removed");
+		util_info(o->cli, "  Re-creating %s (%s)", h->node,
+		          !p                              ? "not in the new settings: removed"
+		          : strcmp(h->hash, p->hash) != 0 ? "settings changed"
+		                                          : "nodes were removed");
 		if (strcmp(h->state, "running") == 0)
 			ret = docker_container_stop(d, h->id, APPLY_STOP_SEC, err);
 		if (ret == 0)
@@ -63,8 +63,8 @@ int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
 		(*n_removed)++;
 	}
 	if (*n_removed) {
-		cli_cluster_free(have);
-		ret = cli_cluster_load(d, plan->cluster, have, err);
+		host_cluster_free(have);
+		ret = host_cluster_load(d, plan->cluster, have, err);
 	}
 	return ret;
 }
@@ -81,7 +81,7 @@ int reconcile_network_drop(struct docker *d, const struct compose_plan *plan, st
 	ret = docker_network_list(d, labels, 1, &nets, err);
 	for (size_t i = 0; ret == 0 && i < json_object_array_length(nets); i++) {
 		struct json_object *net = json_object_array_get_idx(nets, i), *ipam, *cfg, *sub;
-		const char *name = cli_json_str(net, "Name"), *id = cli_json_str(net, "Id");
+		const char *name = util_json_str(net, "Name"), *id = util_json_str(net, "Id");
 
 		if (!name || !id || strcmp(name, plan->network.name) != 0)
 			continue;
@@ -91,7 +91,7 @@ int reconcile_network_drop(struct docker *d, const struct compose_plan *plan, st
 		    json_object_object_get_ex(json_object_array_get_idx(cfg, 0), "Subnet", &sub) &&
 		    strcmp(json_object_get_string(sub), want) == 0)
 			continue; /* the same network: kept */
-		cli_info(NULL, "  Re-creating network %s (subnet changed)", name);
+		util_info(NULL, "  Re-creating network %s (subnet changed)", name);
 		ret = docker_network_remove(d, id, err);
 		if (ret < 0)
 			ret = sb_err_wrap(err, "Removing network '%s'", name);

@@ -28,7 +28,7 @@ size_t reconcile_diff(const struct spec_doc *old, const struct spec_doc *new, st
  * *have. *n_removed counts them.
  */
 int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
-                             const struct apply_opts *o, bool all, struct cli_cluster *have,
+                             const struct apply_opts *o, bool all, struct host_cluster *have,
                              size_t *n_removed, struct sb_err *err);
 
 /*

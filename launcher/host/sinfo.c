@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void cli_sinfo_state(const char *sinfo, const char *node, char *st, size_t len)
+void sinfo_node_state(const char *sinfo, const char *node, char *st, size_t len)
 {
 	size_t nl = strlen(node);
 
@@ -22,7 +22,7 @@ void cli_sinfo_state(const char *sinfo, const char *node, char *st, size_t len)
 	}
 }
 
-bool cli_slurm_state_ok(const char *st)
+bool sinfo_state_ok(const char *st)
 {
 	return *st && !strchr(st, '*') && strncmp(st, "down", 4) != 0 &&
 	       strncmp(st, "drain", 5) != 0 && strncmp(st, "fail", 4) != 0 &&

@@ -92,7 +92,7 @@ static uint64_t get_uint(struct json_object *o, const char *key, uint64_t max)
 
 static int get_ip(struct json_object *o, const char *key, uint32_t *out, struct sb_err *err)
 {
-	const char *s = cli_json_str(o, key);
+	const char *s = util_json_str(o, key);
 
 	*out = 0;
 	return s ? compose_ipv4_parse(key, s, out, err) : 0;
@@ -106,33 +106,33 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 	int ret;
 
 	memset(doc, 0, sizeof(*doc));
-	if (!json_object_is_type(o, json_type_object) || !cli_json_str(o, "cluster"))
+	if (!json_object_is_type(o, json_type_object) || !util_json_str(o, "cluster"))
 		return sb_err_set(err, EINVAL, "Cluster spec: not a JSON object with a cluster");
 	/* paths (the state directory, lock files) are built from the name: checked first */
-	ret = compose_cluster_name_check(cli_json_str(o, "cluster"), err);
+	ret = compose_cluster_name_check(util_json_str(o, "cluster"), err);
 	if (ret < 0)
 		return sb_err_wrap(err, "Cluster spec");
-	s->cluster = xstrdup(cli_json_str(o, "cluster"));
+	s->cluster = xstrdup(util_json_str(o, "cluster"));
 	doc->generation = (unsigned)get_uint(o, "generation", UINT_MAX);
 	s->workers = (unsigned)get_uint(o, "workers", UINT_MAX);
-	s->home_path = xstrdup(cli_json_str(o, "home"));
-	s->key_path = xstrdup(cli_json_str(o, "key_path"));
+	s->home_path = xstrdup(util_json_str(o, "home"));
+	s->key_path = xstrdup(util_json_str(o, "key_path"));
 	if (json_object_object_get_ex(o, "user", &user)) {
-		s->user.name = xstrdup(cli_json_str(user, "name"));
+		s->user.name = xstrdup(util_json_str(user, "name"));
 		s->user.uid = (uint32_t)get_uint(user, "uid", UINT32_MAX);
 		s->user.gid = (uint32_t)get_uint(user, "gid", UINT32_MAX);
 	}
-	s->image_master = xstrdup(cli_json_str(o, "image_master"));
-	s->image_worker = xstrdup(cli_json_str(o, "image_worker"));
-	doc->image_base = xstrdup(cli_json_str(o, "image_base"));
-	doc->ip_range = xstrdup(cli_json_str(o, "ip_range"));
-	net = cli_json_str(o, "network");
+	s->image_master = xstrdup(util_json_str(o, "image_master"));
+	s->image_worker = xstrdup(util_json_str(o, "image_worker"));
+	doc->image_base = xstrdup(util_json_str(o, "image_base"));
+	doc->ip_range = xstrdup(util_json_str(o, "ip_range"));
+	net = util_json_str(o, "network");
 	s->net_mode = COMPOSE_NET_BRIDGE;
 	for (size_t i = 0; net && i < ARRAY_SIZE(net_modes); i++)
 		if (strcmp(net, net_modes[i]) == 0)
 			s->net_mode = (enum compose_net_mode)i;
-	if (cli_json_str(o, "subnet")) {
-		ret = compose_cidr_parse("subnet", cli_json_str(o, "subnet"), &s->subnet, err);
+	if (util_json_str(o, "subnet")) {
+		ret = compose_cidr_parse("subnet", util_json_str(o, "subnet"), &s->subnet, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -150,13 +150,13 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 		for (size_t i = 0; i < s->n_hosts; i++) {
 			struct json_object *h = json_object_array_get_idx(hosts, i);
 
-			s->hosts[i].name = xstrdup(cli_json_str(h, "name"));
+			s->hosts[i].name = xstrdup(util_json_str(h, "name"));
 			s->hosts[i].ncpus = (unsigned)get_uint(h, "ncpus", UINT_MAX);
 			s->hosts[i].mem_mb = get_uint(h, "mem_mb", INT64_MAX);
-			s->hosts[i].arch = xstrdup(cli_json_str(h, "arch"));
+			s->hosts[i].arch = xstrdup(util_json_str(h, "arch"));
 			if (!doc->lan)
 				continue;
-			doc->lan[i].parent = xstrdup(cli_json_str(h, "parent"));
+			doc->lan[i].parent = xstrdup(util_json_str(h, "parent"));
 			ret = get_ip(h, "shim", &doc->lan[i].shim, err);
 			if (ret == 0)
 				ret = get_ip(h, "addr", &doc->lan[i].addr, err);
@@ -259,10 +259,10 @@ static int hex_digit(char c)
 	return -1;
 }
 
-/* Exactly 2 hex digits a byte, CLI_KEY_MIN to cap bytes. */
+/* Exactly 2 hex digits a byte, STATE_KEY_MIN to cap bytes. */
 static int hex_decode(const char *hex, size_t n, unsigned char *out, size_t cap, size_t *len)
 {
-	if (n % 2 || n / 2 > cap || n / 2 < CLI_KEY_MIN)
+	if (n % 2 || n / 2 > cap || n / 2 < STATE_KEY_MIN)
 		return -EINVAL;
 	for (size_t i = 0; i < n / 2; i++) {
 		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);

@@ -48,7 +48,7 @@ void spec_fields_free(struct compose_spec *s);
 char *spec_json_input_encode(const struct spec_doc *doc, const unsigned char *key, size_t len);
 /*
  * Its decoder: text (len bytes) into *doc and, if key is set, the key into
- * key[0..*key_len), CLI_KEY_MIN to cap bytes. json-c's copies of the key
+ * key[0..*key_len), STATE_KEY_MIN to cap bytes. json-c's copies of the key
  * text are wiped before they are freed; the caller wipes text and key.
  */
 int spec_json_input_decode(const char *text, size_t len, struct spec_doc *doc, unsigned char *key,

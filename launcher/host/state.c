@@ -19,7 +19,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-int cli_state_base(char **base, bool *per_host, struct sb_err *err)
+int state_base(char **base, bool *per_host, struct sb_err *err)
 {
 	const char *env = getenv("SLURMBOX_STATE_DIR");
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -57,7 +57,7 @@ int cli_state_base(char **base, bool *per_host, struct sb_err *err)
 	return 0;
 }
 
-int cli_state_dir(const char *cluster, char **dir, struct sb_err *err)
+int state_dir(const char *cluster, char **dir, struct sb_err *err)
 {
 	_cleanup_free_ char *base = NULL;
 	char host[HOST_NAME_MAX + 1];
@@ -65,7 +65,7 @@ int cli_state_dir(const char *cluster, char **dir, struct sb_err *err)
 	int ret;
 
 	*dir = NULL;
-	ret = cli_state_base(&base, &per_host, err);
+	ret = state_base(&base, &per_host, err);
 	if (ret < 0)
 		return ret;
 	if (!per_host) {
@@ -265,7 +265,7 @@ static int key_check(const char *path, int fd, struct sb_err *err)
 		    "Munge key '%s' is readable by others (mode %04o); it must be 0400: "
 		    "chmod 400 '%s'",
 		    path, (unsigned)(st.st_mode & 07777), path);
-	if (st.st_size < CLI_KEY_MIN)
+	if (st.st_size < STATE_KEY_MIN)
 		return sb_err_set(err, EINVAL,
 		                  "Munge key '%s' is only %lld bytes (munge needs at least 32); "
 		                  "remove it with `slurmbox down --purge`",
@@ -281,7 +281,7 @@ static int key_check(const char *path, int fd, struct sb_err *err)
 
 static int key_create(const char *path, struct sb_err *err)
 {
-	unsigned char key[CLI_KEY_MAX];
+	unsigned char key[STATE_KEY_MAX];
 	_cleanup_close_ int fd = -1;
 	size_t got = 0;
 	int ret;
@@ -315,14 +315,14 @@ static int key_create(const char *path, struct sb_err *err)
 	return 0;
 }
 
-int cli_key_ensure(const char *cluster, char **path, bool *created, struct sb_err *err)
+int state_key_ensure(const char *cluster, char **path, bool *created, struct sb_err *err)
 {
 	_cleanup_free_ char *dir = NULL, *p = NULL;
 	_cleanup_close_ int fd = -1;
 	int ret;
 
 	*created = false;
-	ret = cli_state_dir(cluster, &dir, err);
+	ret = state_dir(cluster, &dir, err);
 	if (ret == 0)
 		ret = state_dirs(dir, 0700, DIRS_CREATE | DIRS_OWN, err);
 	if (ret < 0)
@@ -358,7 +358,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-/* Unlinking a lock that is held is safe: cli_lock_take checks what it locked. */
+/* Unlinking a lock that is held is safe: state_lock_take checks what it locked. */
 static void lock_files_unlink(const char *cluster, const char *dir)
 {
 	for (const char *const *what = (const char *const[]){"control", "host", NULL}; *what;
@@ -369,12 +369,12 @@ static void lock_files_unlink(const char *cluster, const char *dir)
 	}
 }
 
-int cli_state_remove(const char *cluster, struct sb_err *err)
+int state_remove(const char *cluster, struct sb_err *err)
 {
 	_cleanup_free_ char *dir = NULL, *parent = NULL;
 	int ret;
 
-	ret = cli_state_dir(cluster, &dir, err);
+	ret = state_dir(cluster, &dir, err);
 	if (ret < 0)
 		return ret;
 	/* nothing is removed through a path others could redirect */
@@ -384,7 +384,7 @@ int cli_state_remove(const char *cluster, struct sb_err *err)
 	ret = state_dirs(parent, 0755, 0, err);
 	if (ret < 0)
 		return ret;
-	/* the lock files beside it go too (see cli_lock_take) */
+	/* the lock files beside it go too (see state_lock_take) */
 	lock_files_unlink(cluster, dir);
 	if (access(dir, F_OK) < 0 && errno == ENOENT)
 		return 0;
@@ -394,17 +394,17 @@ int cli_state_remove(const char *cluster, struct sb_err *err)
 	return 0;
 }
 
-int cli_key_write(const char *cluster, const unsigned char *key, size_t len, bool *replaced,
-                  struct sb_err *err)
+int state_key_write(const char *cluster, const unsigned char *key, size_t len, bool *replaced,
+                    struct sb_err *err)
 {
 	_cleanup_free_ char *dir = NULL, *p = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1;
-	unsigned char have[CLI_KEY_MAX + 1];
+	unsigned char have[STATE_KEY_MAX + 1];
 	ssize_t n;
 	int ret;
 
 	*replaced = false;
-	ret = cli_state_dir(cluster, &dir, err);
+	ret = state_dir(cluster, &dir, err);
 	if (ret == 0)
 		ret = state_dirs(dir, 0700, DIRS_CREATE | DIRS_OWN, err);
 	if (ret < 0)
@@ -441,7 +441,7 @@ fail:
 	return ret;
 }
 
-int cli_file_replace(const char *path, const char *text, const char *what, struct sb_err *err)
+int state_file_replace(const char *path, const char *text, const char *what, struct sb_err *err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
 	size_t len = strlen(text);
@@ -459,7 +459,8 @@ int cli_file_replace(const char *path, const char *text, const char *what, struc
 	return ret;
 }
 
-int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, struct sb_err *err)
+int state_key_read(const char *path, unsigned char *key, size_t cap, size_t *len,
+                   struct sb_err *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
@@ -469,13 +470,13 @@ int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, 
 		return sb_err_set(err, errno, "Opening munge key '%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0)
 		return sb_err_set(err, errno, "Reading munge key '%s': %s", path, strerror(errno));
-	if (st.st_size < CLI_KEY_MIN || (unsigned long long)st.st_size > cap)
+	if (st.st_size < STATE_KEY_MIN || (unsigned long long)st.st_size > cap)
 		return sb_err_input(
 		    err,
 		    "Munge key '%s' is %lld bytes; munge takes %d to %zu, and a key "
 		    "is never cut short: remove it (slurmbox down --purge) to make "
 		    "a new one, or put a key of the right size there",
-		    path, (long long)st.st_size, CLI_KEY_MIN, cap);
+		    path, (long long)st.st_size, STATE_KEY_MIN, cap);
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, key + got, (size_t)st.st_size - got);
 		if (n < 0 && errno == EINTR)
@@ -495,12 +496,12 @@ int cli_key_read(const char *path, unsigned char *key, size_t cap, size_t *len, 
 /* The directory the first lock of this process had to make, if any. */
 static char *lock_parent_made;
 
-int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err *err)
+int state_lock_take(const char *cluster, const char *what, int *fd, struct sb_err *err)
 {
 	_cleanup_free_ char *dir = NULL, *parent = NULL, *path = NULL;
 	int ret;
 
-	ret = cli_state_dir(cluster, &dir, err);
+	ret = state_dir(cluster, &dir, err);
 	if (ret < 0)
 		return ret;
 	/* next to the state directory, which `down --purge` removes */
@@ -544,13 +545,12 @@ int cli_lock_take(const char *cluster, const char *what, int *fd, struct sb_err 
 	}
 }
 
-void cli_lock_drop_unused(const char *cluster)
+void state_lock_drop_unused(const char *cluster)
 {
 	struct sb_err ignored = SB_ERR_INIT;
 	_cleanup_free_ char *dir = NULL;
 
-	if (cli_state_dir(cluster, &dir, &ignored) == 0 && access(dir, F_OK) < 0 &&
-	    errno == ENOENT) {
+	if (state_dir(cluster, &dir, &ignored) == 0 && access(dir, F_OK) < 0 && errno == ENOENT) {
 		lock_files_unlink(cluster, dir);
 		/* the directory this process made for the lock goes too, if nothing else is in it */
 		if (lock_parent_made)

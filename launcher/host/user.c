@@ -11,7 +11,7 @@
 #include <pwd.h>
 
 /* --user NAME[:UID[:GID]]; a NAME known here without UID takes its local ids. */
-int cli_user_parse(const char *text, struct compose_user *u, struct sb_err *err)
+int user_parse(const char *text, struct compose_user *u, struct sb_err *err)
 {
 	_cleanup_free_ char *copy = xstrdup(text);
 	char *name = copy, *uid_s = NULL, *gid_s = NULL;
@@ -35,13 +35,13 @@ int cli_user_parse(const char *text, struct compose_user *u, struct sb_err *err)
 		gid = pw->pw_gid;
 	} else {
 		if (uid_s) {
-			ret = cli_parse_uint("--user UID", uid_s, 1, 65533, &uid, err);
+			ret = util_uint_parse("--user UID", uid_s, 1, 65533, &uid, err);
 			if (ret < 0)
 				return ret;
 		}
 		gid = uid;
 		if (gid_s) {
-			ret = cli_parse_uint("--user GID", gid_s, 1, 65533, &gid, err);
+			ret = util_uint_parse("--user GID", gid_s, 1, 65533, &gid, err);
 			if (ret < 0)
 				return ret;
 		}
@@ -53,7 +53,7 @@ int cli_user_parse(const char *text, struct compose_user *u, struct sb_err *err)
 }
 
 /* The invoking user (sudo-aware); root becomes slurmbox:1000:1000. */
-void cli_user_default(struct compose_user *u)
+void user_default(struct compose_user *u)
 {
 	const char *sudo = getenv("SUDO_USER");
 	struct passwd *pw = NULL;

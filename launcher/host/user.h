@@ -6,8 +6,8 @@
 
 /* --user NAME[:UID[:GID]] (a NAME known here without UID takes its local ids). */
 struct compose_user;
-int cli_user_parse(const char *text, struct compose_user *u, struct sb_err *err);
+int user_parse(const char *text, struct compose_user *u, struct sb_err *err);
 /* The invoking user (sudo-aware); root becomes slurmbox:1000:1000. */
-void cli_user_default(struct compose_user *u);
+void user_default(struct compose_user *u);
 
 #endif

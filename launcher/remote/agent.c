@@ -79,7 +79,7 @@ int agent_stdin_spec(struct spec_doc *doc, unsigned char *key, size_t *key_len, 
 	ret = read_input(&in, AGENT_STDIN_MAX, line, err);
 	if (ret < 0)
 		return ret;
-	return spec_json_input_decode(in.data ? in.data : "", in.len, doc, key, CLI_KEY_MAX,
+	return spec_json_input_decode(in.data ? in.data : "", in.len, doc, key, STATE_KEY_MAX,
 	                              key_len, err);
 }
 
@@ -96,16 +96,16 @@ static void *stdin_watch(void *arg)
 		if (n <= 0)
 			break;
 	}
-	cli_interrupted = SIGHUP;
+	interrupt_signal = SIGHUP;
 	return NULL;
 }
 
-/* SIGINT, SIGTERM and the end of stdin set cli_interrupted: Docker requests then fail. */
+/* SIGINT, SIGTERM and the end of stdin set interrupt_signal: Docker requests then fail. */
 static void stdin_watch_start(void)
 {
 	pthread_t th;
 
-	cli_interrupt_catch();
+	interrupt_catch();
 	if (pthread_create(&th, NULL, stdin_watch, NULL) == 0)
 		pthread_detach(th);
 }
@@ -120,7 +120,7 @@ static int answer(int ret, struct json_object *o)
 	return ret;
 }
 
-static int agent_facts(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+static int agent_facts(const struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
 	    {"parent", required_argument, NULL, 'p'},
@@ -143,10 +143,10 @@ static int agent_facts(const struct cli_ctx *ctx, int argc, char **argv, struct 
 		else if (c == 'H' && *optarg == '/')
 			r.home = optarg;
 		else
-			return cli_usage_error("agent facts", argv[optind - 1], err);
+			return util_usage_error("agent facts", argv[optind - 1], err);
 	}
 	if (optind < argc)
-		return cli_usage_error("agent facts", argv[optind], err);
+		return util_usage_error("agent facts", argv[optind], err);
 	return answer(host_facts(&r, &o, err), o);
 }
 
@@ -169,12 +169,12 @@ static int agent_probe(int argc, char **argv, struct sb_err *err)
 		if (c == 'p') {
 			r.parent = optarg;
 		} else if (c == 't') {
-			ret = cli_parse_uint("--timeout", optarg, 1, 60000, &timeout, err);
+			ret = util_uint_parse("--timeout", optarg, 1, 60000, &timeout, err);
 			if (ret < 0)
 				return ret;
 			r.timeout_ms = (int)timeout;
 		} else {
-			return cli_usage_error("agent probe", argv[optind - 1], err);
+			return util_usage_error("agent probe", argv[optind - 1], err);
 		}
 	}
 	if (!r.parent)
@@ -190,7 +190,7 @@ static int agent_probe(int argc, char **argv, struct sb_err *err)
 	return answer(host_probe(&r, &o, err), o);
 }
 
-static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+static int agent_apply(const struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
 	    {"host", required_argument, NULL, 'H'},      {"timeout", required_argument, NULL, 't'},
@@ -198,10 +198,10 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	    {"fault", required_argument, NULL, 'f'},     {"recreate", no_argument, NULL, 'r'},
 	    {"recreate-all", no_argument, NULL, 'R'},    {NULL, 0, NULL, 0},
 	};
-	struct host_apply_req r = {.timeout_sec = 180, .abort = &cli_interrupted};
+	struct host_apply_req r = {.timeout_sec = 180, .abort = &interrupt_signal};
 	struct spec_doc doc = {0};
 	struct json_object *report = NULL;
-	unsigned char key[CLI_KEY_MAX];
+	unsigned char key[STATE_KEY_MAX];
 	size_t key_len = 0;
 	int c, ret = 0;
 
@@ -209,9 +209,9 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'H')
-			ret = cli_parse_uint("--host", optarg, 0, 255, &r.host, err);
+			ret = util_uint_parse("--host", optarg, 0, 255, &r.host, err);
 		else if (c == 't')
-			ret = cli_parse_uint("--timeout", optarg, 1, 86400, &r.timeout_sec, err);
+			ret = util_uint_parse("--timeout", optarg, 1, 86400, &r.timeout_sec, err);
 		else if (c == 'w')
 			r.wait_master = true;
 		else if (c == 'k')
@@ -223,7 +223,7 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 		else if (c == 'R')
 			r.recreate = r.recreate_all = true;
 		else
-			return cli_usage_error("agent apply", argv[optind - 1], err);
+			return util_usage_error("agent apply", argv[optind - 1], err);
 		if (ret < 0)
 			return ret;
 	}
@@ -243,14 +243,14 @@ static int agent_apply(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	return answer(ret, report);
 }
 
-static int agent_undo(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+static int agent_undo(const struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf in = SB_BUF_INIT;
 	struct json_object *report, *o = NULL;
 	int ret;
 
 	if (argc > 1)
-		return cli_usage_error("agent undo", argv[1], err);
+		return util_usage_error("agent undo", argv[1], err);
 	ret = read_input(&in, AGENT_STDIN_MAX, false, err);
 	if (ret < 0)
 		return ret;
@@ -264,16 +264,16 @@ static int agent_undo(const struct cli_ctx *ctx, int argc, char **argv, struct s
 	return answer(ret, o);
 }
 
-static int agent_wait(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+static int agent_wait(const struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	struct spec_doc doc = {0};
 	unsigned timeout = 180;
 	int ret = 0;
 
 	if (argc == 3 && strcmp(argv[1], "--timeout") == 0)
-		ret = cli_parse_uint("--timeout", argv[2], 1, 86400, &timeout, err);
+		ret = util_uint_parse("--timeout", argv[2], 1, 86400, &timeout, err);
 	else if (argc > 1)
-		ret = cli_usage_error("agent wait", argv[1], err);
+		ret = util_usage_error("agent wait", argv[1], err);
 	/* one line; then stdin stays open, and its end (the control machine's Ctrl-C) stops us */
 	if (ret == 0)
 		ret = agent_stdin_spec(&doc, NULL, NULL, true, err);
@@ -285,7 +285,7 @@ static int agent_wait(const struct cli_ctx *ctx, int argc, char **argv, struct s
 	return ret;
 }
 
-static int agent_down(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+static int agent_down(const struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	struct json_object *o = NULL;
 	bool purge = false, keep_key = false;
@@ -296,19 +296,19 @@ static int agent_down(const struct cli_ctx *ctx, int argc, char **argv, struct s
 		else if (strcmp(argv[i], "--keep-key") == 0)
 			keep_key = true;
 		else
-			return cli_usage_error("agent down", argv[i], err);
+			return util_usage_error("agent down", argv[i], err);
 	}
 	return answer(host_down(ctx, ctx->cluster, purge, keep_key, &o, err), o);
 }
 
-static int agent_check(const struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+static int agent_check(const struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf in = SB_BUF_INIT;
 	struct json_object *o = NULL;
 	int ret;
 
 	if (argc > 1)
-		return cli_usage_error("agent check", argv[1], err);
+		return util_usage_error("agent check", argv[1], err);
 	ret = read_input(&in, HEALTH_CRED_MAX, false, err);
 	if (ret < 0)
 		return ret;
@@ -317,7 +317,7 @@ static int agent_check(const struct cli_ctx *ctx, int argc, char **argv, struct 
 	return answer(host_check(ctx->cluster, in.len ? in.data : NULL, &o, err), o);
 }
 
-int cmd_agent(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err)
+int cmd_agent(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	if (argc < 2)
 		return sb_err_input(

@@ -10,7 +10,7 @@
 
 #include "../util/ctx.h"
 
-int cmd_agent(struct cli_ctx *ctx, int argc, char **argv, struct sb_err *err);
+int cmd_agent(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err);
 
 /*
  * stdin: {"spec": {...}, "key": "hex"} → the spec (and the key, if asked).

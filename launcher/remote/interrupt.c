@@ -9,22 +9,22 @@
 
 #include <string.h>
 
-volatile sig_atomic_t cli_interrupted;
+volatile sig_atomic_t interrupt_signal;
 
-static void cli_on_signal(int sig)
+static void interrupt_on_signal(int sig)
 {
-	cli_interrupted = sig;
+	interrupt_signal = sig;
 }
 
-void cli_interrupt_catch(void)
+void interrupt_catch(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = cli_on_signal; /* no SA_RESTART: blocking calls return EINTR */
+	sa.sa_handler = interrupt_on_signal; /* no SA_RESTART: blocking calls return EINTR */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	docker_abort_watch(&cli_interrupted);
-	ssh_abort_watch(&cli_interrupted);
+	docker_abort_watch(&interrupt_signal);
+	ssh_abort_watch(&interrupt_signal);
 }

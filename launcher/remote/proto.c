@@ -15,23 +15,59 @@ struct field {
 	const char *key; /* NULL ends a schema */
 	enum kind kind;
 	bool required;
-	int64_t min, max;          /* K_INT */
-	enum kind elem;            /* K_ARR: the kind of each element */
-	const struct field *sub;   /* K_OBJ, or K_ARR of K_OBJ: their members */
+	int64_t min, max;        /* K_INT */
+	enum kind elem;          /* K_ARR: the kind of each element */
+	const struct field *sub; /* K_OBJ, or K_ARR of K_OBJ: their members */
 };
 
-#define STR(k)          {k, K_STR, false, 0, 0, 0, NULL}
-#define STR_REQ(k)      {k, K_STR, true, 0, 0, 0, NULL}
-#define BOOL(k)         {k, K_BOOL, false, 0, 0, 0, NULL}
-#define BOOL_REQ(k)     {k, K_BOOL, true, 0, 0, 0, NULL}
-#define INT(k, lo, hi)  {k, K_INT, false, lo, hi, 0, NULL}
-#define INT_REQ(k, lo, hi) {k, K_INT, true, lo, hi, 0, NULL}
-#define OBJ(k, s)       {k, K_OBJ, false, 0, 0, 0, s}
-#define OBJ_REQ(k, s)   {k, K_OBJ, true, 0, 0, 0, s}
-#define ANY_OBJ(k)      {k, K_ANY_OBJ, false, 0, 0, 0, NULL}
-#define ARR_OF(k, e, s) {k, K_ARR, false, 0, 0, e, s}
-#define ARR_REQ(k, e, s) {k, K_ARR, true, 0, 0, e, s}
-#define END             {NULL, K_STR, false, 0, 0, 0, NULL}
+#define STR(k)                                 \
+	{                                      \
+		k, K_STR, false, 0, 0, 0, NULL \
+	}
+#define STR_REQ(k)                            \
+	{                                     \
+		k, K_STR, true, 0, 0, 0, NULL \
+	}
+#define BOOL(k)                                 \
+	{                                       \
+		k, K_BOOL, false, 0, 0, 0, NULL \
+	}
+#define BOOL_REQ(k)                            \
+	{                                      \
+		k, K_BOOL, true, 0, 0, 0, NULL \
+	}
+#define INT(k, lo, hi)                           \
+	{                                        \
+		k, K_INT, false, lo, hi, 0, NULL \
+	}
+#define INT_REQ(k, lo, hi)                      \
+	{                                       \
+		k, K_INT, true, lo, hi, 0, NULL \
+	}
+#define OBJ(k, s)                           \
+	{                                   \
+		k, K_OBJ, false, 0, 0, 0, s \
+	}
+#define OBJ_REQ(k, s)                      \
+	{                                  \
+		k, K_OBJ, true, 0, 0, 0, s \
+	}
+#define ANY_OBJ(k)                                 \
+	{                                          \
+		k, K_ANY_OBJ, false, 0, 0, 0, NULL \
+	}
+#define ARR_OF(k, e, s)                     \
+	{                                   \
+		k, K_ARR, false, 0, 0, e, s \
+	}
+#define ARR_REQ(k, e, s)                   \
+	{                                  \
+		k, K_ARR, true, 0, 0, e, s \
+	}
+#define END                                       \
+	{                                         \
+		NULL, K_STR, false, 0, 0, 0, NULL \
+	}
 
 #define COUNT_MAX (1 << 20)
 
@@ -41,10 +77,16 @@ static const struct field lan_network[] = {
     STR("name"), STR("driver"), STR("parent"), STR("subnet"), STR("cluster"), END,
 };
 static const struct field taken[] = {
-    STR_REQ("kind"), STR_REQ("name"), STR("owner"), END,
+    STR_REQ("kind"),
+    STR_REQ("name"),
+    STR("owner"),
+    END,
 };
 static const struct field bridge[] = {
-    STR("subnet"), ARR_OF("used", K_STR, NULL), STR("error"), END,
+    STR("subnet"),
+    ARR_OF("used", K_STR, NULL),
+    STR("error"),
+    END,
 };
 static const struct field docker[] = {
     STR("error"),
@@ -60,17 +102,21 @@ static const struct field docker[] = {
     END,
 };
 static const struct field uplink[] = {
-    STR("error"),   STR("ifname"),      STR("addr"), INT("prefix", 0, 32),
+    STR("error"),   STR("ifname"),    STR("addr"), INT("prefix", 0, 32),
     STR("gateway"), BOOL("wireless"), END,
 };
 static const struct field home[] = {
-    STR("path"), STR("error"), END,
+    STR("path"),
+    STR("error"),
+    END,
 };
 static const struct field cluster_node[] = {
     STR_REQ("node"), STR("role"), STR("state"), STR("ip"), STR("hash"), END,
 };
 static const struct field cluster[] = {
-    ARR_REQ("nodes", K_OBJ, cluster_node), ANY_OBJ("spec"), END,
+    ARR_REQ("nodes", K_OBJ, cluster_node),
+    ANY_OBJ("spec"),
+    END,
 };
 static const struct field facts[] = {
     STR_REQ("version"),
@@ -90,29 +136,48 @@ static const struct field facts[] = {
 /* ---- the others ---- */
 
 static const struct field probe_answer[] = {
-    STR_REQ("ip"), BOOL_REQ("in_use"), STR("mac"), END,
+    STR_REQ("ip"),
+    BOOL_REQ("in_use"),
+    STR("mac"),
+    END,
 };
 static const struct field undo_item[] = {
-    STR_REQ("kind"), STR_REQ("id"), BOOL("maybe"), END,
+    STR_REQ("kind"),
+    STR_REQ("id"),
+    BOOL("maybe"),
+    END,
 };
 static const struct field report[] = {
-    BOOL_REQ("ok"),   ARR_REQ("created", K_OBJ, undo_item),
-    INT("started", 0, COUNT_MAX), BOOL("shim"), BOOL("key"), BOOL("dir"),
-    BOOL("rolled_back"), BOOL("kept"), END,
+    BOOL_REQ("ok"),
+    ARR_REQ("created", K_OBJ, undo_item),
+    INT("started", 0, COUNT_MAX),
+    BOOL("shim"),
+    BOOL("key"),
+    BOOL("dir"),
+    BOOL("rolled_back"),
+    BOOL("kept"),
+    END,
 };
 static const struct field undo[] = {
-    INT_REQ("removed", 0, COUNT_MAX), INT_REQ("failed", 0, COUNT_MAX), END,
+    INT_REQ("removed", 0, COUNT_MAX),
+    INT_REQ("failed", 0, COUNT_MAX),
+    END,
 };
 static const struct field down[] = {
-    INT_REQ("containers", 0, COUNT_MAX), INT_REQ("networks", 0, COUNT_MAX),
-    INT_REQ("volumes", 0, COUNT_MAX),    INT_REQ("links", 0, COUNT_MAX), END,
+    INT_REQ("containers", 0, COUNT_MAX),
+    INT_REQ("networks", 0, COUNT_MAX),
+    INT_REQ("volumes", 0, COUNT_MAX),
+    INT_REQ("links", 0, COUNT_MAX),
+    END,
 };
 static const struct field check_node[] = {
-    STR_REQ("node"), STR("container"), STR("state"), STR("hostname"), STR("conf"),
-    STR("conf_error"), STR("munge"), STR("munge_error"), END,
+    STR_REQ("node"), STR("container"),   STR("state"),
+    STR("hostname"), STR("conf"),        STR("conf_error"),
+    STR("munge"),    STR("munge_error"), END,
 };
 static const struct field check[] = {
-    ARR_REQ("nodes", K_OBJ, check_node), END,
+    ARR_REQ("nodes", K_OBJ, check_node),
+    END,
 };
 
 static const char *kind_name(enum kind k)
@@ -184,8 +249,8 @@ static int check_value(struct json_object *v, enum kind k, const struct field *f
 	if (k == K_ARR && f) {
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			_cleanup_free_ char *p = xasprintf("%s[%zu]", path, i);
-			int ret = check_value(json_object_array_get_idx(v, i), f->elem, NULL, f->sub,
-			                      p, err);
+			int ret = check_value(json_object_array_get_idx(v, i), f->elem, NULL,
+			                      f->sub, p, err);
 			if (ret < 0)
 				return ret;
 		}
@@ -227,8 +292,8 @@ int proto_check(enum proto_msg msg, struct json_object *o, struct sb_err *err)
 	    [PROTO_DOWN] = {"down", K_OBJ, down},
 	    [PROTO_CHECK] = {"check", K_OBJ, check},
 	};
-	const struct field whole = {msgs[msg].name, msgs[msg].kind, true, 0, 0, K_OBJ,
-	                            msgs[msg].schema};
+	const struct field whole = {msgs[msg].name, msgs[msg].kind,  true, 0, 0,
+	                            K_OBJ,          msgs[msg].schema};
 
 	return check_value(o, whole.kind, &whole, whole.sub, msgs[msg].name, err);
 }

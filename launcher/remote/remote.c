@@ -30,9 +30,9 @@ static const struct remote_ops *ops_for(const char *dest)
 /* ---- this machine: host/ops.h's calls, in-process ---- */
 
 /* The host's own progress is not shown: the caller prints one line per host. */
-static struct cli_ctx ctx_quiet(const struct cli_ctx *ctx)
+static struct sb_ctx ctx_quiet(const struct sb_ctx *ctx)
 {
-	struct cli_ctx q = *ctx;
+	struct sb_ctx q = *ctx;
 
 	q.quiet = true;
 	return q;
@@ -59,10 +59,10 @@ static int local_probe(const char *dest, const struct host_probe_req *r, struct 
 	return host_probe(r, out, err);
 }
 
-static int local_apply(const char *dest, const struct cli_ctx *ctx, const struct host_apply_req *r,
+static int local_apply(const char *dest, const struct sb_ctx *ctx, const struct host_apply_req *r,
                        struct json_object **report, struct sb_err *err)
 {
-	struct cli_ctx q = ctx_quiet(ctx);
+	struct sb_ctx q = ctx_quiet(ctx);
 	struct sb_err e = SB_ERR_INIT;
 	int ret = host_apply(&q, r, report, &e);
 
@@ -82,17 +82,17 @@ static int local_undo(const char *dest, const char *cluster, struct json_object 
 	return ret;
 }
 
-static int local_wait(const char *dest, const struct cli_ctx *ctx, const struct spec_doc *doc,
+static int local_wait(const char *dest, const struct sb_ctx *ctx, const struct spec_doc *doc,
                       unsigned timeout_sec, struct sb_err *err)
 {
 	(void)dest;
 	return host_wait(ctx, doc, timeout_sec, err);
 }
 
-static int local_down(const char *dest, const struct cli_ctx *ctx, const char *cluster, bool purge,
+static int local_down(const char *dest, const struct sb_ctx *ctx, const char *cluster, bool purge,
                       bool keep_key, struct json_object **out, struct sb_err *err)
 {
-	struct cli_ctx q = ctx_quiet(ctx);
+	struct sb_ctx q = ctx_quiet(ctx);
 
 	(void)dest;
 	return host_down(&q, cluster, purge, keep_key, out, err);
@@ -111,7 +111,7 @@ static void build_progress(const char *line, void *arg)
 	fprintf(stderr, "    %s\n", line);
 }
 
-static int local_images_build(const char *dest, const struct cli_ctx *ctx, const char *image_base,
+static int local_images_build(const char *dest, const struct sb_ctx *ctx, const char *image_base,
                               struct sb_err *err)
 {
 	_cleanup_docker_ struct docker *d = NULL;
@@ -132,7 +132,7 @@ static int local_node_capture(const char *dest, const char *cluster, const char 
 {
 	_cleanup_docker_ struct docker *d = NULL;
 	_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
-	struct cli_node n = {0};
+	struct host_node n = {0};
 	bool found = false;
 	int ret;
 
@@ -140,7 +140,7 @@ static int local_node_capture(const char *dest, const char *cluster, const char 
 	*status = -1;
 	ret = docker_open(NULL, &d, err);
 	if (ret == 0)
-		ret = cli_node_find(d, cluster, node, &n, &found, err);
+		ret = host_node_find(d, cluster, node, &n, &found, err);
 	if (ret == 0 && !found)
 		ret = sb_err_set(err, ENOENT, "No container of node '%s' here", node);
 	if (ret == 0)
@@ -148,7 +148,7 @@ static int local_node_capture(const char *dest, const char *cluster, const char 
 		                          err);
 	if (ret == 0 && *status != 0 && errb.len)
 		sb_err_set(err, EIO, "%.*s", (int)strcspn(errb.data, "\n"), errb.data);
-	cli_node_free(&n);
+	host_node_free(&n);
 	return ret;
 }
 
@@ -222,7 +222,7 @@ int remote_probe(const char *dest, const struct host_probe_req *r, struct json_o
 	return ops_for(dest)->probe(dest, r, out, err);
 }
 
-int remote_apply(const char *dest, const struct cli_ctx *ctx, const struct host_apply_req *r,
+int remote_apply(const char *dest, const struct sb_ctx *ctx, const struct host_apply_req *r,
                  struct json_object **report, struct sb_err *err)
 {
 	return ops_for(dest)->apply(dest, ctx, r, report, err);
@@ -234,13 +234,13 @@ int remote_undo(const char *dest, const char *cluster, struct json_object *repor
 	return ops_for(dest)->undo(dest, cluster, report, err);
 }
 
-int remote_wait(const char *dest, const struct cli_ctx *ctx, const struct spec_doc *doc,
+int remote_wait(const char *dest, const struct sb_ctx *ctx, const struct spec_doc *doc,
                 unsigned timeout_sec, struct sb_err *err)
 {
 	return ops_for(dest)->wait(dest, ctx, doc, timeout_sec, err);
 }
 
-int remote_down(const char *dest, const struct cli_ctx *ctx, const char *cluster, bool purge,
+int remote_down(const char *dest, const struct sb_ctx *ctx, const char *cluster, bool purge,
                 bool keep_key, struct json_object **out, struct sb_err *err)
 {
 	return ops_for(dest)->down(dest, ctx, cluster, purge, keep_key, out, err);
@@ -252,7 +252,7 @@ int remote_check(const char *dest, const char *cluster, const char *cred, struct
 	return ops_for(dest)->check(dest, cluster, cred, out, err);
 }
 
-int remote_images_build(const char *dest, const struct cli_ctx *ctx, const char *image_base,
+int remote_images_build(const char *dest, const struct sb_ctx *ctx, const char *image_base,
                         struct sb_err *err)
 {
 	return ops_for(dest)->images_build(dest, ctx, image_base, err);

@@ -46,20 +46,20 @@ int remote_probe(const char *dest, const struct host_probe_req *r, struct json_o
  * stops it: it rolls back and answers. ctx's progress is not shown (the
  * caller prints one line per host).
  */
-int remote_apply(const char *dest, const struct cli_ctx *ctx, const struct host_apply_req *r,
+int remote_apply(const char *dest, const struct sb_ctx *ctx, const struct host_apply_req *r,
                  struct json_object **report, struct sb_err *err);
 int remote_undo(const char *dest, const char *cluster, struct json_object *report,
                 struct sb_err *err);
 /* Until every node is idle; a Ctrl-C here stops it there too. */
-int remote_wait(const char *dest, const struct cli_ctx *ctx, const struct spec_doc *doc,
+int remote_wait(const char *dest, const struct sb_ctx *ctx, const struct spec_doc *doc,
                 unsigned timeout_sec, struct sb_err *err);
-int remote_down(const char *dest, const struct cli_ctx *ctx, const char *cluster, bool purge,
+int remote_down(const char *dest, const struct sb_ctx *ctx, const char *cluster, bool purge,
                 bool keep_key, struct json_object **out, struct sb_err *err);
 int remote_check(const char *dest, const char *cluster, const char *cred, struct json_object **out,
                  struct sb_err *err);
 
 /* Build the node images there (progress on stderr). */
-int remote_images_build(const char *dest, const struct cli_ctx *ctx, const char *image_base,
+int remote_images_build(const char *dest, const struct sb_ctx *ctx, const char *image_base,
                         struct sb_err *err);
 /* Stream the tags from src's engine into dst's, without holding them in memory. */
 int remote_images_copy(const char *src, const char *dst, const char *const *tags,

@@ -13,17 +13,17 @@ struct remote_ops {
 	             char **path, struct sb_err *err);
 	int (*probe)(const char *dest, const struct host_probe_req *r, struct json_object **out,
 	             struct sb_err *err);
-	int (*apply)(const char *dest, const struct cli_ctx *ctx, const struct host_apply_req *r,
+	int (*apply)(const char *dest, const struct sb_ctx *ctx, const struct host_apply_req *r,
 	             struct json_object **report, struct sb_err *err);
 	int (*undo)(const char *dest, const char *cluster, struct json_object *report,
 	            struct sb_err *err);
-	int (*wait)(const char *dest, const struct cli_ctx *ctx, const struct spec_doc *doc,
+	int (*wait)(const char *dest, const struct sb_ctx *ctx, const struct spec_doc *doc,
 	            unsigned timeout_sec, struct sb_err *err);
-	int (*down)(const char *dest, const struct cli_ctx *ctx, const char *cluster, bool purge,
+	int (*down)(const char *dest, const struct sb_ctx *ctx, const char *cluster, bool purge,
 	            bool keep_key, struct json_object **out, struct sb_err *err);
 	int (*check)(const char *dest, const char *cluster, const char *cred,
 	             struct json_object **out, struct sb_err *err);
-	int (*images_build)(const char *dest, const struct cli_ctx *ctx, const char *image_base,
+	int (*images_build)(const char *dest, const struct sb_ctx *ctx, const char *image_base,
 	                    struct sb_err *err);
 	int (*node_capture)(const char *dest, const char *cluster, const char *node,
 	                    const char *const *argv, int timeout_ms, struct sb_buf *out,

@@ -156,7 +156,7 @@ static int ssh_facts(const char *dest, const struct host_facts_req *r, struct js
 	if (!(*out = answer_parse(&o_buf, PROTO_FACTS, err)))
 		return sb_err_wrap(err, "Its facts cannot be used");
 	if (!*path) {
-		self = cli_json_str(*out, "self");
+		self = util_json_str(*out, "self");
 		*path = xstrdup(self ? self : "slurmbox");
 		if (self) /* the cached binary answered: later calls need not check it again */
 			ssh_slurmbox_known(dest, self);
@@ -201,7 +201,7 @@ static int ssh_probe(const char *dest, const struct host_probe_req *r, struct js
 	return ret;
 }
 
-static int ssh_apply(const char *dest, const struct cli_ctx *ctx, const struct host_apply_req *r,
+static int ssh_apply(const char *dest, const struct sb_ctx *ctx, const struct host_apply_req *r,
                      struct json_object **report, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf o_buf = SB_BUF_INIT;
@@ -274,7 +274,7 @@ static int ssh_undo(const char *dest, const char *cluster, struct json_object *r
 	return ret;
 }
 
-static int ssh_wait(const char *dest, const struct cli_ctx *ctx, const struct spec_doc *doc,
+static int ssh_wait(const char *dest, const struct sb_ctx *ctx, const struct spec_doc *doc,
                     unsigned timeout_sec, struct sb_err *err)
 {
 	struct json_object *o = json_object_new_object();
@@ -302,7 +302,7 @@ static int ssh_wait(const char *dest, const struct cli_ctx *ctx, const struct sp
 	return ret;
 }
 
-static int ssh_down(const char *dest, const struct cli_ctx *ctx, const char *cluster, bool purge,
+static int ssh_down(const char *dest, const struct sb_ctx *ctx, const char *cluster, bool purge,
                     bool keep_key, struct json_object **out, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf o_buf = SB_BUF_INIT;
@@ -354,7 +354,7 @@ static int ssh_check(const char *dest, const char *cluster, const char *cred,
 	return 0;
 }
 
-static int ssh_images_build(const char *dest, const struct cli_ctx *ctx, const char *image_base,
+static int ssh_images_build(const char *dest, const struct sb_ctx *ctx, const char *image_base,
                             struct sb_err *err)
 {
 	const char *argv[] = {NULL,       "images", "build", image_base ? "--image-base" : NULL,

@@ -2,4 +2,4 @@
 /* ctx.c - the exit status a verb passes up (see ctx.h). */
 #include "ctx.h"
 
-int cli_exit_status = -1;
+int util_exit_status = -1;

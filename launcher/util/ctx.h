@@ -8,7 +8,7 @@
 
 #include "../../compose/base.h"
 
-struct cli_ctx {
+struct sb_ctx {
 	const char *cluster; /* --name, $SLURMBOX_CLUSTER, or "slurmbox" */
 	bool name_given;     /* --name seen (or env) */
 	bool stderr_tty;     /* progress with ✓ lines when true */
@@ -21,6 +21,6 @@ struct cli_ctx {
  * A subcommand's exit status when it is not 0/1/2/3 from an error: exec
  * passes its command's exit code up through this.
  */
-extern int cli_exit_status;
+extern int util_exit_status;
 
 #endif

@@ -2,7 +2,7 @@
 /* json.c - JSON getters. */
 #include "json.h"
 
-const char *cli_json_str(struct json_object *o, const char *key)
+const char *util_json_str(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 

@@ -6,6 +6,6 @@
 #include <json-c/json.h>
 
 /* A string member of a JSON object; NULL when absent or not a string. */
-const char *cli_json_str(struct json_object *o, const char *key);
+const char *util_json_str(struct json_object *o, const char *key);
 
 #endif

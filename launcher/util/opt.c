@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-int cli_usage_error(const char *cmd, const char *what, struct sb_err *err)
+int util_usage_error(const char *cmd, const char *what, struct sb_err *err)
 {
 	if (cmd)
 		return sb_err_input(
@@ -15,8 +15,8 @@ int cli_usage_error(const char *cmd, const char *what, struct sb_err *err)
 	                    what ? what : "");
 }
 
-int cli_parse_uint(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
-                   struct sb_err *err)
+int util_uint_parse(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
+                    struct sb_err *err)
 {
 	char *end = NULL;
 	unsigned long v;

@@ -6,9 +6,9 @@
 #include "../../compose/base.h"
 
 /* Exit-2 error for an unknown option or missing argument, pointing at --help. */
-int cli_usage_error(const char *cmd, const char *what, struct sb_err *err);
+int util_usage_error(const char *cmd, const char *what, struct sb_err *err);
 /* Parse an unsigned within [min,max] for option `opt`. */
-int cli_parse_uint(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
-                   struct sb_err *err);
+int util_uint_parse(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
+                    struct sb_err *err);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
-double cli_now(void)
+double util_now(void)
 {
 	struct timespec ts;
 
@@ -14,7 +14,7 @@ double cli_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void cli_step_begin(struct cli_step *s, const struct cli_ctx *ctx, const char *fmt, ...)
+void util_step_begin(struct util_step *s, const struct sb_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -22,17 +22,17 @@ void cli_step_begin(struct cli_step *s, const struct cli_ctx *ctx, const char *f
 	va_start(ap, fmt);
 	vsnprintf(s->text, sizeof(s->text), fmt, ap);
 	va_end(ap);
-	s->t0 = cli_now();
+	s->t0 = util_now();
 	if (ctx->stderr_tty && !ctx->quiet) {
 		fprintf(stderr, "  … %s", s->text);
 		fflush(stderr);
 	}
 }
 
-void cli_step_end(struct cli_step *s, const char *detail_fmt, ...)
+void util_step_end(struct util_step *s, const char *detail_fmt, ...)
 {
 	char detail[256] = "";
-	double dt = cli_now() - s->t0;
+	double dt = util_now() - s->t0;
 
 	if (s->ctx->quiet)
 		return;
@@ -50,7 +50,7 @@ void cli_step_end(struct cli_step *s, const char *detail_fmt, ...)
 		        dt);
 }
 
-void cli_step_fail(struct cli_step *s)
+void util_step_fail(struct util_step *s)
 {
 	if (s->ctx->quiet)
 		return;
@@ -60,7 +60,7 @@ void cli_step_fail(struct cli_step *s)
 		fprintf(stderr, "slurmbox: %s: failed\n", s->text);
 }
 
-void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
+void util_info(const struct sb_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -72,7 +72,7 @@ void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-void cli_warn(const char *fmt, ...)
+void util_warn(const char *fmt, ...)
 {
 	va_list ap;
 

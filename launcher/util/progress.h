@@ -5,19 +5,19 @@
 
 #include "ctx.h"
 
-struct cli_step {
-	const struct cli_ctx *ctx;
+struct util_step {
+	const struct sb_ctx *ctx;
 	char text[256];
 	double t0;
 };
-double cli_now(void);
-void cli_step_begin(struct cli_step *s, const struct cli_ctx *ctx, const char *fmt, ...)
+double util_now(void);
+void util_step_begin(struct util_step *s, const struct sb_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void cli_step_end(struct cli_step *s, const char *detail_fmt, ...)
+void util_step_end(struct util_step *s, const char *detail_fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void cli_step_fail(struct cli_step *s);
-void cli_info(const struct cli_ctx *ctx, const char *fmt, ...)
+void util_step_fail(struct util_step *s);
+void util_info(const struct sb_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void util_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -13,14 +13,14 @@ static void decode(const char *text, size_t len, bool with_key)
 {
 	struct sb_err err = SB_ERR_INIT;
 	struct spec_doc doc = {0};
-	unsigned char key[CLI_KEY_MAX];
+	unsigned char key[STATE_KEY_MAX];
 	size_t key_len = 0;
 
 	if (spec_json_input_decode(text, len, &doc, with_key ? key : NULL, sizeof(key), &key_len,
 	                           &err) == 0) {
 		_cleanup_plan_ struct compose_plan *plan = NULL;
 
-		if (with_key && (key_len < CLI_KEY_MIN || key_len > sizeof(key)))
+		if (with_key && (key_len < STATE_KEY_MIN || key_len > sizeof(key)))
 			abort(); /* the decoder promised a munge-sized key */
 		compose_plan_build(&doc.spec, &plan, &err);
 	}

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ip_text(text);
 	(void)compose_cluster_name_check(text, &err);
 	(void)compose_user_name_check(text, &err);
-	if (cli_user_parse(text, &u, &err) == 0) {
+	if (user_parse(text, &u, &err) == 0) {
 		if (compose_user_name_check(u.name, &err) < 0)
 			abort();
 		free(u.name);

@@ -141,9 +141,9 @@ static void test_judge(void)
 	{
 		struct json_object *o = json_object_new_object(), *p;
 		health_verdict_json_add(&v, o);
-		CHECK_STR(cli_json_str(o, "conf"), "drift");
-		CHECK_STR(cli_json_str(o, "munge"), "failed");
-		CHECK_STR(cli_json_str(o, "hostname_check"), "mismatch");
+		CHECK_STR(util_json_str(o, "conf"), "drift");
+		CHECK_STR(util_json_str(o, "munge"), "failed");
+		CHECK_STR(util_json_str(o, "hostname_check"), "mismatch");
 		CHECK(json_object_object_get_ex(o, "problems", &p));
 		CHECK_INT(json_object_array_length(p), 3);
 		json_object_put(o);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The munge key in memory: a key file outside munge's 32 to 1024 bytes is
- * refused, never cut short (cli_key_read); and once the agent's input is
+ * refused, never cut short (state_key_read); and once the agent's input is
  * decoded (agent_stdin_spec) or the control machine's encoded and freed
  * (spec_json_input_encode), no copy of the key's text is left anywhere in
  * the process, freed memory included. The memory is read through
@@ -19,7 +19,7 @@
 
 #define SPEC "{\"cluster\":\"okname\",\"workers\":1,\"hosts\":[{\"name\":\"h1\",\"ncpus\":1}]}"
 
-static unsigned char key[CLI_KEY_MAX];
+static unsigned char key[STATE_KEY_MAX];
 static char needle[33]; /* the hex of key[500..515]: what must not be left behind */
 
 static void key_make(void)
@@ -93,7 +93,7 @@ static void key_file(const char *path, size_t size)
 static void test_key_read_sizes(void)
 {
 	char dir[] = "/tmp/sbtest-key-XXXXXX", path[64];
-	unsigned char got[CLI_KEY_MAX];
+	unsigned char got[STATE_KEY_MAX];
 	const size_t sizes[] = {31, 32, 1024, 1025, 4096};
 	size_t len;
 
@@ -112,7 +112,7 @@ static void test_key_read_sizes(void)
 			key_file(path, sizes[i]);
 		}
 		len = 0;
-		ret = cli_key_read(path, got, sizeof(got), &len, &err);
+		ret = state_key_read(path, got, sizeof(got), &len, &err);
 		if (sizes[i] >= 32 && sizes[i] <= 1024) {
 			CHECK_INT(ret, 0);
 			CHECK_INT(len, sizes[i]);
@@ -167,7 +167,7 @@ static void test_agent_decode_leaves_no_copy(void)
 {
 	struct spec_doc doc = {0};
 	struct sb_err err = SB_ERR_INIT;
-	unsigned char got[CLI_KEY_MAX];
+	unsigned char got[STATE_KEY_MAX];
 	size_t size, len = 0;
 	char *input;
 
@@ -192,7 +192,7 @@ static void test_encode_round_trip_leaves_no_copy(void)
 	struct spec_doc doc = {0}, back = {0};
 	struct sb_err err = SB_ERR_INIT;
 	struct json_object *o = json_tokener_parse(SPEC);
-	unsigned char got[CLI_KEY_MAX];
+	unsigned char got[STATE_KEY_MAX];
 	size_t len = 0;
 	char *s;
 

@@ -49,9 +49,9 @@ static void test_answers_that_fit(void)
 	CHECK_INT(host_probe(&none, &o, &err), 0);
 	CHECK_INT(proto_check(PROTO_PROBE, o, &err), 0);
 	json_object_put(o);
-	CHECK_INT(check_text(PROTO_PROBE, "[{\"ip\":\"10.0.0.1\",\"in_use\":true,\"mac\":\"aa\"}]",
-	                     &err),
-	          0);
+	CHECK_INT(
+	    check_text(PROTO_PROBE, "[{\"ip\":\"10.0.0.1\",\"in_use\":true,\"mac\":\"aa\"}]", &err),
+	    0);
 	CHECK_INT(check_text(PROTO_REPORT,
 	                     "{\"ok\":true,\"created\":[{\"kind\":\"container\",\"id\":\"c1\"}],"
 	                     "\"started\":3,\"shim\":false,\"key\":true,\"dir\":true,"
@@ -87,8 +87,8 @@ static void test_answers_that_do_not_fit(void)
 	refused(PROTO_FACTS, "{\"version\":\"1\",\"arch\":\"x\",\"euid\":4294968296,\"time\":1}",
 	        "facts.euid: an integer from 0 to 4294967295 expected, got 4294968296");
 	{
-		_cleanup_free_ char *t = xasprintf("%s\"docker\":{\"ncpus\":\"8\"},\"uplink\":{}}",
-		                                   facts_head);
+		_cleanup_free_ char *t =
+		    xasprintf("%s\"docker\":{\"ncpus\":\"8\"},\"uplink\":{}}", facts_head);
 		refused(PROTO_FACTS, t, "facts.docker.ncpus: an integer expected, got \"8\"");
 	}
 	{

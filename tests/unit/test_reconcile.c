@@ -60,7 +60,7 @@ static void test_lan_lines(void)
 
 static void test_refusal_message(void)
 {
-	struct cli_ctx ctx = {.cluster = "sbrecon", .name_given = true};
+	struct sb_ctx ctx = {.cluster = "sbrecon", .name_given = true};
 	char *argv[] = {"up", "--workers", "3", "--home", "/srv/a b", NULL};
 	struct sb_err err = SB_ERR_INIT;
 

@@ -3,7 +3,7 @@
  * ssh_run's aborts, on "localhost" (local processes, the same code as over
  * ssh): a held stdin closed on an abort so the command stops by itself and
  * its output still arrives; any other command stopped at once with -EINTR;
- * the global watch (cli_interrupt_catch's); children in their own process
+ * the global watch (interrupt_catch's); children in their own process
  * group, so a terminal's Ctrl-C reaches only slurmbox.
  */
 #include "tap.h"
