@@ -149,4 +149,3 @@ int docker_demux_feed(struct docker_demux *dm, const char *buf, size_t len, dock
 	}
 	return 0;
 }
-

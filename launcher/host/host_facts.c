@@ -67,19 +67,20 @@ static struct json_object *facts_lan_networks(struct json_object *list)
  * if it exists, and every subnet in use here (routes and Docker networks),
  * from which the control machine picks a free one.
  */
-static struct json_object *facts_bridge(struct docker *d, const char *cluster)
+static struct json_object *facts_bridge(struct json_object *networks, const struct sb_err *list_err,
+                                        const char *cluster)
 {
 	struct json_object *o = json_object_new_object(), *used = json_object_new_array();
-	struct sb_err err = SB_ERR_INIT;
+	struct sb_err err = *list_err;
 	struct compose_cidr existing, *v = NULL;
 	size_t n = 0;
-	bool found = false;
 	char text[32];
 
-	if (bridge_subnet_existing(d, cluster, &existing, &found, &err) == 0 && found)
+	if (bridge_subnet_existing(networks, cluster, &existing))
 		json_object_object_add(
 		    o, "subnet", json_object_new_string(compose_cidr_format(&existing, text)));
-	if (bridge_subnets_used(d, &v, &n, &err) == 0)
+	if (bridge_subnets_used(networks, &v, &n,
+	                        err.msg[0] ? &(struct sb_err)SB_ERR_INIT : &err) == 0)
 		for (size_t i = 0; i < n; i++)
 			json_object_array_add(
 			    used, json_object_new_string(compose_cidr_format(&v[i], text)));
@@ -183,6 +184,7 @@ static struct json_object *facts_docker(const char *cluster, const char *const *
 	struct docker_info info;
 	struct host_cluster have = {0};
 	struct json_object *networks = NULL;
+	struct sb_err list_err = SB_ERR_INIT;
 
 	*cluster_out = NULL;
 	if (docker_open(NULL, &d, &err) < 0 || docker_version_check(d, &err) < 0 ||
@@ -205,13 +207,13 @@ static struct json_object *facts_docker(const char *cluster, const char *const *
 		json_object_object_add(o, "images", im);
 	}
 	/* one list of the engine's networks for the LAN's and the taken names */
-	if (docker_network_list(d, NULL, 0, &networks, &(struct sb_err)SB_ERR_INIT) < 0 ||
+	if (docker_network_list(d, NULL, 0, &networks, &list_err) < 0 ||
 	    !json_object_is_type(networks, json_type_array)) {
 		json_object_put(networks);
 		networks = json_object_new_array();
 	}
 	json_object_object_add(o, "lan_networks", facts_lan_networks(networks));
-	json_object_object_add(o, "bridge", facts_bridge(d, cluster));
+	json_object_object_add(o, "bridge", facts_bridge(networks, &list_err, cluster));
 	json_object_object_add(o, "taken", facts_taken(d, networks, cluster));
 	json_object_put(networks);
 	if (host_cluster_load(d, cluster, &have, &err) == 0) {

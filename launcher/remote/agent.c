@@ -110,7 +110,11 @@ static void stdin_watch_start(void)
 		pthread_detach(th);
 }
 
-/* Print the answer (if any) as one JSON document on stdout, and put it. */
+/*
+ * Print the answer (if any) as one JSON document on stdout, and put it.
+ * Called with the operation's result already in ret (never as
+ * answer(op(&o), o): the order in which C evaluates arguments is unspecified).
+ */
 static int answer(int ret, struct json_object *o)
 {
 	if (o)
@@ -131,7 +135,7 @@ static int agent_facts(const struct sb_ctx *ctx, int argc, char **argv, struct s
 	_cleanup_free_ const char **images = xcalloc((size_t)argc, sizeof(*images));
 	struct host_facts_req r = {.cluster = ctx->cluster, .images = images};
 	struct json_object *o = NULL;
-	int c;
+	int c, ret;
 
 	opterr = 0;
 	optind = 0;
@@ -147,7 +151,8 @@ static int agent_facts(const struct sb_ctx *ctx, int argc, char **argv, struct s
 	}
 	if (optind < argc)
 		return util_usage_error("agent facts", argv[optind], err);
-	return answer(host_facts(&r, &o, err), o);
+	ret = host_facts(&r, &o, err);
+	return answer(ret, o);
 }
 
 static int agent_probe(int argc, char **argv, struct sb_err *err)
@@ -187,7 +192,8 @@ static int agent_probe(int argc, char **argv, struct sb_err *err)
 			return ret;
 	}
 	r.addrs = addrs;
-	return answer(host_probe(&r, &o, err), o);
+	ret = host_probe(&r, &o, err);
+	return answer(ret, o);
 }
 
 static int agent_apply(const struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
@@ -289,6 +295,7 @@ static int agent_down(const struct sb_ctx *ctx, int argc, char **argv, struct sb
 {
 	struct json_object *o = NULL;
 	bool purge = false, keep_key = false;
+	int ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--purge") == 0)
@@ -298,7 +305,8 @@ static int agent_down(const struct sb_ctx *ctx, int argc, char **argv, struct sb
 		else
 			return util_usage_error("agent down", argv[i], err);
 	}
-	return answer(host_down(ctx, ctx->cluster, purge, keep_key, &o, err), o);
+	ret = host_down(ctx, ctx->cluster, purge, keep_key, &o, err);
+	return answer(ret, o);
 }
 
 static int agent_check(const struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
@@ -314,7 +322,8 @@ static int agent_check(const struct sb_ctx *ctx, int argc, char **argv, struct s
 		return ret;
 	while (in.len && (in.data[in.len - 1] == '\n' || in.data[in.len - 1] == '\r'))
 		in.data[--in.len] = '\0';
-	return answer(host_check(ctx->cluster, in.len ? in.data : NULL, &o, err), o);
+	ret = host_check(ctx->cluster, in.len ? in.data : NULL, &o, err);
+	return answer(ret, o);
 }
 
 int cmd_agent(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
