@@ -65,15 +65,13 @@ static int status_unrecorded(struct sb_ctx *ctx, bool json, struct sb_err *err)
 	} else if (have.n_nodes) {
 		printf(
 		    "Cluster '%s' has %zu container%s on this engine but no record on this "
-		    "machine (made by an older slurmbox, or the record was removed): `slurmbox%s%s "
+		    "machine (made by an older slurmbox, or the record was removed): `slurmbox%s "
 		    "up` adopts %s.\n",
-		    ctx->cluster, have.n_nodes, have.n_nodes == 1 ? "" : "s",
-		    ctx->name_given ? " --name " : "", ctx->name_given ? ctx->cluster : "",
+		    ctx->cluster, have.n_nodes, have.n_nodes == 1 ? "" : "s", sb_ctx_name_arg(ctx),
 		    have.n_nodes == 1 ? "it" : "them");
 	} else {
-		printf("Cluster '%s' does not exist (`slurmbox%s%s up` creates it).\n",
-		       ctx->cluster, ctx->name_given ? " --name " : "",
-		       ctx->name_given ? ctx->cluster : "");
+		printf("Cluster '%s' does not exist (`slurmbox%s up` creates it).\n", ctx->cluster,
+		       sb_ctx_name_arg(ctx));
 	}
 	util_exit_status = 1;
 	host_cluster_free(&have);

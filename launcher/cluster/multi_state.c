@@ -67,21 +67,12 @@ int multi_state_save(const char *cluster, const struct spec_doc *doc, char *cons
                      struct sb_err *err)
 {
 	_cleanup_free_ char *p = NULL, *base = NULL, *legacy = state_path_legacy(cluster);
-	bool per_host;
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	int ret = state_base(&base, &per_host, err);
+	int ret = state_base_make(&base, err);
 
 	if (ret < 0)
 		goto out;
 	p = xasprintf("%s/%s.json", base, cluster);
-	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			ret = sb_err_set(err, errno, "Creating '%s': %s", p, strerror(errno));
-		*s = '/';
-		if (ret < 0)
-			goto out;
-	}
 	json_object_object_add(o, "spec", spec_json_from(doc));
 	for (size_t i = 0; i < doc->spec.n_hosts; i++)
 		json_object_array_add(arr, json_object_new_string(paths[i]));

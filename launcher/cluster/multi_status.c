@@ -142,9 +142,8 @@ static void status_hints(const struct sb_ctx *ctx, const struct compose_plan *pl
 	}
 	if (drift.len)
 		printf("Fix drift: undo the edit, or re-create the node from the plan: %s && "
-		       "slurmbox%s%s up\n",
-		       drift.data, ctx->name_given ? " --name " : "",
-		       ctx->name_given ? ctx->cluster : "");
+		       "slurmbox%s up\n",
+		       drift.data, sb_ctx_name_arg(ctx));
 	if (munge.len)
 		printf("Fix munge: `slurmbox up` puts the cluster's key back on every host and "
 		       "restarts the nodes of a host whose copy it replaced; where the copy was "

@@ -325,9 +325,8 @@ static int key_check(struct multi_host *hosts, size_t n, const char *key, const 
 	return sb_err_set(err, ENOENT,
 	                  "The munge key of cluster '%s' (%s) is missing, but the cluster's "
 	                  "containers exist (on %s) and hold the old one; a new key would not "
-	                  "match it. Run `slurmbox%s%s down`, then `up` again (your /home is kept)",
-	                  ctx->cluster, key, where, ctx->name_given ? " --name " : "",
-	                  ctx->name_given ? ctx->cluster : "");
+	                  "match it. Run `slurmbox%s down`, then `up` again (your /home is kept)",
+	                  ctx->cluster, key, where, sb_ctx_name_arg(ctx));
 }
 
 /*

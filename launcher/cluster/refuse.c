@@ -42,8 +42,7 @@ int reconcile_refuse(const struct sb_ctx *ctx, const char *diff_text, const char
 	return sb_err_input(err,
 	                    "Cluster '%s' exists with other settings (old -> new):%s\n"
 	                    "Nothing was changed. Run `%s` to re-create the containers that "
-	                    "differ (your /home, key and Slurm state are kept), or `slurmbox%s%s "
+	                    "differ (your /home, key and Slurm state are kept), or `slurmbox%s "
 	                    "down` first",
-	                    ctx->cluster, lines.data, cmd.data, ctx->name_given ? " --name " : "",
-	                    ctx->name_given ? ctx->cluster : "");
+	                    ctx->cluster, lines.data, cmd.data, sb_ctx_name_arg(ctx));
 }

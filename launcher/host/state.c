@@ -247,6 +247,20 @@ static int state_dirs(const char *path, mode_t mode, int flags, struct sb_err *e
 	return dirs_walk(real, mode, flags & ~DIRS_CREATE, err);
 }
 
+int state_base_make(char **base, struct sb_err *err)
+{
+	bool per_host;
+	int ret = state_base(base, &per_host, err);
+
+	if (ret == 0)
+		ret = state_dirs(*base, 0755, DIRS_CREATE, err);
+	if (ret < 0) {
+		free(*base);
+		*base = NULL;
+	}
+	return ret;
+}
+
 /* munged's own checks, so a bad key is refused here with a clear reason. */
 static int key_check(const char *path, int fd, struct sb_err *err)
 {

@@ -28,6 +28,11 @@ int state_dir(const char *cluster, char **dir, struct sb_err *err);
  */
 int state_base(char **base, bool *per_host, struct sb_err *err);
 /*
+ * state_base, made if it is missing (0755; the way to it checked as for
+ * the state directory: owned by the user or root, not writable by others).
+ */
+int state_base_make(char **base, struct sb_err *err);
+/*
  * The cluster's munge key: created once (1024 bytes from getrandom, 0400,
  * owned by the image's munge uid when root, in a 0700 directory), reused
  * afterwards. *path is set (caller frees); *created tells whether it is new.

@@ -23,4 +23,10 @@ struct sb_ctx {
  */
 extern int util_exit_status;
 
+/*
+ * " --name C" when the cluster was named (--name or $SLURMBOX_CLUSTER), else
+ * "": what goes after "slurmbox" in a command a message tells the user to run.
+ */
+const char *sb_ctx_name_arg(const struct sb_ctx *ctx);
+
 #endif
