@@ -309,32 +309,7 @@ int remote_images_copy(const char *src, const char *dst, const char *const *tags
 int remote_node_run(const char *dest, const char *cluster, char *const *argv, bool tty, int *status,
                     struct sb_err *err)
 {
-	_cleanup_free_ char *path = NULL;
-	size_t argc = 0, k = 0;
-	const char **args;
-	int ret;
-
-	ret = ssh_slurmbox_ensure(dest, &path, err);
-	if (ret < 0)
-		return ret;
-	while (argv[argc])
-		argc++;
-	args = xcalloc(argc + 5, sizeof(*args));
-	args[k++] = path;
-	args[k++] = "--local";
-	args[k++] = "--name";
-	args[k++] = cluster;
-	for (size_t i = 0; i < argc; i++)
-		args[k++] = argv[i];
-	{
-		struct ssh_run_opts o = {.in_fd = STDIN_FILENO,
-		                         .out_fd = STDOUT_FILENO,
-		                         .err_fd = STDERR_FILENO,
-		                         .tty = tty};
-		ret = ssh_run(dest, args, &o, status, err);
-	}
-	free(args);
-	return ret;
+	return remote_ssh_node_run(dest, cluster, argv, tty, status, err);
 }
 
 void remote_abort_watch(volatile sig_atomic_t *flag)

@@ -35,4 +35,8 @@ struct remote_ops {
 
 extern const struct remote_ops remote_local_ops, remote_ssh_ops;
 
+/* remote_node_run for a host over ssh (this machine's nodes are run by cli/ itself). */
+int remote_ssh_node_run(const char *dest, const char *cluster, char *const *argv, bool tty,
+                        int *status, struct sb_err *err);
+
 #endif

@@ -371,37 +371,62 @@ static int ssh_images_build(const char *dest, const struct sb_ctx *ctx, const ch
 	return ret;
 }
 
+/*
+ * `slurmbox --local --name C HEAD... TAIL...` there (the node verbs of that
+ * host's own engine); *status its exit status.
+ */
+static int cluster_run(const char *dest, const char *cluster, const char *const *head,
+                       const char *const *tail, struct ssh_run_opts *o, int *status,
+                       struct sb_err *err)
+{
+	size_t n = 0, k = 0;
+	const char **args;
+	int ret;
+
+	while (head[n])
+		n++;
+	for (size_t i = 0; tail[i]; i++)
+		n++;
+	args = xcalloc(n + 5, sizeof(*args));
+	args[k++] = NULL;
+	args[k++] = "--local";
+	args[k++] = "--name";
+	args[k++] = cluster;
+	for (size_t i = 0; head[i]; i++)
+		args[k++] = head[i];
+	for (size_t i = 0; tail[i]; i++)
+		args[k++] = tail[i];
+	ret = agent_run(dest, args, o, status, err);
+	free(args);
+	return ret;
+}
+
 static int ssh_node_capture(const char *dest, const char *cluster, const char *node,
                             const char *const *argv, int timeout_ms, struct sb_buf *out,
                             int *status, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf errb = SB_BUF_INIT;
-	size_t n = 0, k = 0;
-	const char **args;
+	const char *head[] = {"exec", "-u", "root", node, NULL};
 	struct ssh_run_opts o = {
 	    .in_fd = -1, .out = out, .errbuf = &errb, .timeout_ms = timeout_ms};
 	int ret;
 
-	while (argv[n])
-		n++;
-	args = xcalloc(n + 10, sizeof(*args));
-	args[k++] = NULL;
-	args[k++] = "--local";
-	args[k++] = "--name";
-	args[k++] = cluster;
-	args[k++] = "exec";
-	args[k++] = "-u";
-	args[k++] = "root";
-	args[k++] = node;
-	for (size_t i = 0; i < n; i++)
-		args[k++] = argv[i];
-	ret = agent_run(dest, args, &o, status, err);
+	ret = cluster_run(dest, cluster, head, argv, &o, status, err);
 	if (ret == 0 && *status == 255)
 		ret = unreachable(dest, &errb, err);
 	else if (ret == 0 && *status != 0 && errb.len)
 		sb_err_set(err, EIO, "%s", last_line(&errb));
-	free(args);
 	return ret;
+}
+
+int remote_ssh_node_run(const char *dest, const char *cluster, char *const *argv, bool tty,
+                        int *status, struct sb_err *err)
+{
+	const char *head[] = {NULL};
+	struct ssh_run_opts o = {
+	    .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO, .tty = tty};
+
+	return cluster_run(dest, cluster, head, (const char *const *)argv, &o, status, err);
 }
 
 static int ssh_file_put(const char *dest, const char *path, const char *text, struct sb_err *err)
