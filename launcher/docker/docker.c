@@ -29,6 +29,7 @@ struct docker {
 	char version[16];
 	long last_status;
 	int idle_timeout_s;
+	bool abort_ignored; /* docker_abort_ignore: this handle's requests go through */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -254,16 +255,27 @@ bool docker_aborted(void)
 	return f && *f;
 }
 
+void docker_abort_ignore(struct docker *d)
+{
+	d->abort_ignored = true;
+}
+
+static bool handle_aborted(const struct docker *d)
+{
+	return !d->abort_ignored && docker_aborted();
+}
+
 /* libcurl calls this about once a second, and on every chunk: a way out. */
 static int xfer_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                          curl_off_t ulnow)
 {
-	(void)arg;
+	const struct xfer *x = arg;
+
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return docker_aborted() ? 1 : 0;
+	return handle_aborted(x->d) ? 1 : 0;
 }
 
 /*
@@ -313,6 +325,7 @@ static int docker_perform(struct docker *d, const struct docker_req *req, bool v
 	}
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xfer_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, xfer_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, xfer_header);
@@ -344,7 +357,7 @@ static int docker_perform(struct docker *d, const struct docker_req *req, bool v
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 
 	d->errbuf[0] = '\0';
-	if (docker_aborted()) {
+	if (handle_aborted(d)) {
 		curl_slist_free_all(hdr);
 		return sb_err_set(err, EINTR, "Interrupted");
 	}
@@ -356,7 +369,7 @@ static int docker_perform(struct docker *d, const struct docker_req *req, bool v
 	if (rc == CURLE_WRITE_ERROR && x.data_ret < 0)
 		r = sb_err_set(err, -x.data_ret, "Docker %s %s: reading the reply failed: %s",
 		               req->method, req->path, strerror(-x.data_ret));
-	else if (rc == CURLE_ABORTED_BY_CALLBACK && x.body_ret >= 0 && docker_aborted())
+	else if (rc == CURLE_ABORTED_BY_CALLBACK && x.body_ret >= 0 && handle_aborted(d))
 		r = sb_err_set(err, EINTR, "Interrupted during Docker %s %s", req->method,
 		               req->path);
 	else if (rc == CURLE_ABORTED_BY_CALLBACK && x.body_ret < 0)

@@ -53,6 +53,11 @@ static inline void docker_freep(struct docker **d)
  */
 void docker_abort_watch(volatile sig_atomic_t *flag);
 bool docker_aborted(void);
+/*
+ * From now on d's requests go through an interrupt: what a rollback removes
+ * must be removed. Only this handle; the process's flag stays as it is.
+ */
+void docker_abort_ignore(struct docker *d);
 
 const char *docker_api_version(const struct docker *d);
 const char *docker_socket_path(const struct docker *d);

@@ -62,7 +62,7 @@ size_t apply_undo_run(struct docker *d, const struct apply_undo *u)
 	size_t failed = 0;
 
 	/* an interrupt asked for this: the removals themselves must go through */
-	docker_abort_watch(NULL);
+	docker_abort_ignore(d);
 	for (size_t i = u->n; i-- > 0;) {
 		struct sb_err err = SB_ERR_INIT;
 		int ret = 0;
