@@ -5,7 +5,7 @@
 # image_files[] (see launcher/host/image.h), with mode 0755 if executable, else
 # 0644. Also emitted: the recipe hashes, the first 12 hex digits of a sha256
 # over the files that define each image (their paths, modes and contents):
-#   image_hash_rootfs  base/packages (the debootstrap rootfs)
+#   image_hash_rootfs  base/packages, base/release (the debootstrap rootfs)
 #   image_hash_base    base/*
 #   image_hash_master  image_hash_base + master/*
 #   image_hash_worker  image_hash_base + worker/*
@@ -53,7 +53,7 @@ under() {
 }
 
 # shellcheck disable=SC2046 # the file names are checked above: no spaces
-hash_rootfs=$(hash_of rootfs base/packages)
+hash_rootfs=$(hash_of rootfs base/packages base/release)
 # shellcheck disable=SC2046
 hash_base=$(hash_of base $(under base))
 # shellcheck disable=SC2046

@@ -13,8 +13,8 @@ static const char images_usage[] =
     "       slurmbox images list\n"
     "\n"
     "build: build the base, master and worker images on the local engine when missing.\n"
-    "       The base comes from IMAGE (pulled if missing), else a local debian:bookworm-slim,\n"
-    "       else a debootstrap of Debian bookworm (needs root and the debootstrap package).\n"
+    "       The base comes from IMAGE (pulled if missing), else a local debian:trixie-slim,\n"
+    "       else a debootstrap of Debian 13 trixie (needs root and the debootstrap package).\n"
     "list:  the image tags this slurmbox uses, and whether each is present.\n";
 
 static void progress(const char *line, void *arg)

@@ -33,7 +33,7 @@ static const char up_usage[] =
     "      --subnet CIDR      The cluster network (default: a free /24 in 10.213.0.0/16)\n"
     "      --timeout SEC      How long to wait for every node to be idle (default 180)\n"
     "      --image-base IMAGE Build the images from IMAGE (pulled if missing) instead of a\n"
-    "                         local debian:bookworm-slim or a debootstrap of bookworm\n"
+    "                         local debian:trixie-slim or a debootstrap of trixie\n"
     "      --keep-on-failure  Keep what a failed run created, for debugging\n"
     "      --recreate         The cluster exists with other settings: re-create the\n"
     "                         containers that differ (/home, key and Slurm state are kept)\n"

@@ -75,7 +75,7 @@ static struct json_object *body_mounts(const struct compose_node *node)
  * CgroupnsMode needs API 1.41 or newer (check api_version before adding it).
  */
 /*
- * Least privilege that runs Slurm 22.05 here (images/NOTES.md): every
+ * Least privilege that runs Slurm (22.05 and 24.11) here (images/NOTES.md): every
  * capability dropped but the five the daemons need, and no-new-privileges.
  *   CHOWN         the entrypoint chowns /home/$USER, /run/munge and munged's key copy
  *   DAC_OVERRIDE  root reads the host's key (owned by whoever runs slurmbox) and

@@ -8,6 +8,8 @@
 #include "../docker/docker_api.h"
 #include "tarball.h"
 
+#include <pthread.h>
+
 /* FNV-1a, 32 bits: a short, stable name for a --image-base value. */
 static uint32_t image_fnv1a(const char *s)
 {
@@ -57,6 +59,52 @@ static int image_dockerfile_rewrite(const struct image_file *f, const char *from
 		return sb_err_set(err, EINVAL, "Recipe '%s' has no FROM line: rebuild slurmbox",
 		                  f->path);
 	return 0;
+}
+
+/* The first word of the embedded base/release that is not a comment. */
+static void release_find(char *out, size_t size)
+{
+	snprintf(out, size, "unknown");
+	for (size_t i = 0; i < image_files_count; i++) {
+		const struct image_file *f = &image_files[i];
+		const char *p = (const char *)f->data, *end = p + f->len;
+
+		if (strcmp(f->path, "base/release") != 0)
+			continue;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			size_t w = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789");
+
+			if (*p != '#' && w && w < n + 1 && w < size) {
+				snprintf(out, size, "%.*s", (int)w, p);
+				return;
+			}
+			p += n + 1;
+		}
+	}
+}
+
+static char image_release_word[32], image_debian_ref_text[64];
+static pthread_once_t image_release_once = PTHREAD_ONCE_INIT;
+
+static void image_release_init(void)
+{
+	release_find(image_release_word, sizeof(image_release_word));
+	snprintf(image_debian_ref_text, sizeof(image_debian_ref_text), "debian:%s-slim",
+	         image_release_word);
+}
+
+const char *image_release(void)
+{
+	pthread_once(&image_release_once, image_release_init);
+	return image_release_word;
+}
+
+const char *image_debian_ref(void)
+{
+	pthread_once(&image_release_once, image_release_init);
+	return image_debian_ref_text;
 }
 
 int image_context_build(const char *dir, const char *dockerfile, const char *from,
@@ -203,7 +251,7 @@ static int image_exists(struct docker *d, const char *ref, bool *exists, struct 
 	return 0;
 }
 
-/* Build slurmbox-base: from base_override, a local debian:bookworm-slim, or debootstrap. */
+/* Build slurmbox-base: from base_override, a local debian:<release>-slim, or debootstrap. */
 static int image_base_build(struct docker *d, const char *base_override, const char *tag,
                             image_progress_fn fn, void *arg, struct sb_err *err)
 {
@@ -230,11 +278,11 @@ static int image_base_build(struct docker *d, const char *base_override, const c
 		return image_build_one(d, tag, "base", "Dockerfile", base_override, fn, arg, err);
 	}
 
-	ret = image_exists(d, IMAGE_DEBIAN_REF, &have, err);
+	ret = image_exists(d, image_debian_ref(), &have, err);
 	if (ret < 0)
 		return ret;
 	if (have)
-		return image_build_one(d, tag, "base", "Dockerfile", IMAGE_DEBIAN_REF, fn, arg,
+		return image_build_one(d, tag, "base", "Dockerfile", image_debian_ref(), fn, arg,
 		                       err);
 
 	snprintf(rootfs, sizeof(rootfs), "%s:%s", IMAGE_ROOTFS_REPO, image_hash_rootfs);
@@ -242,7 +290,7 @@ static int image_base_build(struct docker *d, const char *base_override, const c
 	if (ret < 0)
 		return ret;
 	if (!have) {
-		image_say(fn, arg, "No %s here: making %s with debootstrap", IMAGE_DEBIAN_REF,
+		image_say(fn, arg, "No %s here: making %s with debootstrap", image_debian_ref(),
 		          rootfs);
 		ret = image_rootfs_build(d, rootfs, fn, arg, err);
 		if (ret < 0)
@@ -275,8 +323,8 @@ static int image_ref_check(const char *ref, struct sb_err *err)
 		return sb_err_input(
 		    err,
 		    "--image-base '%s' is not an image reference: use NAME[:TAG] or "
-		    "NAME@sha256:DIGEST, e.g. debian:bookworm-slim",
-		    ref);
+		    "NAME@sha256:DIGEST, e.g. %s",
+		    ref, image_debian_ref());
 	return 0;
 }
 

@@ -5,7 +5,8 @@
  *
  * Three images, each tagged with a content hash of its recipe, so `up`
  * builds only when a recipe changed:
- *   slurmbox-base:<hash>    bookworm + slurm + munge. Pulled debian:bookworm-slim
+ *   slurmbox-base:<hash>    Debian (base/release) + slurm + munge. Pulled
+ *                           debian:<release>-slim
  *                           plus apt-get when a registry answers; else a
  *                           debootstrap rootfs imported with fromSrc=-.
  *   slurmbox-master:<hash>  FROM base, runs slurmctld.
@@ -42,8 +43,11 @@ extern const char image_hash_base[];
 extern const char image_hash_master[];
 extern const char image_hash_worker[];
 
-/* The parent images of the base: pulled/present, or debootstrapped. */
-#define IMAGE_DEBIAN_REF  "debian:bookworm-slim"
+/* The Debian release of the images: the word in the embedded base/release ("trixie"). */
+const char *image_release(void);
+/* The parent image of the base on the pull path: "debian:<release>-slim". */
+const char *image_debian_ref(void);
+/* ... and on the offline path: a debootstrap imported as slurmbox-rootfs:<hash>. */
 #define IMAGE_ROOTFS_REPO "slurmbox-rootfs"
 
 /*
@@ -68,8 +72,8 @@ typedef void (*image_progress_fn)(const char *line, void *arg);
 /*
  * Make sure the images exist on this engine, building what is missing.
  * base_override: start from this image instead of the pull/debootstrap base
- * (--image-base); it must be Debian bookworm-like with apt. It is pulled
- * only when missing. Without it the base is built FROM debian:bookworm-slim
+ * (--image-base); it must be Debian-like with apt (the release of base/release). It is pulled
+ * only when missing. Without it the base is built FROM debian:<release>-slim
  * when that is present locally (never pulled), else from a debootstrap
  * rootfs (image_rootfs_build). When all three tags exist this is three
  * image inspects and nothing else.
@@ -80,7 +84,7 @@ int image_ensure(struct docker *d, const char *base_override, image_progress_fn 
 /*
  * The offline path: debootstrap the packages of base/packages into a
  * directory under /var/tmp (removed afterwards, also on failure), apply
- * bookworm-security, and import it as `tag`. Needs root and debootstrap.
+ * <release>-security, and import it as `tag`. Needs root and debootstrap.
  * Environment: SLURMBOX_DEBIAN_MIRROR (default http://deb.debian.org/debian),
  * SLURMBOX_DEBIAN_SECURITY_MIRROR (default http://deb.debian.org/debian-security;
  * "none" skips the security updates).

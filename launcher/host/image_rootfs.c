@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * image_rootfs - the offline base: debootstrap bookworm with the packages of
- * images/base/packages into a directory under /var/tmp, apply
- * bookworm-security in a chroot, and stream the tree as a tar (libarchive,
+ * image_rootfs - the offline base: debootstrap the release of
+ * images/base/release with the packages of images/base/packages into a
+ * directory under /var/tmp, apply <release>-security in a chroot, and stream the tree as a tar (libarchive,
  * numeric owners, no device nodes) through a socket pair into
  * POST /images/create?fromSrc=-. The directory is removed on every path.
  */
@@ -22,14 +22,13 @@
 
 #define ROOTFS_MIRROR_DEFAULT   "http://deb.debian.org/debian"
 #define ROOTFS_SECURITY_DEFAULT "http://deb.debian.org/debian-security"
-#define ROOTFS_SUITE            "bookworm"
 #define ROOTFS_TAIL             6 /* output lines kept for an error message */
 
 /* Run in the chroot: security updates (when $SEC is set), then drop apt's caches. */
 static const char rootfs_chroot_script[] =
     "set -eu\n"
     "if [ -n \"$SEC\" ]; then\n"
-    "  echo \"deb $SEC " ROOTFS_SUITE "-security main\" "
+    "  echo \"deb $SEC $SUITE-security main\" "
     ">/etc/apt/sources.list.d/slurmbox-security.list\n"
     "  apt-get -q update\n"
     "  apt-get -q -y -o Dpkg::Options::=--force-confold upgrade\n"
@@ -481,7 +480,7 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 	_cleanup_(rootfs_signals_restore) struct rootfs_sigsave sigs = {.set = false};
 	_cleanup_(rootfs_dir_remove) char *dir = NULL;
 	_cleanup_free_ char *debootstrap = NULL, *pkgs = NULL, *include = NULL, *target = NULL;
-	_cleanup_free_ char *sec_env = NULL;
+	_cleanup_free_ char *sec_env = NULL, *suite_env = NULL;
 	char tmpl[] = "/var/tmp/slurmbox-rootfs.XXXXXX";
 	int ret;
 
@@ -499,13 +498,13 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 		                  "Building the base image offline needs debootstrap, which needs "
 		                  "root: run slurmbox as root once, or make %s available to Docker "
 		                  "(docker load), or give --image-base IMAGE",
-		                  IMAGE_DEBIAN_REF);
+		                  image_debian_ref());
 	debootstrap = rootfs_find_debootstrap();
 	if (!debootstrap)
 		return sb_err_set(err, ENOENT,
 		                  "debootstrap is not installed: apt-get install debootstrap (or "
 		                  "make %s available to Docker, or give --image-base IMAGE)",
-		                  IMAGE_DEBIAN_REF);
+		                  image_debian_ref());
 	rootfs_signals_catch(&sigs);
 	if (!mkdtemp(tmpl))
 		return sb_err_set(err, errno, "Creating a directory in /var/tmp: %s",
@@ -516,12 +515,12 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 	include = xasprintf("--include=%s", pkgs);
 
 	if (fn) {
-		_cleanup_free_ char *l = xasprintf(
-		    "debootstrap " ROOTFS_SUITE " from %s into %s (about 30 s)", mirror, target);
+		_cleanup_free_ char *l = xasprintf("debootstrap %s from %s into %s (about 90 s)",
+		                                   image_release(), mirror, target);
 		fn(l, arg);
 	}
 	{
-		char *argv[] = {debootstrap, "--variant=minbase", include, ROOTFS_SUITE,
+		char *argv[] = {debootstrap, "--variant=minbase", include, (char *)image_release(),
 		                target,      (char *)mirror,      NULL};
 		static const char *const env[] = {"LC_ALL=C", NULL};
 
@@ -530,21 +529,25 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 			return ret;
 		if (ret < 0)
 			return sb_err_wrap(err,
-			                   "Bootstrapping Debian " ROOTFS_SUITE
-			                   " (is %s reachable? set SLURMBOX_DEBIAN_MIRROR)",
-			                   mirror);
+			                   "Bootstrapping Debian %s (is %s reachable? set "
+			                   "SLURMBOX_DEBIAN_MIRROR)",
+			                   image_release(), mirror);
 	}
 	{
 		char *argv[] = {"/bin/sh", "-c", (char *)rootfs_chroot_script, NULL};
 		const char *env[] = {
 		    "LC_ALL=C", "DEBIAN_FRONTEND=noninteractive",
 		    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		    sec_env = xasprintf("SEC=%s", strcmp(sec, "none") == 0 ? "" : sec), NULL};
+		    sec_env = xasprintf("SEC=%s", strcmp(sec, "none") == 0 ? "" : sec),
+		    suite_env = xasprintf("SUITE=%s", image_release()), NULL};
 
-		if (fn)
-			fn(strcmp(sec, "none") == 0 ? "Skipping the security updates"
-			                            : "Applying " ROOTFS_SUITE "-security updates",
-			   arg);
+		if (fn) {
+			_cleanup_free_ char *l =
+			    strcmp(sec, "none") == 0
+			        ? xstrdup("Skipping the security updates")
+			        : xasprintf("Applying %s-security updates", image_release());
+			fn(l, arg);
+		}
 		ret = image_rootfs_run(argv, target, env, fn, arg, err);
 		if (ret == -EINTR)
 			return ret;

@@ -199,7 +199,7 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 # hosts must reach it (one request for its Release file). Not reaching it is a
 # failure: the multi-host tests could not build an image either.
 @test "hosts reach Debian's mirror through NAT" {
-	run lssh h1 curl -sS -I -o /dev/null -w '%{http_code}' --max-time 30 http://deb.debian.org/debian/dists/bookworm/Release
+	run lssh h1 curl -sS -I -o /dev/null -w '%{http_code}' --max-time 30 http://deb.debian.org/debian/dists/trixie/Release
 	echo "h1 -> mirror: $output"
 	[ "$output" = 200 ]
 }
@@ -210,7 +210,7 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 	echo "$output"
 	grep -E '^h1 .* offline$' <<<"$output"
 	# no way out: the name does not even resolve (the resolver is beyond the LAN)
-	run lssh h1 curl -sS -o /dev/null --max-time 10 http://deb.debian.org/debian/dists/bookworm/Release
+	run lssh h1 curl -sS -o /dev/null --max-time 10 http://deb.debian.org/debian/dists/trixie/Release
 	echo "h1 -> mirror, offline: exit $status: $output"
 	[ "$status" -ne 0 ]
 	# the LAN still works: h2's sshd, the bridge address
@@ -221,7 +221,7 @@ ip_of() { echo "10.77.0.$((10 + ${1#h}))"; }
 	[ "$(iptables -w 5 -S FORWARD | grep -c -- '-s 10.77.0.11/32 .*-j REJECT')" -eq 1 ]
 	"$LAB" offline h1 off
 	[ "$(iptables -w 5 -S FORWARD | grep -c -- '-s 10.77.0.11/32 .*-j REJECT' || true)" -eq 0 ]
-	run lssh h1 curl -sS -I -o /dev/null -w '%{http_code}' --max-time 30 http://deb.debian.org/debian/dists/bookworm/Release
+	run lssh h1 curl -sS -I -o /dev/null -w '%{http_code}' --max-time 30 http://deb.debian.org/debian/dists/trixie/Release
 	echo "h1 -> mirror, online again: $output"
 	[ "$output" = 200 ]
 }

@@ -68,7 +68,7 @@ nothing_of_sbmulti() {
 # what a host that cannot reach the mirror gets from it: an error (the packets
 # are rejected on this machine, before they leave it)
 mirror_unreachable_from() {
-	run on "$1" curl -sS -o /dev/null --max-time 10 http://deb.debian.org/debian/dists/bookworm/Release
+	run on "$1" curl -sS -o /dev/null --max-time 10 http://deb.debian.org/debian/dists/trixie/Release
 	echo "$1 -> mirror: exit $status: $output"
 	[ "$status" -ne 0 ]
 }

@@ -111,7 +111,8 @@ static void test_cgroup_conf(void)
 		return;
 	text = compose_render_cgroup_conf(plan);
 	CHECK_GOLDEN("compose/cgroup.conf", text);
-	CHECK_CONTAINS(text, "\nIgnoreSystemd=yes\n");
+	CHECK_CONTAINS(text, "\nCgroupPlugin=disabled\n");
+	CHECK(!strstr(text, "autodetect"));
 }
 
 static void test_hosts(void)

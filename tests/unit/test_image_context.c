@@ -97,8 +97,8 @@ static char *expected_dockerfile(const char *path, const char *from)
 static void test_base_context(void)
 {
 	static const char *const names[] = {"Dockerfile", "Dockerfile.rootfs", "entrypoint.sh",
-	                                    "finish.sh", "packages"};
-	static const unsigned modes[] = {0644, 0644, 0755, 0755, 0644};
+	                                    "finish.sh",  "packages",          "release"};
+	static const unsigned modes[] = {0644, 0644, 0755, 0755, 0644, 0644};
 	struct sb_buf raw = SB_BUF_INIT;
 	struct ctx c;
 

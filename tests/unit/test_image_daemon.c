@@ -69,7 +69,7 @@ static void test_ensure_builds_then_noop(void)
 		SKIP("no docker daemon");
 	image_set_tags(NULL, &set);
 	if (!exists(set.master) || !exists(set.worker) || !exists(set.base)) {
-		if (geteuid() != 0 && !exists(IMAGE_DEBIAN_REF))
+		if (geteuid() != 0 && !exists(image_debian_ref()))
 			SKIP("images missing and building them offline needs root");
 		printf("# building %s, %s, %s\n", set.base, set.master, set.worker);
 		fflush(stdout);
@@ -184,7 +184,7 @@ static void test_rootfs_unreachable_mirror_cleans_up(void)
 	CHECK(image_rootfs_build(d, "sbtest-rootfs:unreachable", count_line, &lines, &err) < 0);
 	unsetenv("SLURMBOX_DEBIAN_MIRROR");
 	printf("# %s\n", err.msg);
-	CHECK_CONTAINS(err.msg, "Bootstrapping Debian bookworm");
+	CHECK_CONTAINS(err.msg, "Bootstrapping Debian trixie");
 	CHECK_CONTAINS(err.msg, "SLURMBOX_DEBIAN_MIRROR");
 	CHECK_CONTAINS(err.msg, "debootstrap failed");
 	CHECK(lines > 0);

@@ -101,15 +101,16 @@ static void test_files_and_modes(void)
 	CHECK_INT(embed_tmp(&out), 0);
 	CHECK_CONTAINS(out.data, "{\"base/entrypoint.sh\", image_file_1, 12, 0755},");
 	CHECK_CONTAINS(out.data, "{\"base/empty\", image_file_0, 0, 0644},");
-	CHECK_CONTAINS(out.data, "{\"master/Dockerfile\", image_file_3, 12, 0644},");
-	CHECK_CONTAINS(out.data, "{\"worker/Dockerfile\", image_file_4, 12, 0644},");
+	CHECK_CONTAINS(out.data, "{\"base/release\", image_file_3, 19, 0644},");
+	CHECK_CONTAINS(out.data, "{\"master/Dockerfile\", image_file_4, 12, 0644},");
+	CHECK_CONTAINS(out.data, "{\"worker/Dockerfile\", image_file_5, 12, 0644},");
 	CHECK_CONTAINS(out.data, "{\"base/packages\", image_file_2, 7, 0644},");
 	/* "#!/bin/sh\nx\n" as bytes */
 	CHECK_CONTAINS(out.data,
 	               "0x23,0x21,0x2f,0x62,0x69,0x6e,0x2f,0x73,0x68,0x0a,0x78,0x0a,\n0x00};");
 	CHECK(!strstr(out.data, "NOTES"));
 	CHECK(!strstr(out.data, "\"embed.sh\""));
-	CHECK(!strstr(out.data, "image_file_5"));
+	CHECK(!strstr(out.data, "image_file_6"));
 	sb_buf_free(&out);
 }
 
@@ -168,6 +169,14 @@ static void test_hashes_follow_files(void)
 	CHECK(strcmp(r, r0) != 0 && strcmp(b, b0) != 0);
 	put("base/packages", "slurmd\n", 0644);
 
+	/* the release: everything too (another Debian underneath) */
+	put("base/release", "bookworm\n", 0644);
+	CHECK_INT(embed_tmp(&out), 0);
+	hash_of(out.data, "image_hash_rootfs", r);
+	hash_of(out.data, "image_hash_base", b);
+	CHECK(strcmp(r, r0) != 0 && strcmp(b, b0) != 0);
+	put("base/release", "# a comment\ntrixie\n", 0644);
+
 	/* back to the start: the same hashes again */
 	CHECK_INT(embed_tmp(&out), 0);
 	hash_of(out.data, "image_hash_base", b);
@@ -222,6 +231,7 @@ int main(void)
 	put("base/empty", "", 0644);
 	put("base/entrypoint.sh", "#!/bin/sh\nx\n", 0755);
 	put("base/packages", "slurmd\n", 0644);
+	put("base/release", "# a comment\ntrixie\n", 0644);
 	put("master/Dockerfile", "FROM base\nX\n", 0644);
 	put("worker/Dockerfile", "FROM base\nW\n", 0644);
 	put("README.md", "not embedded\n", 0644);

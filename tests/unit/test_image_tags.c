@@ -124,7 +124,8 @@ static void test_embedded_files(void)
 {
 	static const char *const want[] = {
 	    "base/Dockerfile", "base/Dockerfile.rootfs", "base/entrypoint.sh", "base/finish.sh",
-	    "base/packages",   "master/Dockerfile",      "worker/Dockerfile",
+	    "base/packages",   "base/release",           "master/Dockerfile",
+	    "worker/Dockerfile",
 	};
 	const struct image_file *f;
 
@@ -150,8 +151,15 @@ static void test_embedded_files(void)
 	CHECK(f && !strstr((const char *)f->data, "openssh-server"));
 }
 
+/* The Debian release comes from base/release: its one word, comments skipped. */
+static void test_release(void)
+{
+	CHECK_STR(image_release(), "trixie");
+	CHECK_STR(image_debian_ref(), "debian:trixie-slim");
+}
+
 int main(void)
 {
 	TAP_RUN(test_hashes_are_12_hex, test_tags_from_hashes, test_tags_stable,
-	        test_tags_with_override, test_override_refused, test_embedded_files);
+	        test_tags_with_override, test_override_refused, test_embedded_files, test_release);
 }
