@@ -92,6 +92,8 @@ struct compose_spec {
 	char *home_path;          /* NULL: a named volume "<cluster>-home" */
 	char *key_path;           /* host path of the munge key (bind-mounted :ro) */
 	struct compose_user user; /* the cluster user, same everywhere */
+	char *release;            /* Debian release of the images ("trixie"); NULL: a record
+	                           * made before releases were recorded (bookworm) */
 	char *image_master;       /* image references, e.g. slurmbox-master:3f2a... */
 	char *image_worker;
 	enum compose_net_mode net_mode;
@@ -121,6 +123,27 @@ size_t compose_spec_node_count(const struct compose_spec *spec);
  */
 size_t compose_spec_diff(const struct compose_spec *old, const struct compose_spec *new,
                          struct sb_buf *out);
+
+/* ---- releases (release.c) ---- */
+
+/* The release of a spec without one: the only one before releases were recorded. */
+#define COMPOSE_RELEASE_BEFORE "bookworm"
+
+struct compose_release {
+	const char *name;   /* Debian's code name, e.g. "trixie" */
+	const char *debian; /* its number, e.g. "13" */
+	const char *slurm;  /* the Slurm it ships, e.g. "24.11.5" */
+};
+/* The release called name (NULL: COMPOSE_RELEASE_BEFORE), or NULL if unknown. */
+const struct compose_release *compose_release_find(const char *name);
+/* Can Slurm `reader` (e.g. "24.11.5") load the state Slurm `saved_by` wrote? */
+bool compose_slurm_state_readable(const char *saved_by, const char *reader);
+/*
+ * What an upgrade from old's release to new's drops, as one line appended
+ * to out (the new Slurm cannot read the old one's state); 0 lines if nothing.
+ */
+size_t compose_release_note(const struct compose_spec *old, const struct compose_spec *new,
+                            struct sb_buf *out);
 
 /* ---- plan ---- */
 

@@ -113,6 +113,19 @@ size_t compose_spec_diff(const struct compose_spec *old, const struct compose_sp
 		line_str(out, &n, "home", x, y);
 	}
 	line_str(out, &n, "key", old->key_path, new->key_path);
+	{
+		const struct compose_release *ra = compose_release_find(old->release),
+		                             *rb = compose_release_find(new->release);
+		char x[64], y[64];
+
+		if (ra != rb) {
+			snprintf(x, sizeof(x), "%s (Debian %s %s)", ra ? ra->slurm : "?",
+			         ra ? ra->debian : "?", ra ? ra->name : old->release);
+			snprintf(y, sizeof(y), "%s (Debian %s %s)", rb ? rb->slurm : "?",
+			         rb ? rb->debian : "?", rb ? rb->name : new->release);
+			line_str(out, &n, "slurm", x, y);
+		}
+	}
 	line_str(out, &n, "image master", old->image_master, new->image_master);
 	line_str(out, &n, "image worker", old->image_worker, new->image_worker);
 	line_str(out, &n, "network", compose_net_mode_name(old->net_mode),

@@ -355,6 +355,11 @@ int compose_spec_validate(const struct compose_spec *spec, struct sb_err *err)
 		check_host_path(&p, "--home", spec->home_path, "/srv/slurmbox-home");
 	check_user(&p, &spec->user);
 	check_host_path(&p, "munge key path", spec->key_path, "/var/lib/slurmbox/munge.key");
+	if (spec->release && !compose_release_find(spec->release))
+		problem_add(&p,
+		            "Unknown release \"%.32s\": the node images are made of Debian "
+		            "bookworm or trixie",
+		            spec->release);
 	check_image(&p, "master", spec->image_master);
 	check_image(&p, "worker", spec->image_worker);
 	check_network(&p, spec, workers_ok ? compose_spec_node_count(spec) : 0);

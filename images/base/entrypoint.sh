@@ -97,9 +97,36 @@ if [ "$role" = worker ]; then
 	done
 fi
 
+# The protocol version a Slurm state file was saved with: its header is the
+# packed string "PROTOCOL_VERSION" (a 32-bit length, the text and its NUL)
+# and then a 16-bit big-endian number. Nothing when it is not such a file.
+state_version() {
+	[ -f "$1" ] || return 0
+	[ "$(dd if="$1" bs=1 skip=4 count=16 2>/dev/null)" = PROTOCOL_VERSION ] || return 0
+	# shellcheck disable=SC2046 # two numbers
+	set -- $(od -An -tu1 -j21 -N2 "$1")
+	[ $# = 2 ] && echo $(($1 * 256 + $2))
+}
+
+# Slurm 24.11 reads the state saved by protocol 9984 (23.02) and newer; an
+# older Slurm's (a cluster whose images were upgraded from 22.05, protocol
+# 9728) stops it at once ("Can not recover assoc_usage state, incompatible
+# version"). `up` said before it re-created the master that the jobs in it
+# are dropped: read it once with -i, which drops what it cannot read (jobs,
+# the nodes' states) and keeps the job numbers; the state is then saved in
+# this Slurm's format. Never -i otherwise: it would hide a damaged state.
+once=
+if [ "$role" = master ]; then
+	v=$(state_version /var/spool/slurmctld/job_state)
+	if [ -n "$v" ] && [ "$v" -lt 9984 ]; then
+		n=$(find /var/spool/slurmctld -maxdepth 2 -path '*/hash.*/job.*' | wc -l)
+		echo "slurmbox-entrypoint: the Slurm state here was saved by an older Slurm (protocol $v) than this one reads (9984 and newer): starting once with -i; the $n jobs in it are dropped, the job numbers go on" >&2
+		once=-i
+	fi
+fi
+
 # The daemon runs as our child, so `slurmbox up` can restart it in place
-# after it changed slurm.conf (Slurm 22.05 learns of new nodes only on a
-# restart; see images/NOTES.md): it creates /run/slurmbox/restart and sends
+# after it changed slurm.conf (see images/NOTES.md): it creates /run/slurmbox/restart and sends
 # the daemon SIGTERM (pid in /run/slurmbox/daemon.pid); the daemon saves its
 # state and exits, and starts again here. Any other exit ends the container.
 # SIGTERM and SIGINT (docker stop) are passed to the daemon.
@@ -108,8 +135,10 @@ pid=
 trap '[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true' TERM INT
 while :; do
 	rm -f /run/slurmbox/restart
-	"$daemon" -D &
+	# shellcheck disable=SC2086 # -i or nothing
+	"$daemon" -D $once &
 	pid=$!
+	once=
 	echo "$pid" >/run/slurmbox/daemon.pid
 	status=0
 	# a trapped signal ends `wait` early: wait until the daemon is gone

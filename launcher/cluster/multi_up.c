@@ -239,6 +239,7 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 	}
 	if (ret < 0)
 		return ret;
+	s->release = xstrdup(image_release());
 	s->image_master = xstrdup(im->master);
 	s->image_worker = xstrdup(im->worker);
 	doc->image_base = xstrdup(o->image_base);
@@ -381,6 +382,7 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 	_cleanup_free_ char *home = NULL;
 	struct spec_doc doc = {0}, prev = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
+	_cleanup_buf_ struct sb_buf diff = SB_BUF_INIT, note = SB_BUF_INIT;
 	unsigned char key[STATE_KEY_MAX];
 	size_t key_len = 0;
 	struct image_set im;
@@ -439,6 +441,9 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 		ret = multi_names_check(hosts, n, plan, err);
 	if (ret < 0)
 		goto out;
+	/* what differs from the cluster's previous settings, and what an upgrade of Slurm drops */
+	if (have_prev && reconcile_diff(&prev, &doc, &diff) > 0)
+		compose_release_note(&prev.spec, &doc.spec, &note);
 	if (!o->dry_run) {
 		/*
 		 * Other settings: refused with the diff, unless --recreate. Hosts
@@ -448,24 +453,31 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 		 */
 		const char *new_hash = NULL,
 		           *old_hash = multi_hash_differing(hosts, n, plan, &new_hash);
-		_cleanup_buf_ struct sb_buf text = SB_BUF_INIT;
+		const struct sb_buf text = diff;
 		/* every setting that differs is named, even when a container's hash says so too */
-		bool differs = have_prev && reconcile_diff(&prev, &doc, &text) > 0;
+		bool differs = diff.len > 0;
 
 		differs = differs || old_hash;
 
 		if (differs && have_prev && !old_hash && multi_spec_grows(&prev, &doc))
 			n_old = prev.spec.n_hosts;
 		else if (differs && !o->recreate) {
-			ret = reconcile_refuse(ctx, text.data, old_hash, new_hash, o->argc, o->argv,
-			                       err);
+			ret = reconcile_refuse(ctx, text.data, note.data, old_hash, new_hash, o->argc,
+			                       o->argv, err);
 			goto out;
-		} else if (differs)
+		} else if (differs) {
 			recreate = have_prev && !multi_nodes_kept(&prev, &doc.spec) ? 2 : 1;
+			if (note.len) /* said before anything is removed */
+				util_warn("%.*s", (int)note.len - 1, note.data);
+		}
 	}
 	if (o->dry_run) {
 		_cleanup_free_ char *text = compose_render_plan(plan);
 		fputs(text, stdout);
+		if (diff.len)
+			printf("\nChanges to the running cluster (old -> new):\n%s", diff.data);
+		if (note.len)
+			printf("%s", note.data);
 		for (size_t i = 0; doc.lan && i < n; i++) {
 			char a[16], b[16];
 			printf("LAN on %s: parent %s, host %s, shim %s\n", hosts[i].dest,

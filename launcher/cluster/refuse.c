@@ -5,8 +5,9 @@
 
 #include <string.h>
 
-int reconcile_refuse(const struct sb_ctx *ctx, const char *diff_text, const char *old_hash,
-                     const char *new_hash, int argc, char **argv, struct sb_err *err)
+int reconcile_refuse(const struct sb_ctx *ctx, const char *diff_text, const char *note,
+                     const char *old_hash, const char *new_hash, int argc, char **argv,
+                     struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf cmd = SB_BUF_INIT, lines = SB_BUF_INIT;
 	bool name_in_argv = false;
@@ -41,8 +42,8 @@ int reconcile_refuse(const struct sb_ctx *ctx, const char *diff_text, const char
 		              old_hash ? old_hash : "?", new_hash ? new_hash : "?");
 	return sb_err_input(err,
 	                    "Cluster '%s' exists with other settings (old -> new):%s\n"
-	                    "Nothing was changed. Run `%s` to re-create the containers that "
-	                    "differ (your /home, key and Slurm state are kept), or `slurmbox%s "
-	                    "down` first",
-	                    ctx->cluster, lines.data, cmd.data, sb_ctx_name_arg(ctx));
+	                    "%sNothing was changed. Run `%s` to re-create the containers that "
+	                    "differ (your /home, key and %s are kept), or `slurmbox%s down` first",
+	                    ctx->cluster, lines.data, note ? note : "", cmd.data,
+	                    note && *note ? "job numbers" : "Slurm state", sb_ctx_name_arg(ctx));
 }

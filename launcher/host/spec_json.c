@@ -42,6 +42,8 @@ struct json_object *spec_json_from(const struct spec_doc *doc)
 	json_object_object_add(user, "uid", json_object_new_int64(s->user.uid));
 	json_object_object_add(user, "gid", json_object_new_int64(s->user.gid));
 	json_object_object_add(o, "user", user);
+	if (s->release)
+		json_object_object_add(o, "release", jstr(s->release));
 	json_object_object_add(o, "image_master", jstr(s->image_master));
 	json_object_object_add(o, "image_worker", jstr(s->image_worker));
 	json_object_object_add(o, "image_base", jstr(doc->image_base));
@@ -122,6 +124,7 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 		s->user.uid = (uint32_t)get_uint(user, "uid", UINT32_MAX);
 		s->user.gid = (uint32_t)get_uint(user, "gid", UINT32_MAX);
 	}
+	s->release = xstrdup(util_json_str(o, "release"));
 	s->image_master = xstrdup(util_json_str(o, "image_master"));
 	s->image_worker = xstrdup(util_json_str(o, "image_worker"));
 	doc->image_base = xstrdup(util_json_str(o, "image_base"));
@@ -188,6 +191,7 @@ void spec_fields_free(struct compose_spec *s)
 	free(s->home_path);
 	free(s->key_path);
 	free(s->user.name);
+	free(s->release);
 	free(s->image_master);
 	free(s->image_worker);
 	for (size_t i = 0; i < s->n_hosts; i++) {

@@ -179,6 +179,43 @@ same_conf() {
 	[ "$output" = kept ]
 }
 
+@test "an upgrade of Slurm past what it reads: the diff names both versions, the jobs dropped are said first; the master reads the old state once with -i" {
+	# the cluster as a 22.05 one would be: its record of no release (bookworm),
+	# and the master's state saved with 22.05's protocol (9728: 0x26 0x00)
+	record=/var/lib/slurmbox/sbrecon.json
+	jq 'del(.spec.release)' "$record" >"$BATS_TEST_TMPDIR/r" && cat "$BATS_TEST_TMPDIR/r" >"$record"
+	docker stop -t 20 sbrecon-master
+	image=$(docker inspect -f '{{.Config.Image}}' sbrecon-master)
+	docker run --rm --entrypoint sh -v sbrecon-state:/s "$image" \
+		-c 'printf "\000\000\000\021PROTOCOL_VERSION\000\046\000" >/s/job_state'
+	run "$SB" up
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"slurm: 22.05.8 (Debian 12 bookworm) -> 24.11.5 (Debian 13 trixie)"* ]]
+	[[ "$output" == *"Slurm 24.11 cannot read the state Slurm 22.05 saved"* ]]
+	[[ "$output" == *"job numbers are kept"* ]]
+	[ "$(docker inspect -f '{{.State.Running}}' sbrecon-master)" = false ]
+	run --separate-stderr "$SB" up --dry-run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Changes to the running cluster (old -> new):"*"slurm: 22.05.8"* ]]
+	[[ "$output" == *"Slurm 24.11 cannot read the state Slurm 22.05 saved"* ]]
+	run "$SB" up --recreate
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: Slurm 24.11 cannot read the state Slurm 22.05 saved"* ]]
+	docker logs sbrecon-master 2>&1 | grep -q 'saved by an older Slurm (protocol 9728).*starting once with -i'
+	[ "$(idle_workers)" -eq 2 ]
+	[ "$(jq -r .spec.release "$record")" = trixie ]
+	run --separate-stderr "$SB" exec master sbatch --parsable --wrap true
+	[ "$status" -eq 0 ]
+	# the state is this Slurm's again: a restart needs no -i
+	docker restart -t 20 sbrecon-master
+	[ "$(docker logs sbrecon-master 2>&1 | grep -c 'starting once with -i')" -eq 1 ]
+	run "$SB" up
+	[ "$status" -eq 0 ]
+	sha256sum -c "$BATS_FILE_TMPDIR/key.sum"
+}
+
 @test "down --purge leaves no labelled object and no state file" {
 	run "$SB" down --purge
 	echo "$output"

@@ -187,8 +187,44 @@ out:
 	compose_plan_free(pb);
 }
 
+/*
+ * The release: a spec without one is of the release before they were
+ * recorded; the line names the Slurm versions; an upgrade that Slurm cannot
+ * read the state of gets a note, one it can does not.
+ */
+static void test_release(void)
+{
+	struct compose_spec a = spec_single(), b = a;
+	struct sb_buf note = SB_BUF_INIT;
+
+	b.release = (char *)COMPOSE_RELEASE_BEFORE;
+	{
+		size_t n;
+		_cleanup_free_ char *t = diff(&a, &b, &n);
+		CHECK_INT(n, 0); /* NULL is bookworm */
+	}
+	b.release = (char *)"trixie";
+	expect_line(&a, &b, "slurm: 22.05.8 (Debian 12 bookworm) -> 24.11.5 (Debian 13 trixie)\n");
+	CHECK_INT(compose_release_note(&a, &b, &note), 1);
+	CHECK_CONTAINS(note.data, "Slurm 24.11 cannot read the state Slurm 22.05 saved");
+	CHECK_CONTAINS(note.data, "job numbers are kept");
+	sb_buf_reset(&note);
+	CHECK_INT(compose_release_note(&b, &b, &note), 0);
+	CHECK_INT(compose_release_note(&b, &a, &note), 1); /* back down: not readable either */
+	sb_buf_free(&note);
+	CHECK(compose_slurm_state_readable("23.11.10", "24.11.5"));
+	CHECK(compose_slurm_state_readable("24.05.1", "24.11.5"));
+	CHECK(compose_slurm_state_readable("24.11.5", "24.11.1"));
+	CHECK(!compose_slurm_state_readable("23.02.7", "24.11.5"));
+	CHECK(!compose_slurm_state_readable("24.11.5", "24.05.1"));
+	CHECK(!compose_slurm_state_readable("21.08.8", "22.05.8"));
+	CHECK(!compose_slurm_state_readable("24.1", "24.11.5"));
+	CHECK(compose_release_find("sid") == NULL);
+	CHECK_STR(compose_release_find(NULL)->name, "bookworm");
+}
+
 int main(void)
 {
 	TAP_RUN(test_same_spec_no_lines, test_single_fields, test_host_added, test_line_shape,
-	        test_node_hash_ignores_other_nodes);
+	        test_node_hash_ignores_other_nodes, test_release);
 }
