@@ -462,8 +462,8 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 		if (differs && have_prev && !old_hash && multi_spec_grows(&prev, &doc))
 			n_old = prev.spec.n_hosts;
 		else if (differs && !o->recreate) {
-			ret = reconcile_refuse(ctx, text.data, note.data, old_hash, new_hash, o->argc,
-			                       o->argv, err);
+			ret = reconcile_refuse(ctx, text.data, note.data, old_hash, new_hash,
+			                       o->argc, o->argv, err);
 			goto out;
 		} else if (differs) {
 			recreate = have_prev && !multi_nodes_kept(&prev, &doc.spec) ? 2 : 1;

@@ -536,10 +536,12 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 	{
 		char *argv[] = {"/bin/sh", "-c", (char *)rootfs_chroot_script, NULL};
 		const char *env[] = {
-		    "LC_ALL=C", "DEBIAN_FRONTEND=noninteractive",
+		    "LC_ALL=C",
+		    "DEBIAN_FRONTEND=noninteractive",
 		    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		    sec_env = xasprintf("SEC=%s", strcmp(sec, "none") == 0 ? "" : sec),
-		    suite_env = xasprintf("SUITE=%s", image_release()), NULL};
+		    suite_env = xasprintf("SUITE=%s", image_release()),
+		    NULL};
 
 		if (fn) {
 			_cleanup_free_ char *l =

@@ -124,8 +124,7 @@ static void test_embedded_files(void)
 {
 	static const char *const want[] = {
 	    "base/Dockerfile", "base/Dockerfile.rootfs", "base/entrypoint.sh", "base/finish.sh",
-	    "base/packages",   "base/release",           "master/Dockerfile",
-	    "worker/Dockerfile",
+	    "base/packages",   "base/release",           "master/Dockerfile",  "worker/Dockerfile",
 	};
 	const struct image_file *f;
 

@@ -64,8 +64,8 @@ static void test_refusal_message(void)
 	char *argv[] = {"up", "--workers", "3", "--home", "/srv/a b", NULL};
 	struct sb_err err = SB_ERR_INIT;
 
-	CHECK_INT(reconcile_refuse(&ctx, "workers: 2 -> 3\nuser: a (1) -> b (2)\n", NULL, NULL, NULL, 5,
-	                           argv, &err),
+	CHECK_INT(reconcile_refuse(&ctx, "workers: 2 -> 3\nuser: a (1) -> b (2)\n", NULL, NULL,
+	                           NULL, 5, argv, &err),
 	          -SB_EINPUT);
 	CHECK_INT(err.code, SB_EINPUT);
 	CHECK_CONTAINS(err.msg, "Cluster 'sbrecon' exists with other settings (old -> new):\n"
@@ -82,11 +82,12 @@ static void test_refusal_message(void)
 	CHECK_CONTAINS(err.msg, "rendered configuration: 0123456789abcdef -> fedcba9876543210");
 	/* an upgrade of Slurm that drops its state: said, and no "state kept" */
 	err = (struct sb_err)SB_ERR_INIT;
-	reconcile_refuse(&ctx, "slurm: 22.05.8 (Debian 12 bookworm) -> 24.11.5 (Debian 13 trixie)\n",
-	                 "Slurm 24.11 cannot read the state Slurm 22.05 saved\n", NULL, NULL, 1, argv,
-	                 &err);
-	CHECK_CONTAINS(err.msg, "  slurm: 22.05.8 (Debian 12 bookworm) -> 24.11.5 (Debian 13 trixie)\n"
-	                        "Slurm 24.11 cannot read the state Slurm 22.05 saved\nNothing was changed");
+	reconcile_refuse(
+	    &ctx, "slurm: 22.05.8 (Debian 12 bookworm) -> 24.11.5 (Debian 13 trixie)\n",
+	    "Slurm 24.11 cannot read the state Slurm 22.05 saved\n", NULL, NULL, 1, argv, &err);
+	CHECK_CONTAINS(err.msg,
+	               "  slurm: 22.05.8 (Debian 12 bookworm) -> 24.11.5 (Debian 13 trixie)\n"
+	               "Slurm 24.11 cannot read the state Slurm 22.05 saved\nNothing was changed");
 	CHECK_CONTAINS(err.msg, "your /home, key and job numbers are kept");
 	CHECK(!strstr(err.msg, "Slurm state are kept"));
 }
