@@ -120,7 +120,9 @@ if [ "$role" = master ]; then
 	v=$(state_version /var/spool/slurmctld/job_state)
 	if [ -n "$v" ] && [ "$v" -lt 9984 ]; then
 		n=$(find /var/spool/slurmctld -maxdepth 2 -path '*/hash.*/job.*' | wc -l)
-		echo "slurmbox-entrypoint: the Slurm state here was saved by an older Slurm (protocol $v) than this one reads (9984 and newer): starting once with -i; the $n jobs in it are dropped, the job numbers go on" >&2
+		jobs="$n jobs"
+		[ "$n" != 1 ] || jobs="1 job"
+		echo "slurmbox-entrypoint: the Slurm state here was saved by an older Slurm (protocol $v) than this one reads (9984 and newer): starting once with -i; the $jobs in it dropped, the job numbers go on" >&2
 		once=-i
 	fi
 fi
