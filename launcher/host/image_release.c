@@ -52,4 +52,3 @@ const char *image_debian_ref(void)
 	pthread_once(&image_release_once, image_release_init);
 	return image_debian_ref_text;
 }
-
