@@ -453,7 +453,6 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 		 */
 		const char *new_hash = NULL,
 		           *old_hash = multi_hash_differing(hosts, n, plan, &new_hash);
-		const struct sb_buf text = diff;
 		/* every setting that differs is named, even when a container's hash says so too */
 		bool differs = diff.len > 0;
 
@@ -462,7 +461,7 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 		if (differs && have_prev && !old_hash && multi_spec_grows(&prev, &doc))
 			n_old = prev.spec.n_hosts;
 		else if (differs && !o->recreate) {
-			ret = reconcile_refuse(ctx, text.data, note.data, old_hash, new_hash,
+			ret = reconcile_refuse(ctx, diff.data, note.data, old_hash, new_hash,
 			                       o->argc, o->argv, err);
 			goto out;
 		} else if (differs) {
