@@ -22,7 +22,10 @@
 
 #define COMPOSE_DEFAULT_CLUSTER "slurmbox"
 #define COMPOSE_MAX_WORKERS     250
-#define COMPOSE_CLUSTER_MAX_LEN 40 /* so "<cluster>-worker-250" stays a DNS label */
+#define COMPOSE_CLUSTER_MAX_LEN 40
+#define COMPOSE_WORKER_FEATURE  "worker" /* every worker's Slurm feature */
+#define COMPOSE_NODESET \
+	"workers" /* the NodeSet of the nodes with it */ /* so "<cluster>-worker-250" stays a DNS label */
 
 /* ---- IPv4 helpers (host byte order everywhere) ---- */
 
@@ -123,6 +126,13 @@ size_t compose_spec_node_count(const struct compose_spec *spec);
  */
 size_t compose_spec_diff(const struct compose_spec *old, const struct compose_spec *new,
                          struct sb_buf *out);
+/*
+ * The same without the cluster's membership (workers, no-master-worker,
+ * hosts, addresses): 0 when only which nodes there are and where differs,
+ * which a running cluster takes in place (nodes join and leave).
+ */
+size_t compose_spec_settings_diff(const struct compose_spec *old, const struct compose_spec *new,
+                                  struct sb_buf *out);
 
 /* ---- releases (release.c) ---- */
 
@@ -172,10 +182,16 @@ struct compose_volume {
 };
 
 /* A file written into every node before it starts (slurm.conf, cgroup.conf). */
+/*
+ * A file written into the containers of one role before they start. Only the
+ * master holds Slurm's files: slurmctld serves them to the workers
+ * (configless), whose slurmd keeps its copy in /run/slurm/conf.
+ */
 struct compose_file {
 	char *path; /* absolute, inside the container */
 	unsigned mode;
 	char *content;
+	enum compose_role role; /* the nodes it is written into */
 };
 
 struct compose_node {

@@ -82,26 +82,27 @@ static void host_facts(struct sb_buf *out, size_t *n, const struct compose_host 
 	(*n)++;
 }
 
-size_t compose_spec_diff(const struct compose_spec *old, const struct compose_spec *new,
-                         struct sb_buf *out)
+/* membership: also the fields that say which nodes there are and where */
+static size_t spec_diff(const struct compose_spec *old, const struct compose_spec *new,
+                        bool membership, struct sb_buf *out)
 {
 	size_t n = 0;
 	char a[64], b[64];
 
 	line_str(out, &n, "cluster", old->cluster, new->cluster);
-	if (old->workers != new->workers) {
+	if (membership && old->workers != new->workers) {
 		sb_buf_printf(out, "%s: %u -> %u\n",
 		              new->n_hosts > 1 ? "workers per host" : "workers", old->workers,
 		              new->workers);
 		n++;
 	}
-	if (old->no_master_worker != new->no_master_worker) {
+	if (membership && old->no_master_worker != new->no_master_worker) {
 		sb_buf_printf(out, "no-master-worker: %s -> %s\n",
 		              old->no_master_worker ? "yes" : "no",
 		              new->no_master_worker ? "yes" : "no");
 		n++;
 	}
-	{
+	if (membership) {
 		_cleanup_free_ char *x = hosts_text(old), *y = hosts_text(new);
 		line_str(out, &n, "hosts", x, y);
 	}
@@ -139,7 +140,7 @@ size_t compose_spec_diff(const struct compose_spec *old, const struct compose_sp
 	{
 		_cleanup_free_ char *x = addrs_text(old), *y = addrs_text(new);
 		/* bridge numbering follows the subnet, already shown */
-		if (old->node_ips || new->node_ips)
+		if (membership && (old->node_ips || new->node_ips))
 			line_str(out, &n, "addresses", x, y);
 	}
 	for (size_t i = 0; i < new->n_hosts; i++)
@@ -147,4 +148,16 @@ size_t compose_spec_diff(const struct compose_spec *old, const struct compose_sp
 			if (str_same(old->hosts[k].name, new->hosts[i].name))
 				host_facts(out, &n, &old->hosts[k], &new->hosts[i]);
 	return n;
+}
+
+size_t compose_spec_diff(const struct compose_spec *old, const struct compose_spec *new,
+                         struct sb_buf *out)
+{
+	return spec_diff(old, new, true, out);
+}
+
+size_t compose_spec_settings_diff(const struct compose_spec *old, const struct compose_spec *new,
+                                  struct sb_buf *out)
+{
+	return spec_diff(old, new, false, out);
 }

@@ -147,7 +147,7 @@ __attribute__((format(__printf__, 2, 3))) static void env_add(struct compose_nod
 }
 
 static void node_fill(const struct compose_spec *spec, struct compose_node *n, const char *name,
-                      enum compose_role role, size_t host, uint32_t ip)
+                      enum compose_role role, size_t host, uint32_t ip, uint32_t master_ip)
 {
 	const struct compose_host *h = &spec->hosts[host];
 	_cleanup_free_ char *home_volume = NULL;
@@ -183,6 +183,19 @@ static void node_fill(const struct compose_spec *spec, struct compose_node *n, c
 	env_add(n, "SLURMBOX_USER=%s", spec->user.name);
 	env_add(n, "SLURMBOX_UID=%" PRIu32, spec->user.uid);
 	env_add(n, "SLURMBOX_GID=%" PRIu32, spec->user.gid);
+	if (role == COMPOSE_ROLE_WORKER) {
+		char text[16];
+
+		/*
+		 * slurmd -Z registers the node with what it is given here (a
+		 * container's slurmd -C would report the host's resources)
+		 * and fetches slurm.conf from the controller at this address.
+		 */
+		env_add(n, "SLURMBOX_CONF_SERVER=%s", compose_ipv4_format(master_ip, text));
+		env_add(n, "SLURMBOX_CPUS=%u", n->cpus);
+		env_add(n, "SLURMBOX_MEMORY_MB=%" PRIu64, n->mem_mb);
+		env_add(n, "SLURMBOX_FEATURES=%s", COMPOSE_WORKER_FEATURE);
+	}
 }
 
 static void volume_add(struct compose_plan *plan, const char *cluster, const char *kind,
@@ -197,7 +210,8 @@ static void volume_add(struct compose_plan *plan, const char *cluster, const cha
 	v->host = host;
 }
 
-static void file_add(struct compose_plan *plan, const char *path, unsigned mode, char *content)
+static void file_add(struct compose_plan *plan, enum compose_role role, const char *path,
+                     unsigned mode, char *content)
 {
 	struct compose_file *f;
 
@@ -206,6 +220,7 @@ static void file_add(struct compose_plan *plan, const char *path, unsigned mode,
 	f->path = xstrdup(path);
 	f->mode = mode;
 	f->content = content;
+	f->role = role;
 }
 
 /* One node's line, with its mounts and env. */
@@ -261,30 +276,19 @@ static char *plan_serialize(const struct compose_plan *plan)
 	for (size_t i = 0; i < plan->n_files; i++) {
 		const struct compose_file *f = &plan->files[i];
 
-		sb_buf_printf(&b, "file %s %04o %zu\n", f->path, f->mode, strlen(f->content));
+		sb_buf_printf(&b, "file %s %s %04o %zu\n", compose_role_name(f->role), f->path,
+		              f->mode, strlen(f->content));
 		sb_buf_puts(&b, f->content);
 		sb_buf_puts(&b, "\n");
 	}
 	return sb_buf_steal(&b);
 }
 
-/* A file's content without the lines that name other nodes (slurm.conf's NodeName=). */
-static void content_unmembered(struct sb_buf *b, const char *content)
-{
-	for (const char *p = content; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
-
-		if (strncmp(p, "NodeName=", 9) != 0)
-			sb_buf_add(b, p, len);
-		p += len;
-	}
-}
-
 /*
  * One node's canonical text: the plan's common facts, this node's own line,
- * mounts and env, the volumes on its host, and the files without the other
- * nodes. Change it only on purpose (see plan_serialize).
+ * mounts and env, the volumes on its host, and the files written into it.
+ * No other node is in it, so nodes come and go and the others stay. Change
+ * it only on purpose (see plan_serialize).
  */
 static char *node_serialize(const struct compose_plan *plan, const struct compose_node *n)
 {
@@ -298,8 +302,18 @@ static char *node_serialize(const struct compose_plan *plan, const struct compos
 			sb_buf_printf(&b, "volume %s %s\n", plan->volumes[i].name,
 			              plan->volumes[i].kind);
 	for (size_t i = 0; i < plan->n_files; i++) {
-		sb_buf_printf(&b, "file %s %04o\n", plan->files[i].path, plan->files[i].mode);
-		content_unmembered(&b, plan->files[i].content);
+		const struct compose_file *f = &plan->files[i];
+
+		/*
+		 * A worker reads the master's files (slurmctld serves them):
+		 * they are in its text too, so one changed re-creates it
+		 * rather than leave it a stale copy. The other nodes are in
+		 * none of them.
+		 */
+		if (f->role != n->role && f->role != COMPOSE_ROLE_MASTER)
+			continue;
+		sb_buf_printf(&b, "file %s %04o %zu\n", f->path, f->mode, strlen(f->content));
+		sb_buf_puts(&b, f->content);
 		sb_buf_puts(&b, "\n");
 	}
 	return sb_buf_steal(&b);
@@ -310,6 +324,7 @@ int compose_plan_build(const struct compose_spec *spec, struct compose_plan **ou
 {
 	struct compose_plan *plan;
 	_cleanup_free_ char *canon = NULL;
+	uint32_t master_ip;
 	size_t k;
 	int ret;
 
@@ -340,8 +355,8 @@ int compose_plan_build(const struct compose_spec *spec, struct compose_plan **ou
 	/* Master first, then workers numbered in host order. */
 	plan->n_nodes = compose_spec_node_count(spec);
 	plan->nodes = xcalloc(plan->n_nodes, sizeof(*plan->nodes));
-	node_fill(spec, &plan->nodes[0], "master", COMPOSE_ROLE_MASTER, 0,
-	          spec->node_ips ? spec->node_ips[0] : spec->subnet.addr + 2);
+	master_ip = spec->node_ips ? spec->node_ips[0] : spec->subnet.addr + 2;
+	node_fill(spec, &plan->nodes[0], "master", COMPOSE_ROLE_MASTER, 0, master_ip, master_ip);
 	k = 1;
 	for (size_t h = 0; h < spec->n_hosts; h++) {
 		unsigned w = compose_spec_host_workers(spec, h);
@@ -352,7 +367,8 @@ int compose_plan_build(const struct compose_spec *spec, struct compose_plan **ou
 			snprintf(name, sizeof(name), "worker-%zu", k);
 			node_fill(spec, &plan->nodes[k], name, COMPOSE_ROLE_WORKER, h,
 			          spec->node_ips ? spec->node_ips[k]
-			                         : spec->subnet.addr + 2 + (uint32_t)k);
+			                         : spec->subnet.addr + 2 + (uint32_t)k,
+			          master_ip);
 		}
 	}
 
@@ -371,8 +387,10 @@ int compose_plan_build(const struct compose_spec *spec, struct compose_plan **ou
 		                                 compose_ipv4_format(plan->nodes[i].ip, ip));
 	}
 
-	file_add(plan, "/etc/slurm/slurm.conf", 0644, compose_render_slurm_conf(plan));
-	file_add(plan, "/etc/slurm/cgroup.conf", 0644, compose_render_cgroup_conf(plan));
+	file_add(plan, COMPOSE_ROLE_MASTER, "/etc/slurm/slurm.conf", 0644,
+	         compose_render_slurm_conf(plan));
+	file_add(plan, COMPOSE_ROLE_MASTER, "/etc/slurm/cgroup.conf", 0644,
+	         compose_render_cgroup_conf(plan));
 
 	canon = plan_serialize(plan);
 	plan->config_hash = xmalloc(17);

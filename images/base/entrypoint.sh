@@ -7,8 +7,12 @@
 #   SLURMBOX_USER  cluster user name (default "slurmbox")
 #   SLURMBOX_UID   its uid (default 1000)
 #   SLURMBOX_GID   its gid (default: the uid)
+#   workers only: SLURMBOX_CONF_SERVER (slurmctld's address), SLURMBOX_CPUS,
+#   SLURMBOX_MEMORY_MB and SLURMBOX_FEATURES: what the node registers with
 # Files put in place by the launcher before start:
-#   /etc/slurm/slurm.conf, /etc/slurm/cgroup.conf   (archive upload)
+#   /etc/slurm/slurm.conf, /etc/slurm/cgroup.conf   (master only, archive
+#                                                    upload; a worker fetches
+#                                                    them from slurmctld)
 #   /etc/slurmbox/munge.key                         (read-only bind of the host's
 #                                                    key, owned by whoever runs slurmbox)
 #   /etc/munge                                      (a tmpfs: munged's copy of the key)
@@ -29,8 +33,7 @@ uid=${SLURMBOX_UID:-1000}
 gid=${SLURMBOX_GID:-$uid}
 
 case $role in
-master) daemon=slurmctld ;;
-worker) daemon=slurmd ;;
+master | worker) ;;
 *) die "SLURMBOX_ROLE must be \"master\" or \"worker\", not \"$role\"" ;;
 esac
 case $user in
@@ -40,8 +43,22 @@ case $uid$gid in
 *[!0-9]*) die "SLURMBOX_UID \"$uid\" and SLURMBOX_GID \"$gid\" must be numbers" ;;
 esac
 
-[ -f /etc/slurm/slurm.conf ] ||
-	die "/etc/slurm/slurm.conf is missing: the launcher must copy it into the container before starting it"
+if [ "$role" = master ]; then
+	[ -f /etc/slurm/slurm.conf ] ||
+		die "/etc/slurm/slurm.conf is missing: the launcher must copy it into the container before starting it"
+else
+	server=${SLURMBOX_CONF_SERVER:-}
+	cpus=${SLURMBOX_CPUS:-}
+	mem=${SLURMBOX_MEMORY_MB:-}
+	features=${SLURMBOX_FEATURES:-worker}
+	[ -n "$server" ] || die "SLURMBOX_CONF_SERVER is not set: a worker needs slurmctld's address"
+	case $cpus$mem in
+	'' | *[!0-9]*) die "SLURMBOX_CPUS \"$cpus\" and SLURMBOX_MEMORY_MB \"$mem\" must be numbers" ;;
+	esac
+	case $features in
+	*[!a-zA-Z0-9_,-]*) die "SLURMBOX_FEATURES \"$features\" may hold only [a-zA-Z0-9_,-]" ;;
+	esac
+fi
 [ -f /etc/slurmbox/munge.key ] ||
 	die "/etc/slurmbox/munge.key is missing: the launcher bind-mounts the cluster's key there"
 
@@ -83,15 +100,13 @@ mkdir -p /run/slurmbox
 rm -f /run/slurmbox/daemon.pid
 
 # A slurmd that starts before slurmctld listens backs off its registration
-# for seconds, so a worker's slurmd starts once the controller answers. The
-# containers themselves all start at once. The controller is named by the
-# SlurmctldHost line: master(<ip>).
+# for seconds (and a configless one cannot even fetch its slurm.conf), so a
+# worker's slurmd starts once the controller answers. The containers
+# themselves all start at once.
 if [ "$role" = worker ]; then
-	ctld=$(sed -n 's/^SlurmctldHost=[^(]*(\([^)]*\)).*/\1/p' /etc/slurm/slurm.conf)
-	ctld=${ctld:-master}
 	waited=0
-	until timeout 0.5 bash -c "exec 3<>/dev/tcp/$ctld/6817" 2>/dev/null; do
-		[ $waited = 1 ] || echo "slurmbox-entrypoint: waiting for slurmctld at $ctld:6817" >&2
+	until timeout 0.5 bash -c "exec 3<>/dev/tcp/$server/6817" 2>/dev/null; do
+		[ $waited = 1 ] || echo "slurmbox-entrypoint: waiting for slurmctld at $server:6817" >&2
 		waited=1
 		sleep 0.05
 	done
@@ -127,26 +142,29 @@ if [ "$role" = master ]; then
 	fi
 fi
 
-# The daemon runs as our child, so `slurmbox up` can restart it in place
-# after it changed slurm.conf (see images/NOTES.md): it creates /run/slurmbox/restart and sends
-# the daemon SIGTERM (pid in /run/slurmbox/daemon.pid); the daemon saves its
-# state and exits, and starts again here. Any other exit ends the container.
-# SIGTERM and SIGINT (docker stop) are passed to the daemon.
-mkdir -p /run/slurmbox
+# Every worker is a dynamic node: slurmd -Z registers it under its host
+# name with these resources and features (slurmd -C in a container would
+# report the host's), fetches slurm.conf from slurmctld (configless, cached
+# in /run/slurm/conf) and joins the partition's NodeSet by its feature. So
+# nodes join and leave with no restart of any daemon; see images/NOTES.md.
+if [ "$role" = master ]; then
+	# shellcheck disable=SC2086 # -i or nothing
+	set -- slurmctld -D $once
+else
+	set -- slurmd -D -Z --conf-server "$server" \
+		--conf "Feature=$features CPUs=$cpus RealMemory=$mem"
+fi
+
+# The daemon runs as our child: SIGTERM and SIGINT (docker stop) are passed
+# to it, and its exit status is the container's.
 pid=
 trap '[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true' TERM INT
-while :; do
-	rm -f /run/slurmbox/restart
-	# shellcheck disable=SC2086 # -i or nothing
-	"$daemon" -D $once &
-	pid=$!
-	once=
-	echo "$pid" >/run/slurmbox/daemon.pid
-	status=0
-	# a trapped signal ends `wait` early: wait until the daemon is gone
-	while kill -0 "$pid" 2>/dev/null; do
-		if wait "$pid"; then status=0; else status=$?; fi
-	done
-	[ -e /run/slurmbox/restart ] || exit "$status"
-	echo "slurmbox-entrypoint: restarting $daemon (slurm.conf changed)" >&2
+"$@" &
+pid=$!
+echo "$pid" >/run/slurmbox/daemon.pid
+status=0
+# a trapped signal ends `wait` early: wait until the daemon is gone
+while kill -0 "$pid" 2>/dev/null; do
+	if wait "$pid"; then status=0; else status=$?; fi
 done
+exit "$status"

@@ -34,6 +34,10 @@ mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
 chown slurm:slurm /var/spool/slurmctld /var/log/slurm
 chmod 0755 /etc/slurm /var/spool/slurmctld /var/spool/slurmd
 rm -f /etc/slurm/slurm.conf /etc/slurm/cgroup.conf
+# Debian's plugstack.conf Includes plugstack.conf.d/*.conf, a glob Slurm
+# cannot read (slurmctld logs an error at every start, and configless would
+# serve the file to every worker): no SPANK plugins, no file.
+rm -rf /etc/slurm/plugstack.conf /etc/slurm/plugstack.conf.d
 
 # No passwords anywhere: lock root. No setuid/setgid programs either: the
 # cluster user needs none (docker exec -u), and the containers run with

@@ -16,9 +16,10 @@
 static const char status_usage[] =
     "Usage: slurmbox status [--json] [--name NAME]\n"
     "\n"
-    "Every node: role, container, container state, IP, Slurm state and checks: its\n"
-    "slurm.conf is the plan's (else \"drift\"), it decodes a munge credential made on the\n"
-    "master (else \"munge\": another key), its host name is its NodeName. Exit status 0\n"
+    "Every node: role, container, container state, IP, Slurm state and checks: the\n"
+    "master's slurm.conf is the plan's and each worker's copy the master's (else \"drift\"),\n"
+    "it decodes a munge credential made on the master (else \"munge\": another key), its\n"
+    "host name is its node name. Exit status 0\n"
     "when all nodes run, Slurm sees every worker up and every check passes, 1 otherwise.\n"
     "\n"
     "  -n, --name NAME  The cluster (default \"slurmbox\")\n"

@@ -27,16 +27,21 @@ static const char up_usage[] =
     "heal it; without options it keeps the cluster's hosts and settings.\n"
     "\n"
     "  -n, --name NAME        Cluster name (default \"slurmbox\")\n"
-    "  -w, --workers N        Number of workers, 1-250 (default 2; with --hosts, per host)\n"
+    "  -w, --workers N        Number of workers, 1-250 (default 2; with --hosts, per host).\n"
+    "                         A running cluster takes a new number in place: new workers\n"
+    "                         join, workers taken away are drained and leave\n"
     "      --home PATH        Bind-mount PATH as /home (default: a named volume)\n"
     "      --user NAME[:UID[:GID]]  The cluster user (default: you, or slurmbox:1000 as root)\n"
     "      --subnet CIDR      The cluster network (default: a free /24 in 10.213.0.0/16)\n"
-    "      --timeout SEC      How long to wait for every node to be idle (default 180)\n"
+    "      --timeout SEC      How long to wait for every node to be idle, and for the jobs\n"
+    "                         of workers taken away (default 180)\n"
     "      --image-base IMAGE Build the images from IMAGE (pulled if missing) instead of a\n"
     "                         local debian:trixie-slim or a debootstrap of trixie\n"
     "      --keep-on-failure  Keep what a failed run created, for debugging\n"
     "      --recreate         The cluster exists with other settings: re-create the\n"
     "                         containers that differ (/home, key and Slurm state are kept)\n"
+    "      --force            Workers taken away still run jobs after --timeout: end the\n"
+    "                         jobs and remove them (default: refuse, naming the jobs)\n"
     "\n"
     "Several hosts (each an ssh destination running Docker; \"localhost\" is this one):\n"
     "      --hosts H1,H2,...  The master on H1; workers on every host, on the LAN (macvlan)\n"
@@ -66,6 +71,7 @@ struct up_opts {
 	bool dry_run;
 	bool keep_on_failure;
 	bool recreate;
+	bool force;
 	int argc; /* the command line, for the --recreate hint */
 	char **argv;
 };
@@ -90,6 +96,7 @@ static int up_parse(struct sb_ctx *ctx, int argc, char **argv, struct up_opts *o
 		OPT_RANGE,
 		OPT_RECREATE,
 		OPT_NO_SHIM,
+		OPT_FORCE,
 	};
 	static const struct option opts[] = {
 	    {"name", required_argument, NULL, 'n'},
@@ -110,6 +117,7 @@ static int up_parse(struct sb_ctx *ctx, int argc, char **argv, struct up_opts *o
 	    {"ip-range", required_argument, NULL, OPT_RANGE},
 	    {"recreate", no_argument, NULL, OPT_RECREATE},
 	    {"no-shim", no_argument, NULL, OPT_NO_SHIM},
+	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -180,6 +188,9 @@ static int up_parse(struct sb_ctx *ctx, int argc, char **argv, struct up_opts *o
 			break;
 		case OPT_RANGE:
 			o->m.ip_range = optarg;
+			break;
+		case OPT_FORCE:
+			o->force = true;
 			break;
 		case OPT_RECREATE:
 			o->recreate = true;
@@ -289,6 +300,7 @@ static int up_hosts(struct sb_ctx *ctx, struct up_opts *o, struct sb_err *err)
 	m->dry_run = o->dry_run;
 	m->keep_on_failure = o->keep_on_failure;
 	m->recreate = o->recreate;
+	m->force = o->force;
 	m->argc = o->argc;
 	m->argv = o->argv;
 	if (ret == 0 && !m->dry_run) {

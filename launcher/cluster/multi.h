@@ -32,6 +32,7 @@ struct multi_up_opts {
 	bool dry_run;
 	bool keep_on_failure;
 	bool recreate; /* re-create the containers whose settings differ */
+	bool force;    /* workers taken away: end the jobs still running after timeout */
 	bool no_shim;  /* hosts without CAP_NET_ADMIN go on without their shim */
 	int argc;      /* the `up` command line, for the --recreate hint */
 	char **argv;

@@ -62,8 +62,8 @@ static size_t report_int(const struct multi_host *h, const char *key)
 
 bool multi_host_changed(const struct multi_host *h)
 {
-	return report_int(h, "created") || report_int(h, "started") || report_bool(h, "shim") ||
-	       report_bool(h, "key");
+	return report_int(h, "created") || report_int(h, "started") || report_int(h, "removed") ||
+	       report_bool(h, "shim") || report_bool(h, "key");
 }
 
 static const char *fault_for(const char *dest)

@@ -60,19 +60,51 @@ int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool h
 bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc);
 /*
  * The config-hash of a container of the cluster, on any host, that differs
- * from its node's in the plan, or that the plan puts elsewhere or lacks
- * (*new_hash: the plan's); NULL if none.
+ * from its node's in the plan, or (unless kept_only) that the plan puts
+ * elsewhere or lacks (*new_hash: the plan's); NULL if none.
  */
 const char *multi_hash_differing(struct multi_host *hosts, size_t n,
-                                 const struct compose_plan *plan, const char **new_hash);
+                                 const struct compose_plan *plan, bool kept_only,
+                                 const char **new_hash);
+/*
+ * The workers that leave the cluster: its containers on the hosts listed
+ * that the plan lacks or puts on another host, and the workers of prev's
+ * hosts no longer listed. *names (NULL-terminated; the caller frees each and
+ * the array) gets them; returns how many.
+ */
+size_t multi_nodes_leaving(const struct spec_doc *prev, struct multi_host *hosts, size_t n,
+                           const struct compose_plan *plan, char ***names);
+/*
+ * Only which nodes there are differs between prev and doc (workers, hosts;
+ * the master stays on its host), and every container that stays is its
+ * node's: a running cluster takes that in place, with no --recreate.
+ */
+bool multi_members_only(const struct spec_doc *prev, const struct spec_doc *doc,
+                        struct multi_host *hosts, size_t n, const struct compose_plan *plan);
+/*
+ * Take the workers that leave (multi_nodes_leaving) out of Slurm before
+ * their containers go (see multi_leave.c): drain, wait for their jobs up to
+ * timeout_sec (then refuse, the nodes back in service, unless force), delete.
+ * With the master not running, only a warning.
+ */
+int multi_nodes_leave(const struct spec_doc *prev, struct multi_host *hosts, size_t n,
+                      const struct compose_plan *plan, unsigned timeout_sec, bool force,
+                      const struct sb_ctx *ctx, struct sb_err *err);
 /*
  * Hosts of prev that `hosts` no longer lists: their part of the cluster is
  * removed (agent down; a /home volume there stays, as with `down`).
  */
 int multi_hosts_drop(const struct spec_doc *prev, const struct multi_host *hosts, size_t n,
                      const char *cluster, struct sb_err *err);
-/* Is every node of prev (its name on its host) in `now` too? */
-bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now);
+/*
+ * The master was (re)started by this `up` while workers ran on: a slurmctld
+ * that lost their records (its state dropped or new) would never hear from
+ * them again, since a dynamic node registers when its slurmd starts. So each
+ * kept worker's slurmd gets SIGHUP: it reloads in place (same PID, its jobs
+ * run on) and registers again. Best effort: a failure is a warning.
+ */
+void multi_nodes_rejoin(struct multi_host *hosts, const struct compose_plan *plan,
+                        const struct sb_ctx *ctx);
 void multi_hosts_free(struct multi_host *hosts, size_t n);
 /*
  * The settings of the cluster's previous `up` (*found false for a new

@@ -55,24 +55,6 @@ static uint32_t prev_addr(const struct spec_doc *prev, const struct compose_spec
 	return 0;
 }
 
-bool multi_nodes_kept(const struct spec_doc *prev, const struct compose_spec *now)
-{
-	for (size_t j = 0; j < compose_spec_node_count(&prev->spec); j++) {
-		size_t ph, pnum, h, num;
-		bool kept = false;
-
-		node_at(&prev->spec, j, &ph, &pnum);
-		for (size_t i = 0; i < compose_spec_node_count(now) && !kept; i++) {
-			node_at(now, i, &h, &num);
-			kept =
-			    num == pnum && same_name(prev->spec.hosts[ph].name, now->hosts[h].name);
-		}
-		if (!kept)
-			return false;
-	}
-	return true;
-}
-
 bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc)
 {
 	struct spec_doc head = *doc; /* doc's first hosts: the same as prev? */
@@ -102,25 +84,75 @@ static struct json_object *facts_nodes(const struct multi_host *h)
  * The config-hash of a container of the cluster, on any host, that differs
  * from its node's in the plan, or that the plan puts elsewhere or lacks.
  */
+/* The plan's node that a container `nd` on host `dest` is: the same name on the same host. */
+static const struct compose_node *node_kept(struct json_object *nd, const char *dest,
+                                            const struct compose_plan *plan)
+{
+	const char *name = util_json_str(nd, "node");
+	const struct compose_node *p = name ? compose_plan_node(plan, name) : NULL;
+
+	return p && strcmp(plan->hosts[p->host].name, dest) == 0 ? p : NULL;
+}
+
 const char *multi_hash_differing(struct multi_host *hosts, size_t n,
-                                 const struct compose_plan *plan, const char **new_hash)
+                                 const struct compose_plan *plan, bool kept_only,
+                                 const char **new_hash)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *nodes = facts_nodes(&hosts[i]);
 
 		for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
 			struct json_object *nd = json_object_array_get_idx(nodes, k);
-			const char *hash = util_json_str(nd, "hash"),
-			           *name = util_json_str(nd, "node");
-			const struct compose_node *p = name ? compose_plan_node(plan, name) : NULL;
+			const char *hash = util_json_str(nd, "hash");
+			const struct compose_node *p = node_kept(nd, hosts[i].dest, plan);
 
+			if (!p && kept_only)
+				continue;
 			*new_hash = p ? p->hash : "(none)";
-			if (!p || !hash || strcmp(hash, p->hash) != 0 ||
-			    strcmp(plan->hosts[p->host].name, hosts[i].dest) != 0)
+			if (!p || !hash || strcmp(hash, p->hash) != 0)
 				return hash ? hash : "(none)";
 		}
 	}
 	return NULL;
+}
+
+size_t multi_nodes_leaving(const struct spec_doc *prev, struct multi_host *hosts, size_t n,
+                           const struct compose_plan *plan, char ***names)
+{
+	size_t k = 0, cap = compose_spec_node_count(&prev->spec);
+	char **v;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *nodes = facts_nodes(&hosts[i]);
+		cap += nodes ? json_object_array_length(nodes) : 0;
+	}
+	v = xcalloc(cap + 1, sizeof(*v));
+	/* the cluster's containers on the hosts listed that the plan lacks or puts elsewhere */
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *nodes = facts_nodes(&hosts[i]);
+
+		for (size_t j = 0; nodes && j < json_object_array_length(nodes); j++) {
+			struct json_object *nd = json_object_array_get_idx(nodes, j);
+			const char *name = util_json_str(nd, "node");
+
+			if (name && strcmp(name, "master") != 0 &&
+			    !node_kept(nd, hosts[i].dest, plan))
+				v[k++] = xstrdup(name);
+		}
+	}
+	/* and the workers of the hosts no longer listed */
+	for (size_t j = 1; j < compose_spec_node_count(&prev->spec); j++) {
+		size_t h, num;
+		bool listed = false;
+
+		node_at(&prev->spec, j, &h, &num);
+		for (size_t i = 0; i < n && !listed; i++)
+			listed = same_name(hosts[i].dest, prev->spec.hosts[h].name);
+		if (!listed)
+			v[k++] = xasprintf("worker-%zu", num);
+	}
+	*names = v;
+	return k;
 }
 
 int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,

@@ -155,7 +155,7 @@ int multi_status(struct sb_ctx *ctx, bool json, struct sb_err *err)
 {
 	struct spec_doc doc = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
-	_cleanup_free_ char *want = NULL, *cred_why = NULL;
+	_cleanup_free_ char *want = NULL, *cred_why = NULL, *master_conf = NULL;
 	struct cred_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, NULL};
 	char **paths = NULL;
 	struct check_host *hosts = NULL;
@@ -205,6 +205,18 @@ int multi_status(struct sb_ctx *ctx, bool json, struct sb_err *err)
 		       "NODE", "ROLE", "HOST", "STATE", "IP", "SLURM", "CHECKS");
 	}
 	hv = xcalloc(plan->n_nodes, sizeof(*hv));
+	/*
+	 * The master's slurm.conf is compared with the plan, and every
+	 * worker's copy with the master's (with the plan when the master's
+	 * could not be read: the master's own problem is named then).
+	 */
+	{
+		struct json_object *x =
+		    checked_node(&hosts[plan->nodes[0].host], plan->nodes[0].name);
+		const char *text = x ? util_json_str(x, "conf") : NULL;
+
+		master_conf = text ? xstrdup(text) : NULL;
+	}
 	for (size_t i = 0; i < plan->n_nodes; i++) {
 		const struct compose_node *nd = &plan->nodes[i];
 		const struct check_host *h = &hosts[nd->host];
@@ -225,7 +237,10 @@ int multi_status(struct sb_ctx *ctx, bool json, struct sb_err *err)
 			free(hn.munge_error);
 			hn.munge_error = xstrdup(cred_why ? cred_why : "no credential");
 		}
-		health_judge(&hn, want, &hv[i]);
+		if (nd->role == COMPOSE_ROLE_MASTER || !master_conf)
+			health_judge(&hn, want, "the plan", &hv[i]);
+		else
+			health_judge(&hn, master_conf, "the master's", &hv[i]);
 		health_node_release(&hn);
 		health_summary(&hv[i], checks, sizeof(checks));
 

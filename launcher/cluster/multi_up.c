@@ -452,20 +452,23 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 		 * then the new hosts.
 		 */
 		const char *new_hash = NULL,
-		           *old_hash = multi_hash_differing(hosts, n, plan, &new_hash);
+		           *old_hash = multi_hash_differing(hosts, n, plan, false, &new_hash);
 		/* every setting that differs is named, even when a container's hash says so too */
 		bool differs = diff.len > 0;
 
 		differs = differs || old_hash;
 
-		if (differs && have_prev && !old_hash && multi_spec_grows(&prev, &doc))
+		if (differs && have_prev && !old_hash && multi_spec_grows(&prev, &doc)) {
 			n_old = prev.spec.n_hosts;
-		else if (differs && !o->recreate) {
+		} else if (differs && have_prev &&
+		           multi_members_only(&prev, &doc, hosts, n, plan)) {
+			recreate = 1; /* nodes join and leave; the others are kept as they are */
+		} else if (differs && !o->recreate) {
 			ret = reconcile_refuse(ctx, diff.data, note.data, old_hash, new_hash,
 			                       o->argc, o->argv, err);
 			goto out;
 		} else if (differs) {
-			recreate = have_prev && !multi_nodes_kept(&prev, &doc.spec) ? 2 : 1;
+			recreate = 1;
 			if (note.len) /* said before anything is removed */
 				util_warn("%.*s", (int)note.len - 1, note.data);
 		}
@@ -528,7 +531,9 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 	for (size_t i = 0; i < n; i++)
 		paths[i] = hosts[i].path;
 	if (recreate && have_prev) {
-		ret = multi_hosts_drop(&prev, hosts, n, ctx->cluster, err);
+		ret = multi_nodes_leave(&prev, hosts, n, plan, o->timeout, o->force, ctx, err);
+		if (ret == 0)
+			ret = multi_hosts_drop(&prev, hosts, n, ctx->cluster, err);
 		if (ret < 0)
 			goto out;
 	}
@@ -543,6 +548,8 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 	if (ret == 0)
 		ret = multi_hosts_apply(hosts, n_old, n, ctx, &doc, key, key_len, o->timeout,
 		                        o->keep_on_failure, recreate, err);
+	if (ret == 0)
+		multi_nodes_rejoin(hosts, plan, ctx);
 	if (ret == 0)
 		ret = wait_ready(&hosts[0], &doc, ctx, o->timeout, err);
 	if (ret < 0) {

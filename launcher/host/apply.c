@@ -154,6 +154,8 @@ static int node_create(struct job *j)
 	j->maybe = ret == -EINTR; /* the daemon may have made it all the same */
 	if (ret < 0)
 		return sb_err_wrap(&j->err, "Creating container '%s'", j->node->container);
+	if (!j->files_tar->len) /* a worker: slurmctld serves it its files */
+		return 0;
 	ret = docker_container_put_archive(j->d, j->id, "/", j->files_tar->data, j->files_tar->len,
 	                                   &j->err);
 	if (ret < 0)
@@ -220,18 +222,26 @@ static int jobs_run(struct job *jobs, size_t n, void *(*fn)(void *), struct dock
 	return ret;
 }
 
-int apply_files_tar_build(const struct compose_plan *plan, struct sb_buf *out, struct sb_err *err)
+int apply_files_tar_build(const struct compose_plan *plan, enum compose_role role,
+                          struct sb_buf *out, struct sb_err *err)
 {
-	struct tarball_entry *e = xcalloc(plan->n_files, sizeof(*e));
-	int ret;
+	struct tarball_entry *e = xcalloc(plan->n_files + 1, sizeof(*e));
+	size_t n = 0;
+	int ret = 0;
 
 	for (size_t i = 0; i < plan->n_files; i++) {
-		e[i].path = plan->files[i].path + (plan->files[i].path[0] == '/');
-		e[i].data = plan->files[i].content;
-		e[i].len = strlen(plan->files[i].content);
-		e[i].mode = plan->files[i].mode;
+		const struct compose_file *f = &plan->files[i];
+
+		if (f->role != role)
+			continue;
+		e[n].path = f->path + (f->path[0] == '/');
+		e[n].data = f->content;
+		e[n].len = strlen(f->content);
+		e[n].mode = f->mode;
+		n++;
 	}
-	ret = tarball_build(e, plan->n_files, out, err);
+	if (n)
+		ret = tarball_build(e, n, out, err);
 	free(e);
 	return ret;
 }
@@ -376,7 +386,8 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct h
                const struct apply_opts *o, struct sb_err *err)
 {
 	struct apply_undo *undo = o->undo;
-	_cleanup_buf_ struct sb_buf tar = SB_BUF_INIT;
+	/* the files each role gets: the master's, and none for a worker today */
+	_cleanup_buf_ struct sb_buf tar_master = SB_BUF_INIT, tar_worker = SB_BUF_INIT;
 	struct job *jobs = xcalloc(plan->n_nodes, sizeof(*jobs));
 	struct master_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false,
 	                           false};
@@ -388,7 +399,9 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct h
 
 	ret = apply_names_check(d, plan, have, o, err);
 	if (ret == 0)
-		ret = apply_files_tar_build(plan, &tar, err);
+		ret = apply_files_tar_build(plan, COMPOSE_ROLE_MASTER, &tar_master, err);
+	if (ret == 0)
+		ret = apply_files_tar_build(plan, COMPOSE_ROLE_WORKER, &tar_worker, err);
 	if (ret < 0)
 		goto out;
 
@@ -421,7 +434,8 @@ int apply_plan(struct docker *d, const struct compose_plan *plan, const struct h
 		jobs[n_jobs].gate = &gate;
 		jobs[n_jobs].node = &plan->nodes[i];
 		jobs[n_jobs].o = o;
-		jobs[n_jobs].files_tar = &tar;
+		jobs[n_jobs].files_tar =
+		    plan->nodes[i].role == COMPOSE_ROLE_MASTER ? &tar_master : &tar_worker;
 		jobs[n_jobs].start_id = h ? h->id : NULL;
 		n_create += h ? 0 : 1;
 		undo->n_started += h ? 1 : 0;

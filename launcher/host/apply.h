@@ -146,7 +146,8 @@ int apply_names_check(struct docker *d, const struct compose_plan *plan,
                       const struct host_cluster *have, const struct apply_opts *o,
                       struct sb_err *err);
 
-/* The plan's files as one tar, for the Docker archive API. */
-int apply_files_tar_build(const struct compose_plan *plan, struct sb_buf *out, struct sb_err *err);
+/* The plan's files for the nodes of `role` as one tar (empty: none), for the Docker archive API. */
+int apply_files_tar_build(const struct compose_plan *plan, enum compose_role role,
+                          struct sb_buf *out, struct sb_err *err);
 
 #endif

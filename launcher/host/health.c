@@ -25,6 +25,7 @@ void health_node_release(struct health_node *h)
 	free(h->node);
 	free(h->container);
 	free(h->hostname);
+	free(h->conf_path);
 	free(h->conf);
 	free(h->conf_error);
 	free(h->munge_error);
@@ -62,7 +63,8 @@ static void line_show(const char *line, char *out, size_t len)
 	snprintf(out, len, "\"%.*s%s\"", n > 60 ? 60 : (int)n, line, n > 60 ? "..." : "");
 }
 
-bool health_conf_same(const char *have, const char *want, char *where, size_t len)
+bool health_conf_same(const char *have, const char *want, const char *whose, char *where,
+                      size_t len)
 {
 	const char *a = have, *b = want;
 	unsigned line = 1;
@@ -91,7 +93,7 @@ bool health_conf_same(const char *have, const char *want, char *where, size_t le
 	}
 	line_show(*a ? a : NULL, sa, sizeof(sa));
 	line_show(*b ? b : NULL, sb, sizeof(sb));
-	snprintf(where, len, "line %u: %s, the plan: %s", line, sa, sb);
+	snprintf(where, len, "line %u: %s, %s: %s", line, sa, whose, sb);
 	return false;
 }
 
@@ -134,22 +136,23 @@ const char *health_hostname_name(enum health_state s)
 	return state_name(s, "mismatch");
 }
 
-void health_judge(const struct health_node *h, const char *want, struct health_verdict *v)
+void health_judge(const struct health_node *h, const char *want, const char *whose,
+                  struct health_verdict *v)
 {
+	const char *path = h->conf_path ? h->conf_path : HEALTH_CONF_MASTER;
 	char where[256];
 
 	memset(v, 0, sizeof(*v));
 	if (h->conf && want) {
-		v->conf = health_conf_same(h->conf, want, where, sizeof(where)) ? HEALTH_OK
-		                                                                : HEALTH_FAILED;
+		v->conf = health_conf_same(h->conf, want, whose, where, sizeof(where))
+		              ? HEALTH_OK
+		              : HEALTH_FAILED;
 		if (v->conf == HEALTH_FAILED)
-			sb_buf_printf(&v->problems,
-			              "drift: /etc/slurm/slurm.conf differs from the plan (%s)\n",
+			sb_buf_printf(&v->problems, "drift: %s differs from %s (%s)\n", path, whose,
 			              where);
 	} else if (!h->conf && h->conf_error) {
 		v->conf = HEALTH_FAILED;
-		sb_buf_printf(&v->problems, "drift: /etc/slurm/slurm.conf cannot be read (%s)\n",
-		              h->conf_error);
+		sb_buf_printf(&v->problems, "drift: %s cannot be read (%s)\n", path, h->conf_error);
 	}
 	v->munge = h->munge;
 	if (h->munge == HEALTH_FAILED)
@@ -208,6 +211,8 @@ struct json_object *health_node_to_json(const struct health_node *h)
 	                       json_object_new_string(h->container ? h->container : ""));
 	if (h->hostname)
 		json_object_object_add(o, "hostname", json_object_new_string(h->hostname));
+	if (h->conf_path)
+		json_object_object_add(o, "conf_path", json_object_new_string(h->conf_path));
 	if (h->conf)
 		json_object_object_add(o, "conf", json_object_new_string(h->conf));
 	if (h->conf_error)
@@ -233,6 +238,7 @@ void health_node_from_json(struct json_object *o, struct health_node *h)
 	h->node = jdup(o, "node");
 	h->container = jdup(o, "container");
 	h->hostname = jdup(o, "hostname");
+	h->conf_path = jdup(o, "conf_path");
 	h->conf = jdup(o, "conf");
 	h->conf_error = jdup(o, "conf_error");
 	h->munge_error = jdup(o, "munge_error");
@@ -304,7 +310,7 @@ int health_cred_make(struct docker *d, const char *container, char **cred, struc
 static const char check_sh[] =
     "if [ \"$1\" = munge ]; then e=$(unmunge 2>&1 >/dev/null); s=$?; else e=; s=-; fi; "
     "printf '%s\\n' \"$s\"; printf '%s\\n' \"$e\" | tail -n 1; "
-    "exec cat /proc/sys/kernel/hostname /etc/slurm/slurm.conf";
+    "exec cat /proc/sys/kernel/hostname \"$2\"";
 
 void health_output_parse(const char *out, int status, const char *err_text, struct health_node *h)
 {
@@ -350,7 +356,13 @@ void health_output_parse(const char *out, int status, const char *err_text, stru
 static void check_one(struct docker *d, struct health_node *h, const char *cred)
 {
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, errb = SB_BUF_INIT;
-	const char *argv[] = {"sh", "-c", check_sh, "sh", cred ? "munge" : "-", NULL};
+	const char *argv[] = {"sh",
+	                      "-c",
+	                      check_sh,
+	                      "sh",
+	                      cred ? "munge" : "-",
+	                      h->conf_path ? h->conf_path : HEALTH_CONF_MASTER,
+	                      NULL};
 	struct sb_err err = SB_ERR_INIT;
 	int p[2] = {-1, -1}, st = -1, ret;
 
@@ -441,6 +453,10 @@ int host_check(const char *cluster, const char *cred, struct json_object **out, 
 			continue;
 		nodes[n].node = xstrdup(have.nodes[i].node);
 		nodes[n].container = xstrdup(have.nodes[i].container);
+		nodes[n].conf_path =
+		    xstrdup(have.nodes[i].role && strcmp(have.nodes[i].role, "master") == 0
+		                ? HEALTH_CONF_MASTER
+		                : HEALTH_CONF_WORKER);
 		n++;
 	}
 	health_nodes_check(d, nodes, n, cred);

@@ -3,8 +3,10 @@
  * health - the per-node checks behind `status`, beyond "the container runs
  * and Slurm sees the node":
  *
- *   conf      /etc/slurm/slurm.conf in the container is the plan's, byte for
- *             byte (anything else is drift: an edit by hand, a stale file)
+ *   conf      the master's /etc/slurm/slurm.conf is the plan's, byte for byte,
+ *             and every worker's copy (slurmd fetched it from slurmctld into
+ *             /run/slurm/conf) is the master's (anything else is drift: an
+ *             edit by hand, a copy from before a change)
  *   munge     a credential made on the master (`munge -n`) is accepted by
  *             the node's munged (`unmunge`): both hold the same key
  *   hostname  the container's host name is its NodeName
@@ -20,6 +22,9 @@
 #include "../docker/docker.h"
 #include "../util/ctx.h"
 
+#define HEALTH_CONF_MASTER "/etc/slurm/slurm.conf"
+#define HEALTH_CONF_WORKER "/run/slurm/conf/slurm.conf" /* slurmd's copy (configless) */
+
 enum health_state {
 	HEALTH_UNKNOWN, /* not checked (node not running, or no credential) */
 	HEALTH_OK,
@@ -31,7 +36,8 @@ struct health_node {
 	char *node;      /* NodeName */
 	char *container; /* container name (or id) */
 	char *hostname;  /* what the container calls itself; NULL: not read */
-	char *conf;      /* its /etc/slurm/slurm.conf; NULL: not read (see conf_error) */
+	char *conf_path; /* the slurm.conf it reads: HEALTH_CONF_MASTER or HEALTH_CONF_WORKER */
+	char *conf;      /* its text; NULL: not read (see conf_error) */
 	char *conf_error;
 	enum health_state munge;
 	char *munge_error; /* why unmunge failed */
@@ -62,10 +68,12 @@ struct health_verdict {
 };
 
 /*
- * Judge h against the plan's slurm.conf `want` (NULL: no plan to compare
- * with, conf stays unknown). Release with health_verdict_release.
+ * Judge h against the slurm.conf `want` is, `whose` naming it ("the plan",
+ * "the master's"); want NULL: nothing to compare with, conf stays unknown.
+ * Release with health_verdict_release.
  */
-void health_judge(const struct health_node *h, const char *want, struct health_verdict *v);
+void health_judge(const struct health_node *h, const char *want, const char *whose,
+                  struct health_verdict *v);
 void health_verdict_release(struct health_verdict *v);
 /* Every check that ran passed. */
 bool health_verdict_ok(const struct health_verdict *v);
@@ -78,9 +86,11 @@ void health_summary(const struct health_verdict *v, char *out, size_t len);
 
 /*
  * Pure: are two slurm.conf texts the same? If not, where they first differ,
- * e.g. `line 41: "# by hand" (the plan: end of file)`, into where[len].
+ * e.g. `line 41: "# by hand", the plan: end of file` (whose: "the plan"),
+ * into where[len].
  */
-bool health_conf_same(const char *have, const char *want, char *where, size_t len);
+bool health_conf_same(const char *have, const char *want, const char *whose, char *where,
+                      size_t len);
 
 /* Pure: unmunge's exit code and stderr as a reason ("credential rejected; ..."). Caller frees. */
 char *health_munge_reason(int exit_code, const char *stderr_text);

@@ -25,6 +25,7 @@
 /* What this run made on this host besides the undo list. */
 struct made {
 	bool shim, key, dir;
+	size_t removed; /* containers removed: taken away, or to be made again */
 };
 
 static int key_paths(const char *cluster, char **dir, char **key, struct sb_err *err)
@@ -66,6 +67,7 @@ static struct json_object *report_make(bool ok, const struct apply_undo *u, cons
 	json_object_object_add(r, "ok", json_object_new_boolean(ok));
 	json_object_object_add(r, "created", apply_undo_to_json(u));
 	json_object_object_add(r, "started", json_object_new_int((int)u->n_started));
+	json_object_object_add(r, "removed", json_object_new_int((int)m->removed));
 	json_object_object_add(r, "shim", json_object_new_boolean(m->shim));
 	json_object_object_add(r, "key", json_object_new_boolean(m->key));
 	json_object_object_add(r, "dir", json_object_new_boolean(m->dir));
@@ -216,6 +218,7 @@ int host_apply(const struct sb_ctx *ctx, const struct host_apply_req *r,
 		/* this host's containers that differ (not this run's: not undone); volumes and key stay */
 		ret =
 		    reconcile_remove_changed(d, plan, &ao, r->recreate_all, &have, &n_removed, err);
+		made.removed = n_removed;
 		/* another subnet: the network goes too (its containers are gone), before any is made */
 		if (ret == 0)
 			ret = reconcile_network_drop(d, plan, err);

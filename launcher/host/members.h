@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * members - the node list inside running containers. A node's config-hash
- * leaves out the other nodes, so adding a host keeps the running containers;
- * their slurm.conf and /etc/hosts are brought to the plan's in place, and
- * their Slurm daemon restarts in place (the container stays: its entrypoint
- * starts the daemon again). Slurm 22.05 learns of new nodes only so; see
+ * leaves out the other nodes, and slurm.conf names none (every worker is a
+ * dynamic node), so adding nodes or hosts keeps the running containers and
+ * their daemons: only their /etc/hosts learns the new names. See
  * images/NOTES.md.
  */
 #ifndef SLURMBOX_MEMBERS_H
@@ -15,10 +14,8 @@
 
 /*
  * For every running container here whose config-hash is its node's in the
- * plan, but whose spec label differs from `now` (another node list): make
- * /etc/slurm/slurm.conf the plan's and add the missing hosts entries. Then
- * restart the daemon of each container whose slurm.conf changed, the
- * master's first (waiting until slurmctld answers again). *n_synced counts them.
+ * plan, but whose spec label differs from `now` (another node list): add
+ * the hosts entries it lacks. *n_synced counts them.
  */
 int members_sync(struct docker *d, const struct compose_plan *plan, const struct spec_doc *now,
                  const struct apply_opts *o, const struct host_cluster *have, size_t *n_synced,

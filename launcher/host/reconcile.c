@@ -13,9 +13,11 @@ static bool str_same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-size_t reconcile_diff(const struct spec_doc *old, const struct spec_doc *new, struct sb_buf *out)
+static size_t doc_diff(const struct spec_doc *old, const struct spec_doc *new, bool membership,
+                       struct sb_buf *out)
 {
-	size_t n = compose_spec_diff(&old->spec, &new->spec, out);
+	size_t n = membership ? compose_spec_diff(&old->spec, &new->spec, out)
+	                      : compose_spec_settings_diff(&old->spec, &new->spec, out);
 
 	if (!str_same(old->ip_range, new->ip_range)) {
 		sb_buf_printf(out, "ip-range: %s -> %s\n", old->ip_range ? old->ip_range : "(none)",
@@ -35,6 +37,17 @@ size_t reconcile_diff(const struct spec_doc *old, const struct spec_doc *new, st
 	return n;
 }
 
+size_t reconcile_diff(const struct spec_doc *old, const struct spec_doc *new, struct sb_buf *out)
+{
+	return doc_diff(old, new, true, out);
+}
+
+size_t reconcile_settings_diff(const struct spec_doc *old, const struct spec_doc *new,
+                               struct sb_buf *out)
+{
+	return doc_diff(old, new, false, out);
+}
+
 int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
                              const struct apply_opts *o, bool all, struct host_cluster *have,
                              size_t *n_removed, struct sb_err *err)
@@ -50,10 +63,12 @@ int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
 		/* have holds this engine's containers only, so one the plan lacks is ours to remove */
 		if (p && (!apply_node_here(o, p) || (!all && strcmp(h->hash, p->hash) == 0)))
 			continue;
-		util_info(o->cli, "  Re-creating %s (%s)", h->node,
-		          !p                              ? "not in the new settings: removed"
-		          : strcmp(h->hash, p->hash) != 0 ? "settings changed"
-		                                          : "nodes were removed");
+		if (!p)
+			util_info(o->cli, "  Removing %s (not in the new settings)", h->node);
+		else
+			util_info(o->cli, "  Re-creating %s (%s)", h->node,
+			          strcmp(h->hash, p->hash) != 0 ? "settings changed"
+			                                        : "--recreate of every node");
 		if (strcmp(h->state, "running") == 0)
 			ret = docker_container_stop(d, h->id, APPLY_STOP_SEC, err);
 		if (ret == 0)

@@ -18,6 +18,9 @@
  * Returns the number of lines.
  */
 size_t reconcile_diff(const struct spec_doc *old, const struct spec_doc *new, struct sb_buf *out);
+/* The same without the membership (compose_spec_settings_diff): 0 when only the nodes differ. */
+size_t reconcile_settings_diff(const struct spec_doc *old, const struct spec_doc *new,
+                               struct sb_buf *out);
 
 /*
  * Stop (so slurmctld saves its state) and remove this engine's containers of

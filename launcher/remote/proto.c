@@ -151,6 +151,7 @@ static const struct field report[] = {
     BOOL_REQ("ok"),
     ARR_REQ("created", K_OBJ, undo_item),
     INT("started", 0, COUNT_MAX),
+    INT("removed", 0, COUNT_MAX),
     BOOL("shim"),
     BOOL("key"),
     BOOL("dir"),
@@ -171,9 +172,8 @@ static const struct field down[] = {
     END,
 };
 static const struct field check_node[] = {
-    STR_REQ("node"), STR("container"),   STR("state"),
-    STR("hostname"), STR("conf"),        STR("conf_error"),
-    STR("munge"),    STR("munge_error"), END,
+    STR_REQ("node"), STR("container"),  STR("state"), STR("hostname"),    STR("conf_path"),
+    STR("conf"),     STR("conf_error"), STR("munge"), STR("munge_error"), END,
 };
 static const struct field check[] = {
     ARR_REQ("nodes", K_OBJ, check_node),

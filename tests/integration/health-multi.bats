@@ -52,16 +52,16 @@ sm() { "$SB" --name sbhealthm "$@"; }
 	echo "$node" >"$BATS_FILE_TMPDIR/bnode"
 }
 
-@test "multi-host case 31: slurm.conf edited on $HB's worker is drift (exit 1); undone, healthy" {
+@test "multi-host case 31: the copy of slurm.conf on $HB's worker edited is drift (exit 1); undone, healthy" {
 	node=$(cat "$BATS_FILE_TMPDIR/bnode")
-	on "$HB" docker exec -u root "sbhealthm-$node" sh -c 'echo "# edited by hand" >>/etc/slurm/slurm.conf'
+	on "$HB" docker exec -u root "sbhealthm-$node" sh -c 'echo "# edited by hand" >>/run/slurm/conf/slurm.conf'
 	run sm status
 	echo "$output"
 	[ "$status" -eq 1 ]
 	grep -qE "^$node +worker +$HB .* drift$" <<<"$output"
-	grep -qE "^ +$node +drift: /etc/slurm/slurm.conf differs from the plan" <<<"$output"
+	grep -qE "^ +$node +drift: /run/slurm/conf/slurm.conf differs from the master's" <<<"$output"
 	[ "$(grep -cE ' ok$' <<<"$output")" -eq 2 ]
-	on "$HB" docker exec -u root "sbhealthm-$node" sed -i '/^# edited by hand$/d' /etc/slurm/slurm.conf
+	on "$HB" docker exec -u root "sbhealthm-$node" sed -i '/^# edited by hand$/d' /run/slurm/conf/slurm.conf
 	run --separate-stderr sm status --json
 	[ "$status" -eq 0 ]
 	all_checks_ok "$output"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # status's per-node checks on one host, against the real dockerd (reference
-# cases 26, 27, 31, 32): every node's slurm.conf against the plan (drift), an
-# unmunge of a credential made on the master (a node with another key is
-# flagged), host name = NodeName, `slurmd -C` >= the config, no DRAIN.
+# cases 26, 27, 31, 32): the master's slurm.conf against the plan and every
+# worker's copy against the master's (drift), an unmunge of a credential
+# made on the master (a node with another key is flagged), host name = node
+# name, `slurmd -C` >= what the node registered, no DRAIN.
 # Cluster "sbhealth"; the tests run in order. health-multi.bats does the
 # same across two lab hosts.
 
@@ -48,16 +49,19 @@ s1() { "$SB" --name sbhealth "$@"; }
 	done
 }
 
-@test "case 32: hostname is NodeName, slurmd -C >= slurm.conf, no node drained" {
-	conf=$(docker exec sbhealth-master cat /etc/slurm/slurm.conf)
+@test "case 32: hostname is the node name, slurmd -C >= what the node registered, no node drained" {
 	for n in master worker-1 worker-2; do
 		[ "$(docker exec "sbhealth-$n" hostname)" = "$n" ]
 	done
 	for n in worker-1 worker-2; do
-		line=$(grep -E "^NodeName=$n " <<<"$conf")
-		echo "conf: $line"
-		want_cpus=$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' <<<"$line")
+		# a dynamic node: slurmctld has what slurmd -Z registered (the plan's CPUs and memory)
+		line=$(docker exec sbhealth-master scontrol show node "$n" -o)
+		echo "slurmctld: $line"
+		want_cpus=$(sed -n 's/.* CPUTot=\([0-9]*\).*/\1/p' <<<"$line")
 		want_mem=$(sed -n 's/.* RealMemory=\([0-9]*\).*/\1/p' <<<"$line")
+		[ "$want_cpus" = "$(docker exec "sbhealth-$n" printenv SLURMBOX_CPUS)" ]
+		[ "$want_mem" = "$(docker exec "sbhealth-$n" printenv SLURMBOX_MEMORY_MB)" ]
+		[[ "$line" == *"AvailableFeatures=worker "* ]]
 		have=$(docker exec "sbhealth-$n" slurmd -C | head -n 1)
 		echo "slurmd -C: $have"
 		have_cpus=$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' <<<"$have")
@@ -75,14 +79,16 @@ s1() { "$SB" --name sbhealth "$@"; }
 	[ "$(s1 status --json | jq -r '[.nodes[].hostname_check] | unique | join(",")')" = ok ]
 }
 
-@test "case 31: slurm.conf edited on worker-1 is drift (exit 1); undone, healthy again" {
-	docker exec -u root sbhealth-worker-1 sh -c 'echo "# edited by hand" >>/etc/slurm/slurm.conf'
+@test "case 31: worker-1's copy of slurm.conf edited is drift (exit 1); undone, healthy again" {
+	# configless: a worker keeps no slurm.conf of its own, only slurmd's copy of the master's
+	docker exec sbhealth-worker-1 test ! -e /etc/slurm/slurm.conf
+	docker exec -u root sbhealth-worker-1 sh -c 'echo "# edited by hand" >>/run/slurm/conf/slurm.conf'
 	run s1 status
 	echo "$output"
 	[ "$status" -eq 1 ]
 	grep -qE '^worker-1 .* drift$' <<<"$output"
 	grep -qE '^worker-2 .* ok$' <<<"$output"
-	grep -qE '^ +worker-1 +drift: /etc/slurm/slurm.conf differs from the plan \(line [0-9]+: "# edited by hand", the plan: end of file\)$' <<<"$output"
+	grep -qE "^ +worker-1 +drift: /run/slurm/conf/slurm.conf differs from the master's \(line [0-9]+: \"# edited by hand\", the master's: end of file\)$" <<<"$output"
 	[[ "$output" == *"docker rm -f sbhealth-worker-1"* ]]
 	run --separate-stderr s1 status --json
 	[ "$status" -eq 1 ]
@@ -90,19 +96,32 @@ s1() { "$SB" --name sbhealth "$@"; }
 	[ "$(jq -r '.nodes[] | select(.conf == "drift") | .node' <<<"$output")" = worker-1 ]
 	[ "$(jq -r '[.nodes[].munge] | unique | join(",")' <<<"$output")" = ok ]
 
-	docker exec -u root sbhealth-worker-1 sed -i '/^# edited by hand$/d' /etc/slurm/slurm.conf
+	docker exec -u root sbhealth-worker-1 sed -i '/^# edited by hand$/d' /run/slurm/conf/slurm.conf
 	run --separate-stderr s1 status --json
 	echo "$output"
 	[ "$status" -eq 0 ]
 	all_checks_ok "$output"
 }
 
-@test "case 31: a drifted node re-created as the hint says (docker rm -f, up) is healthy" {
-	docker exec -u root sbhealth-worker-2 sed -i '/^PartitionName=/d' /etc/slurm/slurm.conf
+@test "case 31: the master's slurm.conf edited is drift from the plan, and every copy differs from it" {
+	docker exec -u root sbhealth-master sh -c 'echo "# edited by hand" >>/etc/slurm/slurm.conf'
 	run s1 status
 	echo "$output"
 	[ "$status" -eq 1 ]
-	grep -qE '^ +worker-2 +drift: .*the plan: "PartitionName=' <<<"$output"
+	grep -qE '^ +master +drift: /etc/slurm/slurm.conf differs from the plan \(line [0-9]+: "# edited by hand", the plan: end of file\)$' <<<"$output"
+	grep -qE "^ +worker-2 +drift: /run/slurm/conf/slurm.conf differs from the master's \(line [0-9]+: end of file, the master's: \"# edited by hand\"\)$" <<<"$output"
+	docker exec -u root sbhealth-master sed -i '/^# edited by hand$/d' /etc/slurm/slurm.conf
+	run --separate-stderr s1 status --json
+	[ "$status" -eq 0 ]
+	all_checks_ok "$output"
+}
+
+@test "case 31: a drifted node re-created as the hint says (docker rm -f, up) is healthy" {
+	docker exec -u root sbhealth-worker-2 sed -i '/^PartitionName=/d' /run/slurm/conf/slurm.conf
+	run s1 status
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qE "^ +worker-2 +drift: .*the master's: \"PartitionName=" <<<"$output"
 	fix=$(grep -o 'docker rm -f sbhealth-worker-2' <<<"$output")
 	$fix
 	run s1 up

@@ -2,9 +2,11 @@
 # A host added to a running cluster (the issue's "a new host in --hosts adds
 # its workers without restarting the master"), on two of the lab's simulated
 # hosts, A=${SB_LAB_A:-h6} and B=${SB_LAB_B:-h7}: up on A, a held job, then
-# up --hosts A,B. The master's container stays (same ID, never restarted), the
-# job stays queued, B's worker goes idle; other settings are still refused
-# with a diff (case 14); --recreate without B removes B's part. The tests run
+# up --hosts A,B. The master's container stays (same ID, never restarted, the
+# same slurmctld), the job stays queued, a running job runs on, B's worker
+# joins as a dynamic node; other settings are still refused with a diff (case
+# 14); up without B drains B's worker, deletes it from Slurm and removes B's
+# part, with A's containers and slurmctld untouched. The tests run
 # in order and share the cluster "sbreconm". tests/run-all runs this file only
 # once the lab is up: a lab that does not answer fails the file (setup_file),
 # it is never a skip.
@@ -46,6 +48,8 @@ ids() { # ids HOST: the cluster's containers there, "name id started-at restarts
 
 master_line() { ids "$A" | grep '^/sbreconm-master '; }
 job_state() { "$SB" exec master squeue -h -j "$(cat "$BATS_FILE_TMPDIR/job")" -o %T; }
+running_state() { "$SB" exec master squeue -h -j "$(cat "$BATS_FILE_TMPDIR/running")" -o %T; }
+ctld_pid() { "$SB" exec master pgrep -x slurmctld; }
 
 # The shim's name: "sb-" and 12 hex digits of the cluster name's FNV-1a 64 (host_shim_name).
 shim_name() {
@@ -73,10 +77,10 @@ shim_name() {
 
 @test "up --hosts A,B with another setting too is refused with the diff; nothing changes" {
 	before=$(ids "$A")
-	run "$SB" up --hosts "$A,$B" --ip-range "$RANGE" --home "$HOMEDIR" --workers-per-host 2
+	run "$SB" up --hosts "$A,$B" --ip-range "$RANGE" --home "$HOMEDIR" --user bob:1001
 	echo "$output"
 	[ "$status" -eq 2 ]
-	grep -qx '  workers per host: 1 -> 2' <<<"$output"
+	grep -qx '  user: slurmbox (1000) -> bob (1001)' <<<"$output"
 	grep -qx "  hosts: $A -> $A,$B" <<<"$output"
 	[[ "$output" == *"--recreate"* ]]
 	[ "$(ids "$A")" = "$before" ]
@@ -84,23 +88,32 @@ shim_name() {
 	[ "$(job_state)" = PENDING ]
 }
 
-@test "up --hosts A,B adds B's worker; the master's container is neither re-created nor restarted" {
+@test "up --hosts A,B adds B's worker; the master's container and slurmctld are untouched, a running job runs on" {
 	master=$(master_line)
 	worker=$(ids "$A" | grep '^/sbreconm-worker-1 ')
+	pid=$(ctld_pid)
+	run --separate-stderr "$SB" exec master sbatch --parsable -w worker-1 --wrap 'sleep 900'
+	[ "$status" -eq 0 ]
+	echo "$output" >"$BATS_FILE_TMPDIR/running"
+	until [ "$(running_state)" = RUNNING ]; do sleep 0.2; done
 	run "$SB" up --hosts "$A,$B" --ip-range "$RANGE" --home "$HOMEDIR"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"its nodes are kept"* ]]
 	[ "$(master_line)" = "$master" ]
 	[ "$(ids "$A" | grep '^/sbreconm-worker-1 ')" = "$worker" ]
+	[ "$(ctld_pid)" = "$pid" ]
 	[ "$(job_state)" = PENDING ]
+	[ "$(running_state)" = RUNNING ]
 	run --separate-stderr "$SB" exec master sinfo -h -N -o '%N %t'
 	echo "$output"
-	[ "$(sort <<<"$output")" = "$(printf 'worker-1 idle\nworker-2 idle')" ]
+	[ "$(sort <<<"$output")" = "$(printf 'worker-1 mix\nworker-2 idle')" ]
 	ids "$B" | grep -q '^/sbreconm-worker-2 '
-	# every node has the same slurm.conf, and the two workers run one job together
-	sums=$(for n in master worker-1 worker-2; do "$SB" exec "$n" md5sum /etc/slurm/slurm.conf; done | sort -u)
-	[ "$(wc -l <<<"$sums")" -eq 1 ]
+	# configless: B's worker holds slurmd's copy of the master's slurm.conf and no file of its own
+	[ "$("$SB" exec worker-2 md5sum /run/slurm/conf/slurm.conf | cut -d' ' -f1)" = \
+		"$("$SB" exec master md5sum /etc/slurm/slurm.conf | cut -d' ' -f1)" ]
+	"$SB" exec worker-2 test ! -e /etc/slurm/slurm.conf
+	# the two workers run one job together
 	run --separate-stderr "$SB" exec master srun -N2 hostname
 	echo "$output"
 	[ "$(sort <<<"$output")" = "$(printf 'worker-1\nworker-2')" ]
@@ -122,25 +135,25 @@ shim_name() {
 	[ "$(job_state)" = PENDING ]
 }
 
-@test "up --hosts A without B is refused; with --recreate B's part goes and A's containers are new" {
-	before=$(ids "$A"; ids "$B")
+@test "up --hosts A without B: B's worker is drained and deleted from Slurm, B's part goes; A's containers and slurmctld are untouched" {
+	master=$(master_line)
+	worker=$(ids "$A" | grep '^/sbreconm-worker-1 ')
+	pid=$(ctld_pid)
 	run "$SB" up --hosts "$A" --ip-range "$RANGE" --home "$HOMEDIR"
 	echo "$output"
-	[ "$status" -eq 2 ]
-	grep -qx "  hosts: $A,$B -> $A" <<<"$output"
-	[ "$(ids "$A"; ids "$B")" = "$before" ]
-	master=$(master_line)
-	run "$SB" up --recreate --hosts "$A" --ip-range "$RANGE" --home "$HOMEDIR"
-	echo "$output"
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"Taking worker-2 out of Slurm"*"deleted from Slurm"* ]]
 	[ -z "$(ids "$B")" ]
 	[ -z "$(ssh "$B" docker network ls -q --filter label=io.slurmbox.cluster=sbreconm)" ]
 	! on "$B" ip -o link show | grep -q " $(shim_name)[@:]" || false
-	# a node taken away changes every node's list: all of A's containers are new
-	[ "$(master_line | cut -d' ' -f2)" != "$(cut -d' ' -f2 <<<"$master")" ]
+	[ "$(master_line)" = "$master" ]
+	[ "$(ids "$A" | grep '^/sbreconm-worker-1 ')" = "$worker" ]
+	[ "$(ctld_pid)" = "$pid" ]
 	[ "$(job_state)" = PENDING ]
+	[ "$(running_state)" = RUNNING ]
 	run --separate-stderr "$SB" exec master sinfo -h -N -o '%N %t'
-	[ "$output" = "worker-1 idle" ]
+	[ "$output" = "worker-1 mix" ]
+	"$SB" exec master scancel "$(cat "$BATS_FILE_TMPDIR/running")"
 	run "$SB" status
 	echo "$output"
 	[ "$status" -eq 0 ]

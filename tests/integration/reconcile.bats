@@ -2,9 +2,12 @@
 # `up` on a cluster that exists (case 13, case 14 and the issue's "idempotent
 # up that reconciles"), on one host against the real dockerd: other settings
 # are refused with a diff and change nothing; --recreate re-creates what
-# differs (key, /home and Slurm state kept); more workers join without the
-# master's container being re-created or restarted; a removed worker comes
-# back. The tests run in order and share the cluster "sbrecon".
+# differs (key, /home and Slurm state kept); workers join and leave in place
+# (dynamic nodes): the master's container and its slurmctld are never
+# re-created or restarted, a running job runs on, a worker that leaves is
+# drained first (its running jobs refuse the change unless --force); a
+# removed worker comes back. The tests run in order and share the cluster
+# "sbrecon".
 
 bats_require_minimum_version 1.5.0
 
@@ -32,16 +35,22 @@ labelled() { # labelled KIND: ids of sbrecon's labelled objects
 cid() { docker inspect -f '{{.Id}}' "sbrecon-$1"; }
 started() { docker inspect -f '{{.State.Running}} {{.State.StartedAt}} {{.RestartCount}}' "sbrecon-$1"; }
 job_state() { "$SB" exec master squeue -h -j "$(cat "$BATS_FILE_TMPDIR/job")" -o %T; }
-idle_workers() { "$SB" exec master sinfo -h -N -o '%N %t' | grep -c ' idle$'; }
+# workers up and schedulable (idle, or running a job: mix)
+idle_workers() { "$SB" exec master sinfo -h -N -o '%N %t' | grep -cE ' (idle|mix)$'; }
 
-# every node has the same slurm.conf, naming exactly workers 1..N
+ctld_pid() { docker exec sbrecon-master pgrep -x slurmctld; }
+
+# configless: only the master has slurm.conf, naming no node; each of the N
+# workers holds slurmd's copy of it, and slurmctld lists exactly workers 1..N
 same_conf() {
-	local n=$1 sums node
-	sums=$(for node in master $(seq -f 'worker-%g' 1 "$n"); do
-		docker exec "sbrecon-$node" md5sum /etc/slurm/slurm.conf | cut -d' ' -f1
-	done | sort -u)
-	[ "$(wc -l <<<"$sums")" -eq 1 ]
-	[ "$(docker exec sbrecon-master grep -c '^NodeName=' /etc/slurm/slurm.conf)" -eq "$n" ]
+	local n=$1 want node
+	want=$(docker exec sbrecon-master md5sum /etc/slurm/slurm.conf | cut -d' ' -f1)
+	[ "$(docker exec sbrecon-master grep -c '^NodeName=' /etc/slurm/slurm.conf)" -eq 0 ]
+	for node in $(seq -f 'worker-%g' 1 "$n"); do
+		docker exec "sbrecon-$node" test ! -e /etc/slurm/slurm.conf
+		[ "$(docker exec "sbrecon-$node" md5sum /run/slurm/conf/slurm.conf | cut -d' ' -f1)" = "$want" ]
+	done
+	[ "$("$SB" exec master sinfo -h -N -o %N | sort -V | paste -sd,)" = "$(seq -f 'worker-%g' 1 "$n" | paste -sd,)" ]
 }
 
 @test "up brings sbrecon to idle; a held job waits and a file is in /home" {
@@ -69,16 +78,16 @@ same_conf() {
 	[ "$(job_state)" = PENDING ]
 }
 
-@test "up --workers 3 is refused with the diff; the master is untouched (case 14)" {
+@test "up --user bob is refused with the diff; the master is untouched (case 14)" {
 	master=$(cid master)
 	was=$(started master)
 	before=$(labelled container | sort)
-	run "$SB" up --workers 3
+	run "$SB" up --user bob:1001
 	echo "$output"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"exists with other settings (old -> new):"* ]]
-	grep -qx '  workers: 2 -> 3' <<<"$output"
-	[[ "$output" == *"slurmbox up --name sbrecon --workers 3 --recreate"* ]]
+	grep -qx '  user: slurmbox (1000) -> bob (1001)' <<<"$output"
+	[[ "$output" == *"slurmbox up --name sbrecon --user bob:1001 --recreate"* ]]
 	[[ "$output" == *"your /home, key and Slurm state are kept"* ]]
 	[[ "$output" == *"Nothing was changed"* ]]
 	[ "$(cid master)" = "$master" ]
@@ -98,22 +107,31 @@ same_conf() {
 	[ "$(labelled container | sort)" = "$before" ]
 }
 
-@test "up --recreate --workers 3: three idle workers; master kept; key, job and /home kept" {
+@test "up --workers 3 joins a worker in place: no --recreate, slurmctld never restarted, a running job runs on" {
 	master=$(cid master)
-	run "$SB" up --recreate --workers 3
+	pid=$(ctld_pid)
+	run --separate-stderr "$SB" exec master sbatch --parsable -w worker-1 --wrap 'sleep 600'
+	[ "$status" -eq 0 ]
+	running=$output
+	echo "$running" >"$BATS_FILE_TMPDIR/running"
+	until [ "$("$SB" exec master squeue -h -j "$running" -o %T)" = RUNNING ]; do sleep 0.2; done
+	run "$SB" up --workers 3
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(idle_workers)" -eq 3 ]
-	# a worker added keeps the master's container (its slurmctld restarted inside it)
 	[ "$(cid master)" = "$master" ]
 	[ "$(docker inspect -f '{{.RestartCount}}' sbrecon-master)" -eq 0 ]
+	[ "$(ctld_pid)" = "$pid" ]
+	[ "$("$SB" exec master squeue -h -j "$running" -o %T)" = RUNNING ]
 	sha256sum -c "$BATS_FILE_TMPDIR/key.sum"
 	[ "$(job_state)" = PENDING ]
 	run --separate-stderr "$SB" exec worker-3 cat kept.txt
 	[ "$output" = kept ]
 	same_conf 3
 	[ "$(labelled container | wc -l)" -eq 4 ]
-	# status compares every slurm.conf with the current settings': no drift
+	# worker-3 knows the others by name
+	docker exec sbrecon-worker-3 getent hosts worker-1 master
+	# status compares the master's slurm.conf with the current settings' and every copy with it
 	run "$SB" status
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -143,23 +161,61 @@ same_conf() {
 	same_conf 3
 }
 
-@test "up --recreate --workers 2: fewer nodes re-create every container; key, job and /home kept" {
+@test "up --workers 2 while worker-3 runs a job: refused after --timeout with the job ID; worker-3 back in service" {
+	run --separate-stderr "$SB" exec master sbatch --parsable -w worker-3 --wrap 'sleep 600'
+	[ "$status" -eq 0 ]
+	busy=$output
+	until [ "$("$SB" exec master squeue -h -j "$busy" -o %T)" = RUNNING ]; do sleep 0.2; done
+	before=$(labelled container | sort)
+	run "$SB" up --workers 2 --timeout 2
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"worker-3 still runs job $busy after 2 s: nothing was changed, and the node is back in service"* ]]
+	[[ "$output" == *"scancel $busy"*"--force"* ]]
+	[ "$(labelled container | sort)" = "$before" ]
+	# not drained (slurmctld pings it once more when it is put back: "mixed*" a moment)
+	state=$("$SB" exec master sinfo -h -n worker-3 -o %T)
+	echo "worker-3: $state"
+	[[ "${state,,}" == mixed* ]]
+	"$SB" exec master scancel "$busy"
+}
+
+@test "up --workers 2: worker-3 drained, deleted from Slurm, its container gone; the rest untouched, the running job runs on" {
 	master=$(cid master)
-	run "$SB" up --recreate --workers 2
+	w1=$(cid worker-1)
+	pid=$(ctld_pid)
+	running=$(cat "$BATS_FILE_TMPDIR/running")
+	run "$SB" up --workers 2
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(idle_workers)" -eq 2 ]
-	[ "$(cid master)" != "$master" ]
+	[[ "$output" == *"Taking worker-3 out of Slurm"*"deleted from Slurm"* ]]
+	[[ "$output" != *"Nothing to change"* ]]
+	[ "$(cid master)" = "$master" ]
+	[ "$(cid worker-1)" = "$w1" ]
+	[ "$(ctld_pid)" = "$pid" ]
+	[ "$("$SB" exec master squeue -h -j "$running" -o %T)" = RUNNING ]
 	[ "$(labelled container | wc -l)" -eq 3 ]
 	! docker inspect sbrecon-worker-3 >/dev/null 2>&1 || false
 	sha256sum -c "$BATS_FILE_TMPDIR/key.sum"
 	[ "$(job_state)" = PENDING ]
-	run --separate-stderr "$SB" exec worker-1 cat kept.txt
-	[ "$output" = kept ]
 	same_conf 2
+	"$SB" exec master scancel "$running"
 	run "$SB" up
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Nothing to change"* ]]
+}
+
+@test "a worker with a running job taken away with --force: the job is ended, the node leaves" {
+	"$SB" up --workers 3
+	run --separate-stderr "$SB" exec master sbatch --parsable --no-requeue -w worker-3 --wrap 'sleep 600'
+	busy=$output
+	until [ "$("$SB" exec master squeue -h -j "$busy" -o %T)" = RUNNING ]; do sleep 0.2; done
+	run "$SB" up --workers 2 --timeout 1 --force
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--force: ending job $busy on worker-3"* ]]
+	[ -z "$("$SB" exec master squeue -h -j "$busy" -t RUNNING,PENDING -o %i 2>/dev/null)" ]
+	same_conf 2
 }
 
 @test "difference 2: up --recreate --subnet re-makes the network before any container; key, job and /home kept" {

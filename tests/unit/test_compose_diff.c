@@ -141,7 +141,7 @@ static void test_line_shape(void)
 
 /*
  * A node's hash leaves out the other nodes: a host added keeps the running
- * nodes' hashes (up updates slurm.conf and hosts in place), while a setting
+ * nodes' hashes (no file names the nodes; up adds hosts entries in place), while a setting
  * they are made from changes them.
  */
 static void test_node_hash_ignores_other_nodes(void)

@@ -109,9 +109,14 @@ static void test_single_host_env(void)
 	CHECK(w != NULL);
 	if (!w)
 		return;
-	CHECK_INT(w->n_env, 6);
+	CHECK_INT(w->n_env, 10);
 	CHECK_STR(w->env[1], "SLURMBOX_NODE=worker-2");
 	CHECK_STR(w->env[2], "SLURMBOX_ROLE=worker");
+	/* what slurmd -Z registers the node with, and where it fetches slurm.conf */
+	CHECK_STR(w->env[6], "SLURMBOX_CONF_SERVER=10.213.0.2");
+	CHECK_STR(w->env[7], "SLURMBOX_CPUS=2");
+	CHECK_STR(w->env[8], "SLURMBOX_MEMORY_MB=22000");
+	CHECK_STR(w->env[9], "SLURMBOX_FEATURES=worker");
 	/* Nothing secret goes through the environment. */
 	for (size_t i = 0; i < plan->n_nodes; i++)
 		for (size_t j = 0; j < plan->nodes[i].n_env; j++)
@@ -140,6 +145,8 @@ static void test_single_host_extra_hosts_and_files(void)
 	CHECK_STR(plan->files[1].path, "/etc/slurm/cgroup.conf");
 	CHECK_INT(plan->files[1].mode, 0644);
 	CHECK_STR(plan->files[1].content, cgroup);
+	CHECK_INT(plan->files[0].role, COMPOSE_ROLE_MASTER);
+	CHECK_INT(plan->files[1].role, COMPOSE_ROLE_MASTER);
 
 	CHECK_INT(strlen(plan->config_hash), 16);
 	CHECK_INT(strspn(plan->config_hash, "0123456789abcdef"), 16);

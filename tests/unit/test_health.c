@@ -11,35 +11,35 @@ static void test_conf_same(void)
 {
 	char where[256];
 
-	CHECK(health_conf_same(conf, conf, where, sizeof(where)));
+	CHECK(health_conf_same(conf, conf, "the plan", where, sizeof(where)));
 	CHECK_STR(where, "");
 	/* a line appended by hand */
 	{
 		_cleanup_free_ char *edited = xasprintf("%s# by hand\n", conf);
-		CHECK(!health_conf_same(edited, conf, where, sizeof(where)));
+		CHECK(!health_conf_same(edited, conf, "the plan", where, sizeof(where)));
 		CHECK_STR(where, "line 4: \"# by hand\", the plan: end of file");
 	}
 	/* a value changed in the middle */
 	CHECK(!health_conf_same("ClusterName=demo\nSlurmctldHost=other\nNodeName=worker-1 CPUs=2\n",
-	                        conf, where, sizeof(where)));
+	                        conf, "the plan", where, sizeof(where)));
 	CHECK_STR(where, "line 2: \"SlurmctldHost=other\", the plan: "
 	                 "\"SlurmctldHost=master(10.0.0.2)\"");
 	/* a line removed at the end */
-	CHECK(!health_conf_same("ClusterName=demo\nSlurmctldHost=master(10.0.0.2)\n", conf, where,
-	                        sizeof(where)));
-	CHECK_STR(where, "line 3: end of file, the plan: \"NodeName=worker-1 CPUs=2\"");
+	CHECK(!health_conf_same("ClusterName=demo\nSlurmctldHost=master(10.0.0.2)\n", conf,
+	                        "the master's", where, sizeof(where)));
+	CHECK_STR(where, "line 3: end of file, the master's: \"NodeName=worker-1 CPUs=2\"");
 	/* only the final newline */
-	CHECK(!health_conf_same("a\nb", "a\nb\n", where, sizeof(where)));
+	CHECK(!health_conf_same("a\nb", "a\nb\n", "the plan", where, sizeof(where)));
 	CHECK_STR(where, "line 2: only the final newline differs");
 	/* empty file */
-	CHECK(!health_conf_same("", conf, where, sizeof(where)));
+	CHECK(!health_conf_same("", conf, "the plan", where, sizeof(where)));
 	CHECK_STR(where, "line 1: end of file, the plan: \"ClusterName=demo\"");
 	/* long lines are cut */
 	{
 		char longline[200];
 		memset(longline, 'x', sizeof(longline) - 1);
 		longline[sizeof(longline) - 1] = '\0';
-		CHECK(!health_conf_same(longline, "y", where, sizeof(where)));
+		CHECK(!health_conf_same(longline, "y", "the plan", where, sizeof(where)));
 		CHECK_CONTAINS(where, "xxx...\"");
 		CHECK(strlen(where) < 120);
 	}
@@ -111,6 +111,7 @@ static void test_judge(void)
 	    .node = "worker-1", .hostname = "worker-1", .conf = (char *)conf, .munge = HEALTH_OK};
 	struct health_node drift = {.node = "worker-2",
 	                            .hostname = "wrong",
+	                            .conf_path = HEALTH_CONF_WORKER,
 	                            .conf = "ClusterName=demo\n",
 	                            .munge = HEALTH_FAILED,
 	                            .munge_error = "credential rejected"};
@@ -119,14 +120,14 @@ static void test_judge(void)
 	struct health_verdict v;
 	char sum[64];
 
-	health_judge(&good, conf, &v);
+	health_judge(&good, conf, "the plan", &v);
 	CHECK(health_verdict_ok(&v));
 	CHECK(!v.problems.len);
 	health_summary(&v, sum, sizeof(sum));
 	CHECK_STR(sum, "ok");
 	health_verdict_release(&v);
 
-	health_judge(&drift, conf, &v);
+	health_judge(&drift, conf, "the master's", &v);
 	CHECK(!health_verdict_ok(&v));
 	CHECK_INT(v.conf, HEALTH_FAILED);
 	CHECK_INT(v.munge, HEALTH_FAILED);
@@ -134,7 +135,7 @@ static void test_judge(void)
 	health_summary(&v, sum, sizeof(sum));
 	CHECK_STR(sum, "drift,munge,hostname");
 	CHECK_CONTAINS(v.problems.data,
-	               "drift: /etc/slurm/slurm.conf differs from the plan (line 2");
+	               "drift: /run/slurm/conf/slurm.conf differs from the master's (line 2");
 	CHECK_CONTAINS(v.problems.data, "munge: credential rejected\n");
 	CHECK_CONTAINS(v.problems.data, "hostname: the container calls itself 'wrong', its "
 	                                "NodeName is 'worker-2'");
@@ -151,18 +152,18 @@ static void test_judge(void)
 	health_verdict_release(&v);
 
 	/* no plan to compare with: the conf is unknown, not drift */
-	health_judge(&good, NULL, &v);
+	health_judge(&good, NULL, "the plan", &v);
 	CHECK_INT(v.conf, HEALTH_UNKNOWN);
 	CHECK(health_verdict_ok(&v));
 	health_verdict_release(&v);
 
-	health_judge(&unread, conf, &v);
+	health_judge(&unread, conf, "the plan", &v);
 	CHECK_INT(v.conf, HEALTH_FAILED);
 	CHECK_CONTAINS(v.problems.data, "cannot be read (No such container)");
 	health_verdict_release(&v);
 
 	/* a node that was not checked (not running) */
-	health_judge(&idle, conf, &v);
+	health_judge(&idle, conf, "the plan", &v);
 	CHECK(health_verdict_ok(&v));
 	health_summary(&v, sum, sizeof(sum));
 	CHECK_STR(sum, "-");
@@ -174,6 +175,7 @@ static void test_json_round_trip(void)
 	struct health_node a = {.node = "worker-1",
 	                        .container = "demo-worker-1",
 	                        .hostname = "worker-1",
+	                        .conf_path = HEALTH_CONF_WORKER,
 	                        .conf = (char *)conf,
 	                        .munge = HEALTH_FAILED,
 	                        .munge_error = "credential rejected"};
@@ -185,6 +187,7 @@ static void test_json_round_trip(void)
 	CHECK_STR(b.node, "worker-1");
 	CHECK_STR(b.container, "demo-worker-1");
 	CHECK_STR(b.hostname, "worker-1");
+	CHECK_STR(b.conf_path, "/run/slurm/conf/slurm.conf");
 	CHECK_STR(b.conf, conf);
 	CHECK(!b.conf_error);
 	CHECK_INT(b.munge, HEALTH_FAILED);
