@@ -79,7 +79,7 @@ static const char *fault_for(const char *dest)
 
 int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct sb_ctx *ctx,
                       const struct spec_doc *doc, const unsigned char *key, size_t key_len,
-                      unsigned timeout, bool keep, int recreate, struct sb_err *err)
+                      unsigned timeout, bool keep, bool recreate, struct sb_err *err)
 {
 	struct apply_job *jobs = xcalloc(n, sizeof(*jobs));
 	volatile sig_atomic_t stop = 0;
@@ -96,8 +96,7 @@ int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const str
 		                                     .keep_on_failure = keep,
 		                                     /* its workers start once the master answers */
 		                                     .wait_master = i > 0,
-		                                     .recreate = recreate > 0,
-		                                     .recreate_all = recreate > 1,
+		                                     .recreate = recreate,
 		                                     .fault = fault_for(hosts[i].dest),
 		                                     .abort = &stop}};
 	/*

@@ -132,7 +132,7 @@ int multi_names_check(const struct multi_host *hosts, size_t n, const struct com
  */
 int multi_hosts_apply(struct multi_host *hosts, size_t from, size_t n, const struct sb_ctx *ctx,
                       const struct spec_doc *doc, const unsigned char *key, size_t key_len,
-                      unsigned timeout, bool keep, int recreate, struct sb_err *err);
+                      unsigned timeout, bool keep, bool recreate, struct sb_err *err);
 /* Did this run create or start anything on the host? */
 bool multi_host_changed(const struct multi_host *h);
 /*

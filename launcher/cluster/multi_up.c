@@ -390,7 +390,7 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 	double t0 = util_now();
 	bool have_prev, had_record = false, key_created = false, changed = false;
 	size_t n = o->n_hosts, n_nodes, n_old = 0; /* n_old: hosts kept while growing */
-	int recreate = 0;                          /* 1: the containers that differ, 2: all */
+	bool recreate = false; /* remove the containers that differ (or leave) first */
 	char **paths = NULL;
 	int ret;
 
@@ -462,13 +462,13 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 			n_old = prev.spec.n_hosts;
 		} else if (differs && have_prev &&
 		           multi_members_only(&prev, &doc, hosts, n, plan)) {
-			recreate = 1; /* nodes join and leave; the others are kept as they are */
+			recreate = true; /* nodes join and leave; the others are kept as they are */
 		} else if (differs && !o->recreate) {
 			ret = reconcile_refuse(ctx, diff.data, note.data, old_hash, new_hash,
 			                       o->argc, o->argv, err);
 			goto out;
 		} else if (differs) {
-			recreate = 1;
+			recreate = true;
 			if (note.len) /* said before anything is removed */
 				util_warn("%.*s", (int)note.len - 1, note.data);
 		}
@@ -543,7 +543,7 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 		util_info(ctx, "  Adding %zu host%s to the %zu it has; its nodes are kept",
 		          n - n_old, n - n_old == 1 ? "" : "s", n_old);
 		ret = multi_hosts_apply(hosts, 0, n_old, ctx, &doc, key, key_len, o->timeout,
-		                        o->keep_on_failure, 0, err);
+		                        o->keep_on_failure, false, err);
 	}
 	if (ret == 0)
 		ret = multi_hosts_apply(hosts, n_old, n, ctx, &doc, key, key_len, o->timeout,

@@ -216,8 +216,7 @@ int host_apply(const struct sb_ctx *ctx, const struct host_apply_req *r,
 		size_t n_removed = 0;
 
 		/* this host's containers that differ (not this run's: not undone); volumes and key stay */
-		ret =
-		    reconcile_remove_changed(d, plan, &ao, r->recreate_all, &have, &n_removed, err);
+		ret = reconcile_remove_changed(d, plan, &ao, &have, &n_removed, err);
 		made.removed = n_removed;
 		/* another subnet: the network goes too (its containers are gone), before any is made */
 		if (ret == 0)

@@ -58,7 +58,6 @@ struct host_apply_req {
 	bool keep_on_failure;
 	bool wait_master;
 	bool recreate;     /* first remove this host's containers that differ */
-	bool recreate_all; /* ... all of them */
 	const char *fault; /* test-only fault point (apply_fault.c), or NULL */
 	/* non-zero: stop and roll back (the control machine's Ctrl-C, its stdin gone) */
 	volatile sig_atomic_t *abort;

@@ -49,7 +49,7 @@ size_t reconcile_settings_diff(const struct spec_doc *old, const struct spec_doc
 }
 
 int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
-                             const struct apply_opts *o, bool all, struct host_cluster *have,
+                             const struct apply_opts *o, struct host_cluster *have,
                              size_t *n_removed, struct sb_err *err)
 {
 	int ret = 0;
@@ -61,14 +61,12 @@ int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
 		const struct compose_node *p = compose_plan_node(plan, h->node);
 
 		/* have holds this engine's containers only, so one the plan lacks is ours to remove */
-		if (p && (!apply_node_here(o, p) || (!all && strcmp(h->hash, p->hash) == 0)))
+		if (p && (!apply_node_here(o, p) || strcmp(h->hash, p->hash) == 0))
 			continue;
 		if (!p)
 			util_info(o->cli, "  Removing %s (not in the new settings)", h->node);
 		else
-			util_info(o->cli, "  Re-creating %s (%s)", h->node,
-			          strcmp(h->hash, p->hash) != 0 ? "settings changed"
-			                                        : "--recreate of every node");
+			util_info(o->cli, "  Re-creating %s (settings changed)", h->node);
 		if (strcmp(h->state, "running") == 0)
 			ret = docker_container_stop(d, h->id, APPLY_STOP_SEC, err);
 		if (ret == 0)

@@ -25,13 +25,12 @@ size_t reconcile_settings_diff(const struct spec_doc *old, const struct spec_doc
 /*
  * Stop (so slurmctld saves its state) and remove this engine's containers of
  * the cluster whose config-hash differs from the plan's, or that the plan
- * does not have (with `all`: every one, as when nodes are taken away: the
- * node list of the rest changes, and a container's label must say what it
- * is); only those with the cluster's label, only on o's host. Then reload
- * *have. *n_removed counts them.
+ * does not have (workers taken away: Slurm was told first, see
+ * cluster/multi_leave.c); only those with the cluster's label, only on o's
+ * host. Then reload *have. *n_removed counts them.
  */
 int reconcile_remove_changed(struct docker *d, const struct compose_plan *plan,
-                             const struct apply_opts *o, bool all, struct host_cluster *have,
+                             const struct apply_opts *o, struct host_cluster *have,
                              size_t *n_removed, struct sb_err *err);
 
 /*

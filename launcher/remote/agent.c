@@ -199,10 +199,13 @@ static int agent_probe(int argc, char **argv, struct sb_err *err)
 static int agent_apply(const struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
 	static const struct option opts[] = {
-	    {"host", required_argument, NULL, 'H'},      {"timeout", required_argument, NULL, 't'},
-	    {"keep-on-failure", no_argument, NULL, 'k'}, {"wait-master", no_argument, NULL, 'w'},
-	    {"fault", required_argument, NULL, 'f'},     {"recreate", no_argument, NULL, 'r'},
-	    {"recreate-all", no_argument, NULL, 'R'},    {NULL, 0, NULL, 0},
+	    {"host", required_argument, NULL, 'H'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"keep-on-failure", no_argument, NULL, 'k'},
+	    {"wait-master", no_argument, NULL, 'w'},
+	    {"fault", required_argument, NULL, 'f'},
+	    {"recreate", no_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct host_apply_req r = {.timeout_sec = 180, .abort = &interrupt_signal};
 	struct spec_doc doc = {0};
@@ -226,8 +229,6 @@ static int agent_apply(const struct sb_ctx *ctx, int argc, char **argv, struct s
 			r.fault = optarg;
 		else if (c == 'r')
 			r.recreate = true;
-		else if (c == 'R')
-			r.recreate = r.recreate_all = true;
 		else
 			return util_usage_error("agent apply", argv[optind - 1], err);
 		if (ret < 0)

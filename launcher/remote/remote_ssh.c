@@ -226,7 +226,7 @@ static int ssh_apply(const char *dest, const struct sb_ctx *ctx, const struct ho
 	if (r->keep_on_failure)
 		argv[k++] = "--keep-on-failure";
 	if (r->recreate)
-		argv[k++] = r->recreate_all ? "--recreate-all" : "--recreate";
+		argv[k++] = "--recreate";
 	if (r->fault) {
 		argv[k++] = "--fault";
 		argv[k++] = r->fault;
