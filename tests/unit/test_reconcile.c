@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * reconcile: the LAN lines of the diff, the refusal's message and command,
- * which multi-host changes only add hosts, and whose settings are the
+ * which multi-host changes only add hosts or change the membership, which
+ * workers leave, and whose settings are the
  * previous ones: the control machine's record, never a host's labels.
  */
 #include "tap.h"
@@ -92,6 +93,14 @@ static void test_refusal_message(void)
 	CHECK(!strstr(err.msg, "Slurm state are kept"));
 }
 
+/* multi_members_only with hosts that report no containers */
+static bool members_only(const struct spec_doc *prev, const struct spec_doc *doc)
+{
+	struct multi_host h[3] = {{.dest = "h6"}, {.dest = "h7"}, {.dest = "h8"}};
+
+	return multi_members_only(prev, doc, h, doc->spec.n_hosts, NULL);
+}
+
 static void test_hosts_added(void)
 {
 	struct spec_doc one, two, three;
@@ -104,21 +113,52 @@ static void test_hosts_added(void)
 	CHECK(multi_spec_grows(&two, &three));
 	CHECK(!multi_spec_grows(&two, &two));
 	CHECK(!multi_spec_grows(&two, &one));
-	CHECK(multi_nodes_kept(&one, &two.spec));
-	CHECK(!multi_nodes_kept(&two, &one.spec));
+	/* hosts added or taken away, or more workers: only the membership, taken in place */
+	CHECK(members_only(&one, &two));
+	CHECK(members_only(&two, &one));
+	CHECK(members_only(&three, &one));
 	/* another change beside the host: not only added */
 	two.spec.user.uid = 1001;
 	CHECK(!multi_spec_grows(&one, &two));
+	CHECK(!members_only(&one, &two));
 	doc_make(&two, 2);
 	two.spec.workers = 2;
 	two.spec.n_node_ips = 0;
 	two.spec.node_ips = NULL;
 	CHECK(!multi_spec_grows(&one, &two));
+	CHECK(members_only(&one, &two));
 	/* a host in front of the others moves every worker */
 	doc_make(&two, 2);
 	two.spec.hosts = &hosts[1];
 	CHECK(!multi_spec_grows(&one, &two));
-	CHECK(!multi_nodes_kept(&one, &two.spec));
+	/* the master would move: a change of settings */
+	CHECK(!members_only(&one, &two));
+}
+
+/* Workers that leave: those of a host no longer listed (no containers seen: no facts). */
+static void test_nodes_leaving(void)
+{
+	struct spec_doc one, three;
+	struct multi_host h[1] = {{.dest = "h6"}};
+	struct compose_plan *plan = NULL;
+	struct sb_err err = SB_ERR_INIT;
+	char **names = NULL;
+	size_t k;
+
+	doc_make(&one, 1);
+	doc_make(&three, 3);
+	CHECK_INT(compose_plan_build(&one.spec, &plan, &err), 0);
+	k = multi_nodes_leaving(&three, h, 1, plan, &names);
+	CHECK_INT(k, 2);
+	if (k == 2) {
+		CHECK_STR(names[0], "worker-2");
+		CHECK_STR(names[1], "worker-3");
+	}
+	CHECK(names && !names[k]);
+	for (size_t i = 0; i < k; i++)
+		free(names[i]);
+	free(names);
+	compose_plan_free(plan);
 }
 
 /* A host's facts whose cluster label is doc's. */
@@ -202,6 +242,6 @@ static void test_record_is_the_authority(void)
 
 int main(void)
 {
-	TAP_RUN(test_lan_lines, test_refusal_message, test_hosts_added,
+	TAP_RUN(test_lan_lines, test_refusal_message, test_hosts_added, test_nodes_leaving,
 	        test_record_is_the_authority);
 }
