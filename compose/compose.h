@@ -22,6 +22,7 @@
 
 #define COMPOSE_DEFAULT_CLUSTER "slurmbox"
 #define COMPOSE_MAX_WORKERS     250
+#define COMPOSE_MAX_NUMBER      9999 /* the highest worker number: "worker-9999" */
 #define COMPOSE_CLUSTER_MAX_LEN 40
 #define COMPOSE_WORKER_FEATURE  "worker" /* every worker's Slurm feature */
 #define COMPOSE_NODESET \
@@ -110,6 +111,11 @@ struct compose_spec {
 					* workers in host order (LAN modes, after probing).
 					* NULL: bridge numbering, gateway .1, master .2, workers .3.. */
 	size_t n_node_ips;
+	const unsigned *node_numbers; /* optional: each node's number, master first (0), then
+	                               * the workers in host order: worker-<number>. A worker
+	                               * keeps its number (its name) while the cluster's
+	                               * membership changes. NULL: 1, 2, .. in host order */
+	size_t n_node_numbers;
 };
 
 /* Checks every field and reports all problems at once (exit 2 on failure). */
@@ -118,6 +124,8 @@ int compose_spec_validate(const struct compose_spec *spec, struct sb_err *err);
 unsigned compose_spec_host_workers(const struct compose_spec *spec, size_t host);
 /* Master plus all workers: how many node_ips a LAN mode must supply. */
 size_t compose_spec_node_count(const struct compose_spec *spec);
+/* Node i's number (plan order: 0 the master, then the workers by host): node_numbers or i. */
+unsigned compose_spec_node_number(const struct compose_spec *spec, size_t i);
 
 /*
  * What differs between two specs, one line per field appended to `out`:

@@ -364,7 +364,8 @@ int compose_plan_build(const struct compose_spec *spec, struct compose_plan **ou
 		for (unsigned j = 0; j < w; j++, k++) {
 			char name[32];
 
-			snprintf(name, sizeof(name), "worker-%zu", k);
+			snprintf(name, sizeof(name), "worker-%u",
+			         compose_spec_node_number(spec, k));
 			node_fill(spec, &plan->nodes[k], name, COMPOSE_ROLE_WORKER, h,
 			          spec->node_ips ? spec->node_ips[k]
 			                         : spec->subnet.addr + 2 + (uint32_t)k,

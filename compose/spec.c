@@ -201,13 +201,47 @@ static void check_hosts(struct problems *p, const struct compose_spec *spec)
 	}
 }
 
-/* Slurm's name for node index i: master first, then worker-1.. in order. */
-static void node_label(size_t i, char *buf, size_t len)
+unsigned compose_spec_node_number(const struct compose_spec *spec, size_t i)
+{
+	return spec->node_numbers && i < spec->n_node_numbers ? spec->node_numbers[i] : (unsigned)i;
+}
+
+/* Slurm's name for node index i: master first, then worker-<number>. */
+static void node_label(const struct compose_spec *spec, size_t i, char *buf, size_t len)
 {
 	if (i == 0)
 		snprintf(buf, len, "master");
 	else
-		snprintf(buf, len, "worker-%zu", i);
+		snprintf(buf, len, "worker-%u", compose_spec_node_number(spec, i));
+}
+
+/* Given numbers: one per node, the master's 0, the workers' 1..MAX and all different. */
+static void check_numbers(struct problems *p, const struct compose_spec *spec, size_t n_nodes)
+{
+	if (!spec->node_numbers && !spec->n_node_numbers)
+		return;
+	if (!spec->node_numbers || spec->n_node_numbers != n_nodes) {
+		problem_add(p, "Got %zu node numbers for %zu nodes; give one number per node",
+		            spec->node_numbers ? spec->n_node_numbers : 0, n_nodes);
+		return;
+	}
+	if (spec->node_numbers[0] != 0)
+		problem_add(p, "The master's node number must be 0, not %u", spec->node_numbers[0]);
+	for (size_t i = 1; i < n_nodes; i++) {
+		unsigned v = spec->node_numbers[i];
+
+		if (v < 1 || v > COMPOSE_MAX_NUMBER) {
+			problem_add(p, "Worker number %u is out of range: 1 to %d", v,
+			            COMPOSE_MAX_NUMBER);
+			continue;
+		}
+		for (size_t j = 1; j < i; j++)
+			if (spec->node_numbers[j] == v) {
+				problem_add(p, "Two workers are numbered %u: worker-%u twice", v,
+				            v);
+				break;
+			}
+	}
 }
 
 /* n_nodes is 0 when the worker count is unusable: then only the network itself is checked. */
@@ -290,7 +324,7 @@ static void check_network(struct problems *p, const struct compose_spec *spec, s
 		uint32_t a = spec->node_ips[i];
 		char name[32];
 
-		node_label(i, name, sizeof(name));
+		node_label(spec, i, name, sizeof(name));
 		compose_ipv4_format(a, ip);
 		if (!compose_cidr_contains(sn, a))
 			problem_add(p, "Address %s for %s is outside --subnet \"%s\"", ip, name,
@@ -309,7 +343,7 @@ static void check_network(struct problems *p, const struct compose_spec *spec, s
 			if (spec->node_ips[j] == a) {
 				char other[32];
 
-				node_label(j, other, sizeof(other));
+				node_label(spec, j, other, sizeof(other));
 				problem_add(p, "Address %s is given to both %s and %s", ip, other,
 				            name);
 				break;
@@ -363,6 +397,8 @@ int compose_spec_validate(const struct compose_spec *spec, struct sb_err *err)
 	check_image(&p, "master", spec->image_master);
 	check_image(&p, "worker", spec->image_worker);
 	check_network(&p, spec, workers_ok ? compose_spec_node_count(spec) : 0);
+	if (workers_ok)
+		check_numbers(&p, spec, compose_spec_node_count(spec));
 
 	if (!p.buf.len)
 		return 0;

@@ -56,6 +56,13 @@ int multi_addrs_choose(const struct multi_host *hosts, size_t n_hosts,
 int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev,
                        const struct multi_host *hosts, size_t n, const char *ip_range,
                        const struct sb_ctx *ctx, struct sb_err *err);
+/*
+ * doc's node numbers (its workers' names): a worker that stays (the j-th
+ * worker of a host prev had j+1 or more on) keeps its number, the new ones
+ * take the lowest that no worker of prev had. Without prev: 1, 2, .. in
+ * host order.
+ */
+void multi_numbers_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev);
 /* prev's hosts are the first of doc's, and nothing else changed: hosts were added. */
 bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc);
 /*

@@ -28,7 +28,7 @@ static void node_at(const struct compose_spec *s, size_t i, size_t *host, size_t
 
 		if (i < k + w) {
 			*host = h;
-			*number = i; /* worker-<i> */
+			*number = compose_spec_node_number(s, i); /* worker-<number> */
 			return;
 		}
 		k += w;
@@ -53,6 +53,59 @@ static uint32_t prev_addr(const struct spec_doc *prev, const struct compose_spec
 			return prev->spec.node_ips[j];
 	}
 	return 0;
+}
+
+void multi_numbers_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev)
+{
+	size_t n = compose_spec_node_count(&doc->spec), n_prev = 0, k = 1;
+	bool *used = xcalloc(COMPOSE_MAX_NUMBER + 1, sizeof(*used));
+	unsigned next = 1;
+
+	free(doc->node_numbers);
+	doc->node_numbers = xcalloc(n, sizeof(*doc->node_numbers));
+	if (have_prev)
+		n_prev = compose_spec_node_count(&prev->spec);
+	/* a worker that stays keeps its number: the j-th worker of a host it had */
+	for (size_t h = 0; h < doc->spec.n_hosts; h++) {
+		unsigned w = compose_spec_host_workers(&doc->spec, h);
+
+		for (unsigned j = 0; j < w; j++, k++) {
+			unsigned seen = 0;
+
+			for (size_t i = 1; i < n_prev && !doc->node_numbers[k]; i++) {
+				size_t ph, num;
+
+				node_at(&prev->spec, i, &ph, &num);
+				if (same_name(prev->spec.hosts[ph].name, doc->spec.hosts[h].name) &&
+				    seen++ == j && num >= 1 && num <= COMPOSE_MAX_NUMBER &&
+				    !used[num]) {
+					doc->node_numbers[k] = (unsigned)num;
+					used[num] = true;
+				}
+			}
+		}
+	}
+	/*
+	 * The new ones: the lowest numbers no worker of prev had, so a name
+	 * never moves to another host in one `up` (the worker that leaves has
+	 * it until then); a number comes free once its worker is gone.
+	 */
+	for (size_t i = 1; i < n_prev; i++) {
+		size_t ph, num;
+
+		node_at(&prev->spec, i, &ph, &num);
+		if (num <= COMPOSE_MAX_NUMBER)
+			used[num] = true;
+	}
+	for (size_t i = 1; i < n; i++) {
+		while (!doc->node_numbers[i] && next <= COMPOSE_MAX_NUMBER && used[next])
+			next++;
+		if (!doc->node_numbers[i] && next <= COMPOSE_MAX_NUMBER)
+			used[doc->node_numbers[i] = next] = true;
+	}
+	free(used);
+	doc->spec.node_numbers = doc->node_numbers;
+	doc->spec.n_node_numbers = n;
 }
 
 bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc)

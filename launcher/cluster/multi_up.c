@@ -424,6 +424,7 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 	if (ret < 0)
 		goto out;
 	n_nodes = compose_spec_node_count(&doc.spec);
+	multi_numbers_assign(&doc, &prev, have_prev);
 	doc.node_ips = xcalloc(n_nodes + n, sizeof(*doc.node_ips));
 	if (doc.lan) {
 		ret = multi_addrs_assign(&doc, &prev, have_prev, hosts, n, doc.ip_range, ctx, err);

@@ -71,6 +71,13 @@ struct json_object *spec_json_from(const struct spec_doc *doc)
 	for (size_t i = 0; i < s->n_node_ips; i++)
 		json_object_array_add(ips, jip(s->node_ips[i]));
 	json_object_object_add(o, "node_ips", ips);
+	if (s->node_numbers) {
+		struct json_object *nums = json_object_new_array();
+
+		for (size_t i = 0; i < s->n_node_numbers; i++)
+			json_object_array_add(nums, json_object_new_int((int)s->node_numbers[i]));
+		json_object_object_add(o, "node_numbers", nums);
+	}
 	return o;
 }
 
@@ -182,6 +189,25 @@ int spec_json_to(struct json_object *o, struct spec_doc *doc, struct sb_err *err
 		s->node_ips = doc->node_ips;
 		s->n_node_ips = k;
 	}
+	if (json_object_object_get_ex(o, "node_numbers", &ips) &&
+	    json_object_is_type(ips, json_type_array) && json_object_array_length(ips)) {
+		size_t k = json_object_array_length(ips);
+
+		doc->node_numbers = xcalloc(k, sizeof(*doc->node_numbers));
+		for (size_t i = 0; i < k; i++) {
+			struct json_object *num = json_object_array_get_idx(ips, i);
+			int64_t n = json_object_get_int64(num);
+
+			if (!json_object_is_type(num, json_type_int) || n < 0 ||
+			    n > COMPOSE_MAX_NUMBER)
+				return sb_err_set(err, EINVAL,
+				                  "node_numbers: a number from 0 to %d expected",
+				                  COMPOSE_MAX_NUMBER);
+			doc->node_numbers[i] = (unsigned)n;
+		}
+		s->node_numbers = doc->node_numbers;
+		s->n_node_numbers = k;
+	}
 	return 0;
 }
 
@@ -210,6 +236,7 @@ void spec_doc_free(struct spec_doc *doc)
 	spec_fields_free(&doc->spec);
 	free(doc->lan);
 	free(doc->node_ips);
+	free(doc->node_numbers);
 	free(doc->ip_range);
 	free(doc->image_base);
 	memset(doc, 0, sizeof(*doc));

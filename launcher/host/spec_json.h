@@ -21,11 +21,13 @@ struct spec_lan {
 
 struct spec_doc {
 	struct compose_spec spec;
-	uint32_t *node_ips;   /* owned; spec.node_ips points here */
-	struct spec_lan *lan; /* n = spec.n_hosts, or NULL in bridge mode */
-	char *ip_range;       /* --ip-range as given, or NULL */
-	char *image_base;     /* --image-base, or NULL */
-	unsigned generation;  /* one more with every `up` that creates containers: the
+	uint32_t *node_ips;     /* owned; spec.node_ips points here */
+	unsigned *node_numbers; /* owned; spec.node_numbers points here (NULL: a record
+	                         * from before: the workers numbered 1.. in host order) */
+	struct spec_lan *lan;   /* n = spec.n_hosts, or NULL in bridge mode */
+	char *ip_range;         /* --ip-range as given, or NULL */
+	char *image_base;       /* --image-base, or NULL */
+	unsigned generation;    /* one more with every `up` that creates containers: the
 	                       * newest spec label is the cluster's settings */
 };
 

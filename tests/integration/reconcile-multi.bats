@@ -135,6 +135,34 @@ shim_name() {
 	[ "$(job_state)" = PENDING ]
 }
 
+@test "--workers-per-host 2 then 1: each host's workers keep their names; the new ones join and leave, the rest untouched" {
+	before=$(ids "$A"; ids "$B")
+	pid=$(ctld_pid)
+	run "$SB" up --hosts "$A,$B" --ip-range "$RANGE" --home "$HOMEDIR" --workers-per-host 2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# worker-1 stays on A and worker-2 on B (no renumbering); the new ones are worker-3 and 4
+	ids "$A" | grep -q '^/sbreconm-worker-3 '
+	ids "$B" | grep -q '^/sbreconm-worker-4 '
+	after=$(ids "$A"; ids "$B")
+	while read -r line; do
+		grep -qxF "$line" <<<"$after"
+	done <<<"$before"
+	[ "$(ctld_pid)" = "$pid" ]
+	[ "$(running_state)" = RUNNING ]
+	run --separate-stderr "$SB" exec master sinfo -h -N -o '%N'
+	[ "$(sort -V <<<"$output" | paste -sd,)" = worker-1,worker-2,worker-3,worker-4 ]
+	run "$SB" up --hosts "$A,$B" --ip-range "$RANGE" --home "$HOMEDIR" --workers-per-host 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Taking worker-3,worker-4 out of Slurm"* ]]
+	[ "$(ids "$A"; ids "$B")" = "$before" ]
+	[ "$(ctld_pid)" = "$pid" ]
+	[ "$(running_state)" = RUNNING ]
+	run --separate-stderr "$SB" exec master sinfo -h -N -o '%N'
+	[ "$(sort -V <<<"$output" | paste -sd,)" = worker-1,worker-2 ]
+}
+
 @test "up --hosts A without B: B's worker is drained and deleted from Slurm, B's part goes; A's containers and slurmctld are untouched" {
 	master=$(master_line)
 	worker=$(ids "$A" | grep '^/sbreconm-worker-1 ')

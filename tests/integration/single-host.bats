@@ -31,7 +31,8 @@ teardown_file() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"worker-2"* ]]
-	[[ "$output" == *"NodeName=worker-1"* ]]
+	[[ "$output" == *"SlurmctldParameters=enable_configless"* ]]
+	[[ "$output" == *"NodeSet=workers Feature=worker"* ]]
 	[ -z "$(labelled container sbtest)" ]
 	[ -z "$(labelled network sbtest)" ]
 	[ ! -e /var/lib/slurmbox/sbtest ]
@@ -82,11 +83,15 @@ teardown_file() {
 	done
 }
 
-@test "slurm.conf is identical in every container" {
-	a=$("$SB" exec master md5sum /etc/slurm/slurm.conf)
-	b=$("$SB" exec worker-1 md5sum /etc/slurm/slurm.conf)
-	c=$("$SB" exec worker-2 md5sum /etc/slurm/slurm.conf)
-	[ "$a" = "$b" ] && [ "$b" = "$c" ]
+@test "configless: the workers hold slurmd's copy of the master's slurm.conf and no file of their own" {
+	a=$("$SB" exec master md5sum /etc/slurm/slurm.conf | cut -d' ' -f1)
+	b=$("$SB" exec worker-1 md5sum /run/slurm/conf/slurm.conf | cut -d' ' -f1)
+	c=$("$SB" exec worker-2 md5sum /run/slurm/conf/slurm.conf | cut -d' ' -f1)
+	[ -n "$a" ] && [ "$a" = "$b" ] && [ "$b" = "$c" ]
+	"$SB" exec worker-1 test ! -e /etc/slurm/slurm.conf
+	# client commands on a worker read the copy
+	run --separate-stderr "$SB" exec worker-1 sinfo -h -o '%D %t'
+	[ "$output" = "2 idle" ]
 }
 
 @test "a job sbatch'ed as the cluster user writes to its home; other node and host see it" {
@@ -212,7 +217,7 @@ teardown_file() {
 
 @test "up with other settings is refused, and nothing changes" {
 	before=$(labelled container sbtest | sort)
-	run "$SB" up --workers 3
+	run "$SB" up --user bob:1001
 	echo "$output"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"other settings"* ]]

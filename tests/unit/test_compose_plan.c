@@ -194,6 +194,43 @@ static void test_given_node_ips(void)
 	compose_plan_free(plan);
 }
 
+/* Given numbers name the workers; a worker keeps its name and hash whatever the others are. */
+static void test_given_node_numbers(void)
+{
+	static const unsigned nums[] = {0, 7, 3};
+	static const unsigned dup[] = {0, 3, 3}, master1[] = {1, 2, 3}, big[] = {0, 1, 10000};
+	struct compose_spec s = spec_single();
+	struct compose_plan *plan, *bad = NULL;
+	struct sb_err err = SB_ERR_INIT;
+
+	s.node_numbers = nums;
+	s.n_node_numbers = 3;
+	plan = build(&s);
+	if (!plan)
+		return;
+	CHECK_STR(plan->nodes[1].name, "worker-7");
+	CHECK_STR(plan->nodes[1].container, "slurmbox-worker-7");
+	CHECK_STR(plan->nodes[2].name, "worker-3");
+	CHECK_STR(plan->extra_hosts[1], "worker-7:10.213.0.3");
+	CHECK(compose_plan_node(plan, "worker-1") == NULL);
+	compose_plan_free(plan);
+
+	s.node_numbers = dup;
+	CHECK_INT(compose_plan_build(&s, &bad, &err), -SB_EINPUT);
+	CHECK_CONTAINS(err.msg, "Two workers are numbered 3");
+	s.node_numbers = master1;
+	CHECK_INT(compose_plan_build(&s, &bad, &err), -SB_EINPUT);
+	CHECK_CONTAINS(err.msg, "The master's node number must be 0");
+	s.node_numbers = big;
+	CHECK_INT(compose_plan_build(&s, &bad, &err), -SB_EINPUT);
+	CHECK_CONTAINS(err.msg, "Worker number 10000 is out of range");
+	s.node_numbers = nums;
+	s.n_node_numbers = 2;
+	CHECK_INT(compose_plan_build(&s, &bad, &err), -SB_EINPUT);
+	CHECK_CONTAINS(err.msg, "Got 2 node numbers for 3 nodes");
+	CHECK(bad == NULL);
+}
+
 static void test_three_hosts(void)
 {
 	struct compose_spec s = spec_three();
@@ -369,5 +406,6 @@ int main(void)
 	TAP_RUN(test_single_host_nodes, test_single_host_mounts, test_single_host_env,
 	        test_single_host_extra_hosts_and_files, test_plan_node_lookup, test_given_node_ips,
 	        test_three_hosts, test_three_hosts_home_volumes, test_no_master_worker,
-	        test_invalid_spec_builds_nothing, test_hash_stable_and_sensitive, test_hash_hex);
+	        test_invalid_spec_builds_nothing, test_hash_stable_and_sensitive, test_hash_hex,
+	        test_given_node_numbers);
 }

@@ -135,6 +135,50 @@ static void test_hosts_added(void)
 	CHECK(!members_only(&one, &two));
 }
 
+/* Workers keep their numbers (names) while the membership changes; new ones take fresh ones. */
+static void test_numbers_assign(void)
+{
+	struct spec_doc two, three, prev;
+
+	doc_make(&three, 3);
+	/* a new cluster: 1, 2, .. in host order */
+	multi_numbers_assign(&three, NULL, false);
+	CHECK_INT(three.node_numbers[0], 0);
+	CHECK_INT(three.node_numbers[1], 1);
+	CHECK_INT(three.node_numbers[3], 3);
+	free(three.node_numbers);
+	/* two workers per host on h6,h7 after one each: h6 worker-1, worker-3; h7 worker-2, worker-4 */
+	doc_make(&prev, 2);
+	doc_make(&two, 2);
+	two.spec.workers = 2;
+	two.spec.node_ips = NULL;
+	two.spec.n_node_ips = 0;
+	multi_numbers_assign(&two, &prev, true);
+	CHECK_INT(two.spec.n_node_numbers, 5);
+	CHECK_INT(two.node_numbers[1], 1);
+	CHECK_INT(two.node_numbers[2], 3);
+	CHECK_INT(two.node_numbers[3], 2);
+	CHECK_INT(two.node_numbers[4], 4);
+	free(two.node_numbers);
+	/* h7 left out of h6,h7,h8: h8 keeps worker-3 */
+	doc_make(&prev, 3);
+	doc_make(&two, 2);
+	two.spec.hosts = (struct compose_host[]){hosts[0], hosts[2]};
+	multi_numbers_assign(&two, &prev, true);
+	CHECK_INT(two.node_numbers[1], 1);
+	CHECK_INT(two.node_numbers[2], 3);
+	free(two.node_numbers);
+	/* back to one host after that: a new worker never takes a number prev had */
+	doc_make(&prev, 3);
+	prev.spec.node_numbers = (unsigned[]){0, 1, 3, 4};
+	prev.spec.n_node_numbers = 4;
+	doc_make(&two, 2);
+	multi_numbers_assign(&two, &prev, true);
+	CHECK_INT(two.node_numbers[1], 1);
+	CHECK_INT(two.node_numbers[2], 3);
+	free(two.node_numbers);
+}
+
 /* Workers that leave: those of a host no longer listed (no containers seen: no facts). */
 static void test_nodes_leaving(void)
 {
@@ -242,6 +286,6 @@ static void test_record_is_the_authority(void)
 
 int main(void)
 {
-	TAP_RUN(test_lan_lines, test_refusal_message, test_hosts_added, test_nodes_leaving,
-	        test_record_is_the_authority);
+	TAP_RUN(test_lan_lines, test_refusal_message, test_hosts_added, test_numbers_assign,
+	        test_nodes_leaving, test_record_is_the_authority);
 }

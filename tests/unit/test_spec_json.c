@@ -6,6 +6,7 @@
 static struct compose_host hosts[] = {
     {"h1", 2, 4000, "x86_64"}, {"h2", 4, 8000, "x86_64"}, {"pi@rpi3", 4, 3900, "aarch64"}};
 static uint32_t ips[] = {0x0a4d00fe, 0x0a4d00fd, 0x0a4d00fc, 0x0a4d00fb, 0x0a4d00fa};
+static const unsigned numbers[] = {0, 1, 5, 3};
 static struct spec_lan lan[] = {{"eth0", 0x0a4d00f9, 0x0a4d000b},
                                 {"eth0", 0x0a4d00f8, 0x0a4d000c},
                                 {"wlan0", 0x0a4d00f7, 0x0a4d000d}};
@@ -27,6 +28,8 @@ static void doc_make(struct spec_doc *d)
 	d->spec.n_hosts = 3;
 	d->spec.node_ips = ips;
 	d->spec.n_node_ips = 4;
+	d->spec.node_numbers = numbers;
+	d->spec.n_node_numbers = 4;
 	d->lan = lan;
 	d->ip_range = "10.77.0.240/28";
 }
@@ -57,6 +60,8 @@ static void test_round_trip(void)
 	CHECK_INT(out.spec.hosts[1].ncpus, 4);
 	CHECK_INT(out.spec.n_node_ips, 4);
 	CHECK_INT(out.spec.node_ips[3], 0x0a4d00fb);
+	CHECK_INT(out.spec.n_node_numbers, 4);
+	CHECK_INT(out.spec.node_numbers[2], 5);
 	CHECK(out.lan != NULL);
 	CHECK_STR(out.lan[2].parent, "wlan0");
 	CHECK_INT(out.lan[1].shim, 0x0a4d00f8);
