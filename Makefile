@@ -4,6 +4,7 @@
 #   make test      install what the tests need and run every test (what CI runs)
 #
 #   make           build ./slurmbox
+#   make ARCH=arm64  cross-build build-arm64/slurmbox for arm64 hosts (Raspberry Pis)
 #   make unit      unit tests only (no Docker, no root)
 #   make SANITIZE=address,undefined unit
 #   make fuzz      each libFuzzer target of tests/fuzz for FUZZ_SECONDS (60) each
@@ -13,8 +14,27 @@ VERSION := 0.1.0
 
 CC      ?= cc
 PKGS    := libcurl json-c libnl-route-3.0 libmnl libarchive
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CONFIG ?= pkg-config
+
+# A cross build for another architecture, e.g. `make ARCH=arm64` for
+# Raspberry Pis: Debian's cross compiler and the libraries of that
+# architecture (multiarch), into build-$(ARCH)/ (tests/lib/install-deps
+# cross installs them). A control machine copies build-<arch>/slurmbox to
+# the hosts of that architecture.
+ifneq ($(ARCH),)
+CROSS_TRIPLET_arm64 := aarch64-linux-gnu
+CROSS_TRIPLET_armhf := arm-linux-gnueabihf
+CROSS_TRIPLET := $(CROSS_TRIPLET_$(ARCH))
+ifeq ($(CROSS_TRIPLET),)
+$(error ARCH=$(ARCH) is not known: use arm64 or armhf)
+endif
+CC      := $(CROSS_TRIPLET)-gcc
+BUILD   ?= build-$(ARCH)
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS_TRIPLET)/pkgconfig:/usr/share/pkgconfig pkg-config
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-format-nonliteral

@@ -114,8 +114,9 @@ static int ssh_facts(const char *dest, const struct host_facts_req *r, struct js
 	 */
 	argv[k++] = "sh";
 	argv[k++] = "-c";
-	argv[k++] = "p=\"$HOME/.cache/slurmbox/slurmbox-$0\"; [ -x \"$p\" ] || exit 127; "
-	            "exec \"$p\" \"$@\"";
+	argv[k++] =
+	    "p=\"$HOME/.cache/slurmbox/slurmbox-$0-$(uname -m)\"; [ -x \"$p\" ] || exit 127; "
+	    "exec \"$p\" \"$@\"";
 	argv[k++] = SLURMBOX_VERSION;
 	first = k;
 	argv[k++] = "--name";

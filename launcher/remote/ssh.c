@@ -12,8 +12,10 @@
  */
 #include "ssh.h"
 #include "ssh_proc.h"
+#include "ssh_arch.h"
 
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -355,23 +357,31 @@ static char *ssh_answer(const char *out, const char *key)
 	return NULL;
 }
 
-/* A one-line POSIX sh script (run as `sh -c` so the login shell only sees quoted words). */
+/*
+ * A one-line POSIX sh script (run as `sh -c` so the login shell only sees
+ * quoted words). The cached copy is named for the machine too: hosts of two
+ * architectures may share one home (NFS).
+ */
 static const char ssh_probe_sh[] =
-    "V=$1; for p in \"$HOME/.cache/slurmbox/slurmbox-$V\" \"$(command -v slurmbox)\"; do "
+    "V=$1; m=$(uname -m); for p in \"$HOME/.cache/slurmbox/slurmbox-$V-$m\" \"$(command -v "
+    "slurmbox)\"; do "
     "if [ -n \"$p\" ] && [ -x \"$p\" ] && [ \"$(\"$p\" version --short 2>/dev/null)\" = \"$V\" ]; "
-    "then echo \"ok $p\"; exit 0; fi; done; echo \"arch $(uname -m)\"";
+    "then echo \"ok $p\"; exit 0; fi; done; echo \"arch $m\"";
 
 static const char ssh_copy_sh[] =
-    "V=$1; d=\"$HOME/.cache/slurmbox\"; f=\"$d/slurmbox-$V\"; t=\"$d/.slurmbox-$V.tmp.$$\"; "
+    "V=$1; d=\"$HOME/.cache/slurmbox\"; f=\"$d/slurmbox-$V-$(uname -m)\"; "
+    "t=\"$d/.slurmbox-$V.tmp.$$\"; "
     "mkdir -p \"$d\" && cat > \"$t\" && s=$(wc -c < \"$t\") && [ $s = \"$2\" ] && "
     "chmod 755 \"$t\" && mv -f \"$t\" \"$f\" || { rm -f \"$t\"; exit 1; }; "
     "echo \"copied $f\"; v=$(\"$f\" version --short); echo \"version $v\"; "
     "[ \"$v\" = \"$V\" ] && echo \"ok $f\"";
 
-static int ssh_copy_self(const char *dest, const char *where, char **path, struct sb_err *err)
+/* Copy the binary `self` (this one, or a build of it for the host's architecture) there. */
+static int ssh_copy_self(const char *dest, const char *where, const char *self, char **path,
+                         struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, eb = SB_BUF_INIT;
-	_cleanup_free_ char *self = NULL, *size = NULL, *copied = NULL, *version = NULL;
+	_cleanup_free_ char *size = NULL, *copied = NULL, *version = NULL;
 	_cleanup_close_ int fd = -1;
 	const char *argv[] = {"sh", "-c", ssh_copy_sh, "sh", SLURMBOX_VERSION, NULL, NULL};
 	struct ssh_run_opts o = {
@@ -379,9 +389,6 @@ static int ssh_copy_self(const char *dest, const char *where, char **path, struc
 	struct stat st;
 	int r, status;
 
-	r = ssh_self_path(&self, err);
-	if (r < 0)
-		return r;
 	fd = open(self, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return sb_err_set(err, errno, "Cannot read %s: %s", self, strerror(errno));
@@ -417,10 +424,32 @@ void ssh_slurmbox_known(const char *dest, const char *path)
 	ssh_cache_put(dest, path);
 }
 
+/* No slurmbox for the host's machine: say which command makes one, and where it is looked for. */
+static int ssh_arch_missing(const char *dest, const char *arch, const char *mine, const char *self,
+                            struct sb_err *err)
+{
+	const char *deb = ssh_arch_debian(arch);
+	_cleanup_free_ char *copy = xstrdup(self);
+	const char *dir = dirname(copy);
+
+	if (!deb)
+		return sb_err_set(err, ENOEXEC,
+		                  "Host '%s' is %s and this slurmbox is %s: install slurmbox %s on "
+		                  "%s, or put a slurmbox built for %s beside this one as "
+		                  "%s/slurmbox-%s",
+		                  dest, arch, mine, SLURMBOX_VERSION, dest, arch, dir, arch);
+	return sb_err_set(err, ENOEXEC,
+	                  "Host '%s' is %s and this slurmbox is %s: build slurmbox for it in this "
+	                  "source tree with `make ARCH=%s` (it writes build-%s/slurmbox, which "
+	                  "slurmbox copies to the %s hosts), or put a slurmbox %s built for %s "
+	                  "beside this one as %s/slurmbox-%s",
+	                  dest, arch, mine, deb, deb, arch, SLURMBOX_VERSION, arch, dir, arch);
+}
+
 int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf out = SB_BUF_INIT, eb = SB_BUF_INIT;
-	_cleanup_free_ char *p = NULL, *arch = NULL;
+	_cleanup_free_ char *p = NULL, *arch = NULL, *self = NULL;
 	const char *argv[] = {"sh", "-c", ssh_probe_sh, "sh", SLURMBOX_VERSION, NULL};
 	struct ssh_run_opts o = {
 	    .in_fd = -1, .out = &out, .errbuf = &eb, .err_fd = -1, .timeout_ms = SSH_PROBE_MS};
@@ -459,14 +488,19 @@ int ssh_slurmbox_ensure(const char *dest, char **path, struct sb_err *err)
 		if (!p && !arch)
 			return sb_err_set(err, EPROTO, "Unexpected answer from %s (status %d): %s",
 			                  where, status, out.len ? out.data : ssh_tail(&eb));
-		if (!p && strcmp(arch, u.machine))
-			return sb_err_set(
-			    err, ENOEXEC,
-			    "Host '%s' is %s and this slurmbox is %s: install slurmbox %s "
-			    "on %s (make && sudo make install) or run from an %s machine",
-			    dest, arch, u.machine, SLURMBOX_VERSION, dest, arch);
 		if (!p)
-			r = ssh_copy_self(dest, where, &p, err);
+			r = ssh_self_path(&self, err);
+		if (!p && r == 0 && strcmp(arch, u.machine)) {
+			/* another architecture: a build of this slurmbox for it, or the way to make one */
+			_cleanup_free_ char *other = ssh_arch_binary(self, arch);
+
+			if (!other)
+				return ssh_arch_missing(dest, arch, u.machine, self, err);
+			free(self);
+			self = steal_ptr(&other);
+		}
+		if (!p && r == 0)
+			r = ssh_copy_self(dest, where, self, &p, err);
 	}
 	if (r < 0)
 		return r;

@@ -54,7 +54,7 @@ int ssh_run(const char *dest, const char *const *argv, const struct ssh_run_opts
 
 /*
  * Make sure dest can run this very slurmbox: `slurmbox version --short` in
- * the per-user cache (~/.cache/slurmbox/slurmbox-<version>) or on PATH must
+ * the per-user cache (~/.cache/slurmbox/slurmbox-<version>-<machine>) or on PATH must
  * print our version. Otherwise copy /proc/self/exe there over ssh stdin
  * (mkdir -p, write to a temp name, chmod 755, rename) when `uname -m`
  * matches ours; else fail with what to install. *path (caller frees) is what

@@ -42,6 +42,17 @@ CONTROL
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"would install "*" docker.io"* ]]
 	[[ "$output" == *" libcurl4-openssl-dev "* ]]
+	# the cross build's packages are the test set's only
+	[[ "$output" != *":arm64"* ]]
+}
+
+@test "the test set adds the arm64 cross build and emulation" {
+	run "$DEPS" --dry-run test
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" gcc-aarch64-linux-gnu "* ]]
+	[[ "$output" == *" libcurl4-openssl-dev:arm64 "* ]]
+	[[ "$output" == *" qemu-user-static "* ]]
 }
 
 @test "Docker's own engine (docker-ce with /usr/bin/dockerd) is used as it is; docker.io is not pulled" {

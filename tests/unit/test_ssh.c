@@ -504,7 +504,7 @@ static void test_remote_ensure(void)
 	struct sb_err err = SB_ERR_INIT;
 	char *p = NULL, *q = NULL;
 	const char *rm[] = {
-	    "sh", "-c", "rm -f \"$HOME/.cache/slurmbox/slurmbox-$1\"", "sh", SLURMBOX_VERSION,
+	    "sh", "-c", "rm -f \"$HOME/.cache/slurmbox/slurmbox-$1-\"*", "sh", SLURMBOX_VERSION,
 	    NULL};
 
 	if (!getenv("SLURMBOX_SELF")) {
@@ -536,7 +536,7 @@ static void test_remote_ensure(void)
 static void test_remote_ensure_broken_copy(void)
 {
 	const char *rm[] = {
-	    "sh", "-c", "rm -f \"$HOME/.cache/slurmbox/slurmbox-$1\"", "sh", SLURMBOX_VERSION,
+	    "sh", "-c", "rm -f \"$HOME/.cache/slurmbox/slurmbox-$1-\"*", "sh", SLURMBOX_VERSION,
 	    NULL};
 	char *old = getenv("SLURMBOX_SELF") ? xstrdup(getenv("SLURMBOX_SELF")) : NULL;
 	struct sb_err err = SB_ERR_INIT;
