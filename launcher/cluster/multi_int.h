@@ -65,6 +65,8 @@ int multi_addrs_assign(struct spec_doc *doc, const struct spec_doc *prev, bool h
 void multi_numbers_assign(struct spec_doc *doc, const struct spec_doc *prev, bool have_prev);
 /* prev's hosts are the first of doc's, and nothing else changed: hosts were added. */
 bool multi_spec_grows(const struct spec_doc *prev, const struct spec_doc *doc);
+/* The facts' entry for the cluster's container of `node` on host h, or NULL. */
+struct json_object *multi_facts_node(const struct multi_host *h, const char *node);
 /*
  * The config-hash of a container of the cluster, on any host, that differs
  * from its node's in the plan, or (unless kept_only) that the plan puts

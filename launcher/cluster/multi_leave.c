@@ -198,20 +198,14 @@ bool multi_members_only(const struct spec_doc *prev, const struct spec_doc *doc,
 static bool master_running(const struct spec_doc *prev, struct multi_host *hosts, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *c = NULL, *nodes = NULL;
+		struct json_object *nd;
+		const char *st;
 
 		if (strcmp(hosts[i].dest, prev->spec.hosts[0].name) != 0)
 			continue;
-		if (hosts[i].facts && json_object_object_get_ex(hosts[i].facts, "cluster", &c))
-			json_object_object_get_ex(c, "nodes", &nodes);
-		for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
-			struct json_object *nd = json_object_array_get_idx(nodes, k);
-			const char *name = util_json_str(nd, "node"),
-			           *st = util_json_str(nd, "state");
-
-			if (name && st && strcmp(name, "master") == 0 && strcmp(st, "running") == 0)
-				return true;
-		}
+		nd = multi_facts_node(&hosts[i], "master");
+		st = nd ? util_json_str(nd, "state") : NULL;
+		return st && strcmp(st, "running") == 0;
 	}
 	return false;
 }
@@ -243,27 +237,10 @@ int multi_nodes_leave(const struct spec_doc *prev, struct multi_host *hosts, siz
 	return ret;
 }
 
-/* The facts' entry for `node` on host h, or NULL. */
-static struct json_object *facts_node(const struct multi_host *h, const char *node)
-{
-	struct json_object *c = NULL, *nodes = NULL;
-
-	if (h->facts && json_object_object_get_ex(h->facts, "cluster", &c))
-		json_object_object_get_ex(c, "nodes", &nodes);
-	for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
-		struct json_object *nd = json_object_array_get_idx(nodes, k);
-		const char *name = util_json_str(nd, "node");
-
-		if (name && strcmp(name, node) == 0)
-			return nd;
-	}
-	return NULL;
-}
-
 /* Did the node run, as the plan has it, before this `up` (so it was kept)? */
 static bool node_was_kept(struct multi_host *hosts, const struct compose_node *p)
 {
-	struct json_object *nd = facts_node(&hosts[p->host], p->name);
+	struct json_object *nd = multi_facts_node(&hosts[p->host], p->name);
 	const char *st = nd ? util_json_str(nd, "state") : NULL,
 	           *hash = nd ? util_json_str(nd, "hash") : NULL;
 

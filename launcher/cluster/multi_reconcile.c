@@ -133,6 +133,20 @@ static struct json_object *facts_nodes(const struct multi_host *h)
 	return nodes;
 }
 
+struct json_object *multi_facts_node(const struct multi_host *h, const char *node)
+{
+	struct json_object *nodes = facts_nodes(h);
+
+	for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
+		struct json_object *nd = json_object_array_get_idx(nodes, k);
+		const char *name = util_json_str(nd, "node");
+
+		if (name && strcmp(name, node) == 0)
+			return nd;
+	}
+	return NULL;
+}
+
 /*
  * The config-hash of a container of the cluster, on any host, that differs
  * from its node's in the plan, or that the plan puts elsewhere or lacks.

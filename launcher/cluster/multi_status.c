@@ -155,7 +155,8 @@ int multi_status(struct sb_ctx *ctx, bool json, struct sb_err *err)
 {
 	struct spec_doc doc = {0};
 	_cleanup_plan_ struct compose_plan *plan = NULL;
-	_cleanup_free_ char *want = NULL, *cred_why = NULL, *master_conf = NULL;
+	_cleanup_free_ char *want = NULL, *cred_why = NULL;
+	const char *master_conf = NULL; /* in hosts' answers, which outlive its use */
 	struct cred_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, NULL};
 	char **paths = NULL;
 	struct check_host *hosts = NULL;
@@ -213,9 +214,8 @@ int multi_status(struct sb_ctx *ctx, bool json, struct sb_err *err)
 	{
 		struct json_object *x =
 		    checked_node(&hosts[plan->nodes[0].host], plan->nodes[0].name);
-		const char *text = x ? util_json_str(x, "conf") : NULL;
 
-		master_conf = text ? xstrdup(text) : NULL;
+		master_conf = x ? util_json_str(x, "conf") : NULL;
 	}
 	for (size_t i = 0; i < plan->n_nodes; i++) {
 		const struct compose_node *nd = &plan->nodes[i];
