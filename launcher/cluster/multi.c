@@ -114,7 +114,8 @@ int multi_facts_gather(struct multi_host *hosts, size_t n, const char *cluster, 
 /* ---- preflight: every problem at once ---- */
 
 /*
- * Docker 20.10 allows one macvlan (or ipvlan) network per parent interface:
+ * Docker allows one macvlan (or ipvlan) network per parent interface (20.10 and
+ * 26.1 alike: "network dm-… is already using parent interface eth0"):
  * one already on the host's parent that is not this cluster's is named with
  * whose it is and the fix. It is never touched.
  */

@@ -34,6 +34,7 @@ struct check_host {
 	const char *cluster;
 	struct cred_gate *gate;
 	struct json_object *nodes; /* the agent's "nodes", owned; NULL: see below */
+	char *docker, *api;        /* the host's Docker version and the API spoken, or NULL */
 	bool unreachable;          /* ssh failed; else a failed agent leaves nodes NULL */
 	char *error;
 };
@@ -58,6 +59,10 @@ static void *check_host_run(void *arg)
 	if (json_object_object_get_ex(r, "nodes", &nodes) &&
 	    json_object_is_type(nodes, json_type_array))
 		h->nodes = json_object_get(nodes);
+	if (util_json_str(util_json_get(r, "docker"), "server"))
+		h->docker = xstrdup(util_json_str(util_json_get(r, "docker"), "server"));
+	if (util_json_str(util_json_get(r, "docker"), "api"))
+		h->api = xstrdup(util_json_str(util_json_get(r, "docker"), "api"));
 	else
 		h->error = xstrdup("agent check gave no nodes");
 	json_object_put(r);
@@ -274,6 +279,20 @@ int multi_status(struct sb_ctx *ctx, bool json, struct sb_err *err)
 		}
 	}
 	if (json) {
+		struct json_object *harr = json_object_new_array();
+
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "host", json_object_new_string(hosts[i].dest));
+			json_object_object_add(
+			    o, "docker",
+			    hosts[i].docker ? json_object_new_string(hosts[i].docker) : NULL);
+			json_object_object_add(
+			    o, "api", hosts[i].api ? json_object_new_string(hosts[i].api) : NULL);
+			json_object_array_add(harr, o);
+		}
+		json_object_object_add(root, "hosts", harr);
 		json_object_object_add(root, "exists", json_object_new_boolean(true));
 		json_object_object_add(root, "slurmctld", json_object_new_boolean(si.out.len > 0));
 		json_object_object_add(root, "nodes", arr);
@@ -282,6 +301,13 @@ int multi_status(struct sb_ctx *ctx, bool json, struct sb_err *err)
 		                                              JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(root);
 	} else {
+		/* each host's Docker, and the API slurmbox speaks to it */
+		printf("Docker: ");
+		for (size_t i = 0; i < n; i++)
+			printf("%s%s %s (API %s)", i ? ", " : "", hosts[i].dest,
+			       hosts[i].docker && *hosts[i].docker ? hosts[i].docker : "?",
+			       hosts[i].api ? hosts[i].api : "?");
+		putchar('\n');
 		for (size_t i = 0; i < plan->n_nodes; i++)
 			health_problems_print(plan->nodes[i].name, &hv[i], &problems);
 		for (size_t i = 0; i < n; i++) {
@@ -300,6 +326,8 @@ out:
 	for (size_t i = 0; hosts && i < n; i++) {
 		json_object_put(hosts[i].nodes);
 		free(hosts[i].error);
+		free(hosts[i].docker);
+		free(hosts[i].api);
 	}
 	free(gate.cred);
 	for (size_t i = 0; hv && i < plan->n_nodes; i++)

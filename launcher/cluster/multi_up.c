@@ -24,18 +24,10 @@
 #define BRIDGE_POOL   "10.213.0.0/16"
 #define BRIDGE_PREFIX 24
 
-static struct json_object *jget(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (o)
-		json_object_object_get_ex(o, key, &v);
-	return v;
-}
-
 static bool host_has_image(struct multi_host *h, const char *tag)
 {
-	struct json_object *v = jget(jget(jget(h->facts, "docker"), "images"), tag);
+	struct json_object *v =
+	    util_json_get(util_json_get(util_json_get(h->facts, "docker"), "images"), tag);
 
 	return v && json_object_get_boolean(v);
 }
@@ -48,7 +40,7 @@ static int images_distribute(struct multi_host *hosts, size_t n, const struct im
 	int ret = 0;
 
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		const char *arch = util_json_str(jget(hosts[i].facts, "docker"), "arch");
+		const char *arch = util_json_str(util_json_get(hosts[i].facts, "docker"), "arch");
 		struct multi_host *src = NULL;
 		struct util_step step;
 
@@ -56,8 +48,8 @@ static int images_distribute(struct multi_host *hosts, size_t n, const struct im
 			continue;
 		for (size_t k = i; k < n; k++)
 			if (!done[k] && !src &&
-			    strcmp(util_json_str(jget(hosts[k].facts, "docker"), "arch"), arch) ==
-			        0 &&
+			    strcmp(util_json_str(util_json_get(hosts[k].facts, "docker"), "arch"),
+			           arch) == 0 &&
 			    host_has_image(&hosts[k], im->master) &&
 			    host_has_image(&hosts[k], im->worker))
 				src = &hosts[k];
@@ -77,8 +69,8 @@ static int images_distribute(struct multi_host *hosts, size_t n, const struct im
 		for (size_t k = i; k < n && ret == 0; k++) {
 			const char *tags[] = {im->master, im->worker, NULL};
 
-			if (strcmp(util_json_str(jget(hosts[k].facts, "docker"), "arch"), arch) !=
-			    0)
+			if (strcmp(util_json_str(util_json_get(hosts[k].facts, "docker"), "arch"),
+			           arch) != 0)
 				continue;
 			done[k] = true;
 			if (&hosts[k] == src || (host_has_image(&hosts[k], im->master) &&
@@ -156,7 +148,8 @@ static int wait_ready(struct multi_host *h0, const struct spec_doc *doc, const s
 static int bridge_subnet_pick(const struct multi_host *h, struct compose_cidr *out,
                               struct sb_err *err)
 {
-	struct json_object *br = jget(jget(h->facts, "docker"), "bridge"), *used = jget(br, "used");
+	struct json_object *br = util_json_get(util_json_get(h->facts, "docker"), "bridge"),
+	                   *used = util_json_get(br, "used");
 	struct compose_cidr pool, *v = NULL;
 	struct sb_err ignored = SB_ERR_INIT;
 	size_t n = 0;
@@ -188,7 +181,7 @@ static int bridge_subnet_pick(const struct multi_host *h, struct compose_cidr *o
 static int home_resolve(struct multi_host *hosts, size_t n, char **out, struct sb_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *h = jget(hosts[i].facts, "home");
+		struct json_object *h = util_json_get(hosts[i].facts, "home");
 		const char *why = util_json_str(h, "error");
 
 		if (hosts[i].ret < 0)
@@ -200,7 +193,7 @@ static int home_resolve(struct multi_host *hosts, size_t n, char **out, struct s
 		if (why)
 			return sb_err_input(err, "On %s: %s", hosts[i].dest, why);
 	}
-	*out = xstrdup(util_json_str(jget(hosts[0].facts, "home"), "path") ?: "");
+	*out = xstrdup(util_json_str(util_json_get(hosts[0].facts, "home"), "path") ?: "");
 	return 0;
 }
 
@@ -292,11 +285,11 @@ static int spec_fill(struct spec_doc *doc, const struct multi_up_opts *o, const 
 	s->hosts = xcalloc(n, sizeof(*s->hosts));
 	doc->lan = s->net_mode == COMPOSE_NET_BRIDGE ? NULL : xcalloc(n, sizeof(*doc->lan));
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *dk = jget(hosts[i].facts, "docker");
+		struct json_object *dk = util_json_get(hosts[i].facts, "docker");
 
 		s->hosts[i].name = xstrdup(hosts[i].dest);
-		s->hosts[i].ncpus = (unsigned)json_object_get_int(jget(dk, "ncpus"));
-		s->hosts[i].mem_mb = (uint64_t)json_object_get_int64(jget(dk, "mem_mb"));
+		s->hosts[i].ncpus = (unsigned)json_object_get_int(util_json_get(dk, "ncpus"));
+		s->hosts[i].mem_mb = (uint64_t)json_object_get_int64(util_json_get(dk, "mem_mb"));
 		s->hosts[i].arch = xstrdup(util_json_str(dk, "arch"));
 		if (doc->lan) {
 			doc->lan[i].parent = xstrdup(hosts[i].ifname);
@@ -317,7 +310,8 @@ static int key_check(struct multi_host *hosts, size_t n, const char *key, const 
 	const char *where = NULL;
 
 	for (size_t i = 0; i < n && !where; i++) {
-		struct json_object *nodes = jget(jget(hosts[i].facts, "cluster"), "nodes");
+		struct json_object *nodes =
+		    util_json_get(util_json_get(hosts[i].facts, "cluster"), "nodes");
 		if (json_object_is_type(nodes, json_type_array) && json_object_array_length(nodes))
 			where = hosts[i].dest;
 	}
@@ -413,7 +407,7 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 	}
 	if (bridge)
 		util_step_end(&step, "Docker %s",
-		              util_json_str(jget(hosts[0].facts, "docker"), "server"));
+		              util_json_str(util_json_get(hosts[0].facts, "docker"), "server"));
 	else
 		util_step_end(&step, "one LAN %s", hosts[0].lan_text);
 

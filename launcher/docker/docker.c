@@ -27,6 +27,7 @@ struct docker {
 	CURL *curl;
 	char *socket;
 	char version[16];
+	char server_version[64]; /* from /version, by docker_version_check */
 	long last_status;
 	int idle_timeout_s;
 	bool abort_ignored; /* docker_abort_ignore: this handle's requests go through */
@@ -55,6 +56,11 @@ static void docker_curl_init(void)
 }
 
 /* ---- connection ---- */
+
+const char *docker_server_version(const struct docker *d)
+{
+	return d->server_version;
+}
 
 const char *docker_api_version(const struct docker *d)
 {
@@ -553,6 +559,10 @@ int docker_version_check(struct docker *d, struct sb_err *err)
 		server_max = json_object_get_string(v);
 	if (json_object_object_get_ex(ver, "MinAPIVersion", &v))
 		server_min = json_object_get_string(v);
+	if (json_object_object_get_ex(ver, "Version", &v) &&
+	    json_object_is_type(v, json_type_string))
+		snprintf(d->server_version, sizeof(d->server_version), "%s",
+		         json_object_get_string(v));
 	r = docker_api_negotiate(server_max, server_min, version, err);
 	json_object_put(ver);
 	if (r < 0)

@@ -38,6 +38,8 @@ int docker_open(const char *host, struct docker **out, struct sb_err *err);
  * alone only pings, so that `exec` costs one request less.
  */
 int docker_version_check(struct docker *d, struct sb_err *err);
+/* The daemon's version ("26.1.5+dfsg1") once docker_version_check read it, else "". */
+const char *docker_server_version(const struct docker *d);
 /* Another connection to the same daemon, same version; for another thread. */
 struct docker *docker_dup(const struct docker *d);
 void docker_free(struct docker *d);

@@ -160,7 +160,7 @@ struct json_object *docker_body_container(const struct compose_plan *plan,
 }
 
 struct json_object *docker_body_network(const struct compose_plan *plan, const char *parent,
-                                        const char *ip_range)
+                                        const char *ip_range, const char *api_version)
 {
 	const struct compose_network *net = &plan->network;
 	struct json_object *n = json_object_new_object();
@@ -171,7 +171,9 @@ struct json_object *docker_body_network(const struct compose_plan *plan, const c
 
 	json_object_object_add(n, "Name", body_str(net->name));
 	json_object_object_add(n, "Driver", body_str(body_net_driver(net->mode)));
-	json_object_object_add(n, "CheckDuplicate", json_object_new_boolean(1));
+	/* a second network of the same name is refused: asked for before API 1.44, the rule since */
+	if (docker_api_compare(api_version ? api_version : DOCKER_API_MIN, "1.44") < 0)
+		json_object_object_add(n, "CheckDuplicate", json_object_new_boolean(1));
 	if (net->mode != COMPOSE_NET_BRIDGE) {
 		struct json_object *opts = json_object_new_object();
 

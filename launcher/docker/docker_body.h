@@ -23,10 +23,12 @@ struct json_object *docker_body_container(const struct compose_plan *plan,
  * POST /networks/create body for plan->network. bridge: subnet and gateway.
  * macvlan/ipvlan: `parent` is the host interface (NULL: Docker's isolated
  * dummy parent) and `ip_range` (may be NULL) the CIDR Docker allocates from
- * automatically; for bridge both are normally NULL.
+ * automatically; for bridge both are normally NULL. `api_version` is the
+ * negotiated one (NULL: the oldest): below 1.44 the body asks for
+ * CheckDuplicate, which 1.44 made the rule and deprecated as a field.
  */
 struct json_object *docker_body_network(const struct compose_plan *plan, const char *parent,
-                                        const char *ip_range);
+                                        const char *ip_range, const char *api_version);
 
 /* The Labels object for a volume: cluster and kind. */
 struct json_object *docker_body_volume_labels(const struct compose_plan *plan,

@@ -327,7 +327,7 @@ static int network_ensure(struct docker *d, const struct compose_plan *plan,
 		}
 	}
 	json_object_put(list);
-	body = docker_body_network(plan, o->parent, o->ip_range);
+	body = docker_body_network(plan, o->parent, o->ip_range, docker_api_version(d));
 	network_aux_add(body, o);
 	ret = docker_network_create(d, body, &id, err);
 	json_object_put(body);

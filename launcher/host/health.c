@@ -444,6 +444,8 @@ int host_check(const char *cluster, const char *cred, struct json_object **out, 
 		                  HEALTH_CRED_MAX);
 	ret = docker_open(NULL, &d, err);
 	if (ret == 0)
+		ret = docker_version_check(d, err);
+	if (ret == 0)
 		ret = host_cluster_load(d, cluster, &have, err);
 	if (ret < 0)
 		return ret;
@@ -477,6 +479,14 @@ int host_check(const char *cluster, const char *cred, struct json_object **out, 
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "nodes", arr);
+	{
+		struct json_object *dk = json_object_new_object();
+
+		json_object_object_add(dk, "server",
+		                       json_object_new_string(docker_server_version(d)));
+		json_object_object_add(dk, "api", json_object_new_string(docker_api_version(d)));
+		json_object_object_add(root, "docker", dk);
+	}
 	*out = root;
 	free(nodes);
 	host_cluster_free(&have);

@@ -88,7 +88,8 @@ int host_down(const struct sb_ctx *ctx, const char *cluster, bool purge, bool ke
               struct json_object **out, struct sb_err *err);
 /*
  * Each running node's slurm.conf, host name and an unmunge of cred (the
- * master's credential, or NULL): {"nodes":[…]} (health.c).
+ * master's credential, or NULL), and the host's Docker:
+ * {"nodes":[…],"docker":{"server","api"}} (health.c).
  */
 int host_check(const char *cluster, const char *cred, struct json_object **out, struct sb_err *err);
 

@@ -175,8 +175,14 @@ static const struct field check_node[] = {
     STR_REQ("node"), STR("container"),  STR("state"), STR("hostname"),    STR("conf_path"),
     STR("conf"),     STR("conf_error"), STR("munge"), STR("munge_error"), END,
 };
+static const struct field check_docker[] = {
+    STR("server"),
+    STR("api"),
+    END,
+};
 static const struct field check[] = {
     ARR_REQ("nodes", K_OBJ, check_node),
+    OBJ("docker", check_docker),
     END,
 };
 

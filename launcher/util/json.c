@@ -10,3 +10,12 @@ const char *util_json_str(struct json_object *o, const char *key)
 		return json_object_get_string(v);
 	return NULL;
 }
+
+struct json_object *util_json_get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (o)
+		json_object_object_get_ex(o, key, &v);
+	return v;
+}

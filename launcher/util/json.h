@@ -7,5 +7,7 @@
 
 /* A string member of a JSON object; NULL when absent or not a string. */
 const char *util_json_str(struct json_object *o, const char *key);
+/* A member of a JSON object (NULL o: none); NULL when absent. Not a new reference. */
+struct json_object *util_json_get(struct json_object *o, const char *key);
 
 #endif

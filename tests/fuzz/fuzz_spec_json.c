@@ -25,7 +25,7 @@ static void plan_use(const struct spec_doc *doc)
 	for (size_t i = 0; i < plan->n_volumes; i++)
 		json_object_put(docker_body_volume_labels(plan, &plan->volumes[i]));
 	json_object_put(
-	    docker_body_network(plan, doc->lan ? doc->lan[0].parent : NULL, doc->ip_range));
+	    docker_body_network(plan, doc->lan ? doc->lan[0].parent : NULL, doc->ip_range, NULL));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -102,7 +102,28 @@ static void test_container_worker(void)
 
 static void test_network_bridge(void)
 {
-	check_golden_json("docker/network-bridge.json", docker_body_network(&plan, NULL, NULL));
+	check_golden_json("docker/network-bridge.json",
+	                  docker_body_network(&plan, NULL, NULL, "1.41"));
+}
+
+/* API 1.44 (Docker 25) made CheckDuplicate the rule and deprecated the field. */
+static void test_network_check_duplicate(void)
+{
+	static const struct {
+		const char *api;
+		bool sent;
+	} cases[] = {{NULL, true},   {"1.40", true},  {"1.41", true},
+	             {"1.43", true}, {"1.44", false}, {"1.45", false}};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *b = docker_body_network(&plan, NULL, NULL, cases[i].api);
+		struct json_object *v = NULL;
+
+		CHECK(json_object_object_get_ex(b, "CheckDuplicate", &v) == cases[i].sent);
+		if (cases[i].sent)
+			CHECK(json_object_get_boolean(v));
+		json_object_put(b);
+	}
 }
 
 static void test_network_macvlan(void)
@@ -113,10 +134,11 @@ static void test_network_macvlan(void)
 	lan.network.subnet = (struct compose_cidr){IP(192, 168, 1, 0), 24};
 	lan.network.gateway = IP(192, 168, 1, 1);
 	check_golden_json("docker/network-macvlan.json",
-	                  docker_body_network(&lan, "eth0", "192.168.1.192/27"));
+	                  docker_body_network(&lan, "eth0", "192.168.1.192/27", "1.41"));
 
 	lan.network.mode = COMPOSE_NET_IPVLAN;
-	check_golden_json("docker/network-ipvlan.json", docker_body_network(&lan, "eth0.10", NULL));
+	check_golden_json("docker/network-ipvlan.json",
+	                  docker_body_network(&lan, "eth0.10", NULL, "1.45"));
 }
 
 static void test_volume_labels(void)
@@ -135,5 +157,5 @@ static void test_volume_labels(void)
 int main(void)
 {
 	TAP_RUN(test_container_master, test_container_worker, test_network_bridge,
-	        test_network_macvlan, test_volume_labels);
+	        test_network_check_duplicate, test_network_macvlan, test_volume_labels);
 }
