@@ -17,7 +17,7 @@ setup_file() {
 	export SELF=${SLURMBOX_SELF:-$ROOT/build/slurmbox}
 	export ARM=$ROOT/build-arm64/slurmbox
 	export LAB=$BATS_TEST_DIRNAME/../lab
-	export A=${SB_LAB_A:-h4} B=${SB_LAB_B:-h5}
+	export A=${SB_LAB_A:-h5} B=${SB_LAB_B:-h6}
 	export SLURMBOX_CLUSTER=sbarch RANGE=10.77.0.208/28
 	# the copy a host keeps is named for its machine (the lab's hosts share this home)
 	V=$("$SELF" version --short)

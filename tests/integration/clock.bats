@@ -12,7 +12,7 @@ bats_require_minimum_version 1.5.0
 setup_file() {
 	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
 	export LAB=$BATS_TEST_DIRNAME/../lab
-	export A=${SB_LAB_A:-h1} B=${SB_LAB_B:-h2}
+	export A=${SB_LAB_A:-h5} B=${SB_LAB_B:-h6}
 	export SLURMBOX_CLUSTER=sbclock
 	[ -x "$SB" ] || {
 		echo "no slurmbox binary at $SB (make)" >&2

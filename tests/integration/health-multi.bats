@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# status's per-node checks across two lab hosts, ${SB_LAB_A:-h4} and
-# ${SB_LAB_B:-h5} (cluster "sbhealthm", on macvlan): reference cases 26, 27,
+# status's per-node checks across two lab hosts, ${SB_LAB_A:-h5} and
+# ${SB_LAB_B:-h6} (cluster "sbhealthm", on macvlan): reference cases 26, 27,
 # 31 and 34. tests/run-all runs it only when the lab is up, so a lab host
 # that does not answer is a failure. The tests run in order.
 
@@ -10,7 +10,7 @@ load lib
 
 setup_file() {
 	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
-	export HA=${SB_LAB_A:-h4} HB=${SB_LAB_B:-h5}
+	export HA=${SB_LAB_A:-h5} HB=${SB_LAB_B:-h6}
 	export MHOME=/srv/sbhealthm-home
 	unset SLURMBOX_CLUSTER
 	lab_require "$HA" "$HB"

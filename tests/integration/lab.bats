@@ -3,7 +3,7 @@
 # itself, runs its own dockerd, reaches the others on eth0, takes a macvlan
 # network on eth0; the lab's bridge bypasses iptables; a host taken offline
 # loses its way out but keeps the LAN; the root namespace's docker socket is
-# untouched. tests/run-all runs this file only after `tests/lab up 5`
+# untouched. tests/run-all runs this file only after `tests/lab up 8`
 # succeeded, with its own dockerd answering: a lab that does not answer
 # fails the file (setup_file), it is never a skip.
 
@@ -13,7 +13,7 @@ setup_file() {
 	export LAB=$BATS_TEST_DIRNAME/../lab
 	local env
 	env=$("$LAB" env) || {
-		echo "the lab is not up (tests/lab up 5)" >&2
+		echo "the lab is not up (tests/lab up 8)" >&2
 		return 1
 	}
 	eval "$env"

@@ -10,7 +10,7 @@
 # and volumes, the shim, /32 routes, the key copy) is exactly what the case
 # says. The tests run in order and share the cluster "sbfault"; case 24 puts
 # a second cluster, "sbfault3", on a fourth host, C=${SB_LAB_C:-h4}.
-# tests/run-all runs this file only once the lab is up (tests/lab up 5): a lab
+# tests/run-all runs this file only once the lab is up (tests/lab up 8): a lab
 # that does not answer fails the file (setup_file), it is never a skip.
 
 bats_require_minimum_version 1.5.0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # One path for one host and many (issue 8), on the lab: the behaviours where
 # the one-host and the several-host code used to differ, shown on lab hosts
-# ${SB_LAB_A:-h4} and ${SB_LAB_B:-h5} (cluster "sbone"). The one-host
+# ${SB_LAB_A:-h5} and ${SB_LAB_B:-h6} (cluster "sbone"). The one-host
 # counterparts are in single-host.bats, faults.bats and reconcile.bats. The
 # tests run in order and share the cluster. tests/run-all runs this file only
 # when the lab is up; a lab host that does not answer is a failure.
@@ -12,7 +12,7 @@ load lib
 
 setup_file() {
 	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
-	export HA=${SB_LAB_A:-h4} HB=${SB_LAB_B:-h5}
+	export HA=${SB_LAB_A:-h5} HB=${SB_LAB_B:-h6}
 	export SLURMBOX_CLUSTER=sbone
 	lab_require "$HA" "$HB"
 	"$SB" down --purge >/dev/null 2>&1 || true

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # A host added to a running cluster (the issue's "a new host in --hosts adds
 # its workers without restarting the master"), on two of the lab's simulated
-# hosts, A=${SB_LAB_A:-h6} and B=${SB_LAB_B:-h7}: up on A, a held job, then
+# hosts, A=${SB_LAB_A:-h5} and B=${SB_LAB_B:-h6}: up on A, a held job, then
 # up --hosts A,B. The master's container stays (same ID, never restarted, the
 # same slurmctld), the job stays queued, a running job runs on, B's worker
 # joins as a dynamic node; other settings are still refused with a diff (case
@@ -17,7 +17,7 @@ setup_file() {
 	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
 	export SLURMBOX_CLUSTER=sbreconm
 	export LAB=$BATS_TEST_DIRNAME/../lab
-	export A=${SB_LAB_A:-h6} B=${SB_LAB_B:-h7}
+	export A=${SB_LAB_A:-h5} B=${SB_LAB_B:-h6}
 	export HOMEDIR=/srv/sbreconm-home RANGE=10.77.0.176/28
 	[ -x "$SB" ] || {
 		echo "no slurmbox binary at $SB (make)" >&2

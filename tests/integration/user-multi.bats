@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# slurmbox across two lab hosts, ${SB_LAB_A:-h4} and ${SB_LAB_B:-h5}, as a
+# slurmbox across two lab hosts, ${SB_LAB_A:-h5} and ${SB_LAB_B:-h6}, as a
 # user in the docker group of this machine and of each host, over ssh as
 # that user (no root anywhere): the shim that needs CAP_NET_ADMIN is named
 # in preflight with nothing made; with --no-shim, up to idle, srun across
@@ -13,7 +13,7 @@ load lib
 
 setup_file() {
 	export SB=${SLURMBOX:-$BATS_TEST_DIRNAME/../../build/slurmbox}
-	export A=${SB_LAB_A:-h4} B=${SB_LAB_B:-h5} U=sbuser
+	export A=${SB_LAB_A:-h5} B=${SB_LAB_B:-h6} U=sbuser
 	export MHOME=/srv/sbuserm-home
 	lab_require "$A" "$B"
 	user_make "$U"
