@@ -9,12 +9,14 @@
 #include <getopt.h>
 
 static const char images_usage[] =
-    "Usage: slurmbox images build [--image-base IMAGE]\n"
-    "       slurmbox images list\n"
+    "Usage: slurmbox images build [--image-base IMAGE] [--arch ARCH]\n"
+    "       slurmbox images list [--image-base IMAGE] [--arch ARCH]\n"
     "\n"
     "build: build the base, master and worker images on the local engine when missing.\n"
     "       The base comes from IMAGE (pulled if missing), else a local debian:trixie-slim,\n"
     "       else a debootstrap of Debian 13 trixie (needs root and the debootstrap package).\n"
+    "       --arch ARCH builds them for another architecture (Debian's name: arm64 for a\n"
+    "       Raspberry Pi), under emulation (qemu-user-static); their tags end in -ARCH.\n"
     "list:  the image tags this slurmbox uses, and whether each is present.\n";
 
 static void progress(const char *line, void *arg)
@@ -25,14 +27,15 @@ static void progress(const char *line, void *arg)
 
 int cmd_images(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 {
-	enum { OPT_BASE = 256 };
+	enum { OPT_BASE = 256, OPT_ARCH };
 	static const struct option opts[] = {
 	    {"image-base", required_argument, NULL, OPT_BASE},
+	    {"arch", required_argument, NULL, OPT_ARCH},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_docker_ struct docker *d = NULL;
-	const char *base = NULL, *verb;
+	const char *base = NULL, *arch = NULL, *tag_arch = NULL, *verb;
 	struct image_set set;
 	struct util_step step;
 	int c, ret;
@@ -49,6 +52,9 @@ int cmd_images(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		case OPT_BASE:
 			base = optarg;
 			break;
+		case OPT_ARCH:
+			arch = optarg;
+			break;
 		case 'h':
 			fputs(images_usage, stdout);
 			return 0;
@@ -58,6 +64,8 @@ int cmd_images(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	}
 	if (strcmp(verb, "build") != 0 && strcmp(verb, "list") != 0)
 		return sb_err_input(err, "images: unknown verb '%s'; use build or list", verb);
+	if ((ret = image_arch_resolve(arch, NULL, &tag_arch, err)) < 0) /* a known name? */
+		return ret;
 
 	ret = docker_open(NULL, &d, err);
 	if (ret == 0)
@@ -66,7 +74,13 @@ int cmd_images(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 		return ret;
 	if (strcmp(verb, "list") == 0) {
 		const char *tags[3];
-		image_set_tags(base, &set);
+		struct docker_info info;
+
+		/* the engine's own architecture needs no suffix */
+		if (arch && ((ret = docker_info_get(d, &info, err)) < 0 ||
+		             (ret = image_arch_resolve(arch, info.arch, &tag_arch, err)) < 0))
+			return ret;
+		image_set_tags(base, tag_arch, &set);
 		tags[0] = set.base;
 		tags[1] = set.master;
 		tags[2] = set.worker;
@@ -82,7 +96,7 @@ int cmd_images(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	util_step_begin(&step, ctx, "Building images");
 	if (ctx->stderr_tty)
 		fputc('\n', stderr);
-	ret = image_ensure(d, base, progress, NULL, &set, err);
+	ret = image_ensure(d, base, arch, progress, NULL, &set, err);
 	if (ret < 0) {
 		util_step_fail(&step);
 		return ret;
@@ -109,7 +123,7 @@ int cmd_version(struct sb_ctx *ctx, int argc, char **argv, struct sb_err *err)
 	}
 	if (argc > 1)
 		return sb_err_input(err, "version: unexpected argument '%s'", argv[1]);
-	image_set_tags(NULL, &set);
+	image_set_tags(NULL, NULL, &set);
 	printf("slurmbox %s\n", SLURMBOX_VERSION);
 	printf("images   %s %s\n", set.master, set.worker);
 	if (docker_open(NULL, &d, &ignored) == 0)

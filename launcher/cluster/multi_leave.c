@@ -168,8 +168,8 @@ static int nodes_leave(const char *master_dest, const char *cluster, char *const
 		ret = master_run(&l, argv, NULL, err);
 	}
 	if (ret < 0) {
-		if (err->code == EINTR)
-			nodes_update(&l, "RESUME", NULL, &ignored);
+		/* whatever stopped it (a signal, ssh, slurmctld), the nodes stay: back in service */
+		nodes_update(&l, "RESUME", NULL, &ignored);
 		util_step_fail(&step);
 		return sb_err_wrap(err, "Taking %s out of Slurm", l.list);
 	}

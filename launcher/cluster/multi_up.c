@@ -388,7 +388,7 @@ int multi_up(struct sb_ctx *ctx, const struct multi_up_opts *o, struct sb_err *e
 	char **paths = NULL;
 	int ret;
 
-	image_set_tags(o->image_base, &im);
+	image_set_tags(o->image_base, NULL, &im);
 	for (size_t i = 0; i < n; i++)
 		hosts[i].dest = o->hosts[i];
 	/* from here on, Ctrl-C stops the ssh children and rolls back what this run made */

@@ -27,13 +27,16 @@ int docker_image_exists(struct docker *d, const char *ref, bool *exists, struct 
 int docker_image_pull(struct docker *d, const char *ref, docker_msg_fn msg_fn, void *arg,
                       struct sb_err *err);
 /* POST /images/create?fromSrc=-&repo=&tag=; body is a tar from body_fn. `changes` are Dockerfile lines (may be NULL). */
-int docker_image_import(struct docker *d, const char *repo, const char *tag,
+int docker_image_import(struct docker *d, const char *repo, const char *tag, const char *platform,
                         const char *const *changes, size_t n_changes, docker_read_fn body_fn,
                         void *body_arg, struct sb_err *err);
-/* POST /build?t=tag&rm=1&version=1 with a tar context; "stream" lines go to msg_fn. */
+/*
+ * POST /build?t=tag&rm=1&version=1 with a tar context; "stream" lines go to
+ * msg_fn. platform ("linux/arm64", NULL: the engine's), on import too.
+ */
 int docker_image_build(struct docker *d, const char *tag, const char *dockerfile,
-                       docker_read_fn body_fn, void *body_arg, docker_msg_fn msg_fn, void *arg,
-                       struct sb_err *err);
+                       const char *platform, docker_read_fn body_fn, void *body_arg,
+                       docker_msg_fn msg_fn, void *arg, struct sb_err *err);
 /* GET /images/{ref}/get: the image as a tar, to data_fn. */
 int docker_image_save(struct docker *d, const char *ref, docker_data_fn data_fn, void *arg,
                       struct sb_err *err);

@@ -20,13 +20,15 @@ static uint32_t image_fnv1a(const char *s)
 	return h;
 }
 
-void image_set_tags(const char *base_override, struct image_set *out)
+void image_set_tags(const char *base_override, const char *arch, struct image_set *out)
 {
-	char suffix[16] = "";
+	char suffix[48] = "";
 
 	memset(out, 0, sizeof(*out));
 	if (base_override && *base_override)
 		snprintf(suffix, sizeof(suffix), "-%08x", image_fnv1a(base_override));
+	if (arch && *arch)
+		snprintf(suffix + strlen(suffix), sizeof(suffix) - strlen(suffix), "-%.16s", arch);
 	snprintf(out->base, sizeof(out->base), "slurmbox-base:%s%s", image_hash_base, suffix);
 	snprintf(out->master, sizeof(out->master), "slurmbox-master:%s%s", image_hash_master,
 	         suffix);
@@ -172,8 +174,8 @@ static void image_say(image_progress_fn fn, void *arg, const char *fmt, ...)
 
 /* Build `tag` from recipe directory `dir` with `dockerfile`, FROM `from`. */
 static int image_build_one(struct docker *d, const char *tag, const char *dir,
-                           const char *dockerfile, const char *from, image_progress_fn fn,
-                           void *arg, struct sb_err *err)
+                           const char *dockerfile, const char *from, const char *arch,
+                           image_progress_fn fn, void *arg, struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf ctx = SB_BUF_INIT;
 	struct image_progress prog = {fn, arg, SB_BUF_INIT};
@@ -183,10 +185,11 @@ static int image_build_one(struct docker *d, const char *tag, const char *dir,
 	ret = image_context_build(dir, dockerfile, from, &ctx, err);
 	if (ret < 0)
 		return ret;
-	image_say(fn, arg, "Building %s from %s", tag, from);
+	image_say(fn, arg, "Building %s from %s%s%s", tag, from, arch ? " for " : "",
+	          arch ? arch : "");
 	r = (struct image_mem_reader){ctx.data, ctx.len, 0};
-	ret = docker_image_build(d, tag, dockerfile, image_mem_read, &r, image_progress_msg, &prog,
-	                         err);
+	ret = docker_image_build(d, tag, dockerfile, image_arch_platform(arch), image_mem_read, &r,
+	                         image_progress_msg, &prog, err);
 	image_progress_text(&prog, "\n");
 	sb_buf_free(&prog.line);
 	if (ret < 0)
@@ -204,8 +207,8 @@ static int image_exists(struct docker *d, const char *ref, bool *exists, struct 
 }
 
 /* Build slurmbox-base: from base_override, a local debian:<release>-slim, or debootstrap. */
-static int image_base_build(struct docker *d, const char *base_override, const char *tag,
-                            image_progress_fn fn, void *arg, struct sb_err *err)
+static int image_base_build(struct docker *d, const char *base_override, const char *arch,
+                            const char *tag, image_progress_fn fn, void *arg, struct sb_err *err)
 {
 	struct image_progress prog = {fn, arg, SB_BUF_INIT};
 	char rootfs[128];
@@ -227,28 +230,30 @@ static int image_base_build(struct docker *d, const char *base_override, const c
 				                   "build offline with debootstrap)",
 				                   base_override);
 		}
-		return image_build_one(d, tag, "base", "Dockerfile", base_override, fn, arg, err);
+		return image_build_one(d, tag, "base", "Dockerfile", base_override, arch, fn, arg,
+		                       err);
 	}
 
-	ret = image_exists(d, image_debian_ref(), &have, err);
+	ret = arch ? 0 : image_exists(d, image_debian_ref(), &have, err);
 	if (ret < 0)
 		return ret;
-	if (have)
-		return image_build_one(d, tag, "base", "Dockerfile", image_debian_ref(), fn, arg,
-		                       err);
+	if (!arch && have)
+		return image_build_one(d, tag, "base", "Dockerfile", image_debian_ref(), NULL, fn,
+		                       arg, err);
 
-	snprintf(rootfs, sizeof(rootfs), "%s:%s", IMAGE_ROOTFS_REPO, image_hash_rootfs);
+	snprintf(rootfs, sizeof(rootfs), "%s:%s%s%s", IMAGE_ROOTFS_REPO, image_hash_rootfs,
+	         arch ? "-" : "", arch ? arch : "");
 	ret = image_exists(d, rootfs, &have, err);
 	if (ret < 0)
 		return ret;
 	if (!have) {
 		image_say(fn, arg, "No %s here: making %s with debootstrap", image_debian_ref(),
 		          rootfs);
-		ret = image_rootfs_build(d, rootfs, fn, arg, err);
+		ret = image_rootfs_build(d, rootfs, arch, fn, arg, err);
 		if (ret < 0)
 			return ret;
 	}
-	return image_build_one(d, tag, "base", "Dockerfile.rootfs", rootfs, fn, arg, err);
+	return image_build_one(d, tag, "base", "Dockerfile.rootfs", rootfs, arch, fn, arg, err);
 }
 
 int image_present(struct docker *d, const struct image_set *set, bool *present, struct sb_err *err)
@@ -280,36 +285,45 @@ static int image_ref_check(const char *ref, struct sb_err *err)
 	return 0;
 }
 
-int image_ensure(struct docker *d, const char *base_override, image_progress_fn fn, void *arg,
-                 struct image_set *out, struct sb_err *err)
+int image_ensure(struct docker *d, const char *base_override, const char *arch,
+                 image_progress_fn fn, void *arg, struct image_set *out, struct sb_err *err)
 {
 	bool have_base, have_master, have_worker;
 	int ret;
 
 	if (base_override && *base_override && (ret = image_ref_check(base_override, err)) < 0)
 		return ret;
-	image_set_tags(base_override, out);
+	if (arch) {
+		struct docker_info info;
+
+		if ((ret = docker_info_get(d, &info, err)) < 0 ||
+		    (ret = image_arch_resolve(arch, info.arch, &arch, err)) < 0)
+			return ret;
+	}
+	image_set_tags(base_override, arch, out);
 	if ((ret = image_exists(d, out->base, &have_base, err)) < 0 ||
 	    (ret = image_exists(d, out->master, &have_master, err)) < 0 ||
 	    (ret = image_exists(d, out->worker, &have_worker, err)) < 0)
 		return ret;
 	if (have_master && have_worker && have_base)
 		return 0;
+	if (arch && (ret = image_arch_runnable(arch, err)) < 0)
+		return ret;
 
 	if (!have_base) {
-		ret = image_base_build(d, base_override, out->base, fn, arg, err);
+		ret = image_base_build(d, base_override, arch, out->base, fn, arg, err);
 		if (ret < 0)
 			return ret;
 	}
 	if (!have_master) {
-		ret = image_build_one(d, out->master, "master", "Dockerfile", out->base, fn, arg,
-		                      err);
+		ret = image_build_one(d, out->master, "master", "Dockerfile", out->base, arch, fn,
+		                      arg, err);
 		if (ret < 0)
 			return ret;
 	}
 	if (!have_worker) {
-		ret = image_build_one(d, out->worker, "worker", "Dockerfile", out->base, fn, arg,
-		                      err);
+		ret = image_build_one(d, out->worker, "worker", "Dockerfile", out->base, arch, fn,
+		                      arg, err);
 		if (ret < 0)
 			return ret;
 	}

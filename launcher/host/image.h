@@ -62,9 +62,23 @@ int image_context_build(const char *dir, const char *dockerfile, const char *fro
 /*
  * Pure: the tags for the embedded recipes (and base_override, if any):
  * slurmbox-{base,master,worker}:<hash>, with "-<8 hex of the override's
- * FNV-1a>" appended to each when base_override is set.
+ * FNV-1a>" appended to each when base_override is set, and "-<arch>" when
+ * arch (a Debian architecture other than the engine's own) is.
  */
-void image_set_tags(const char *base_override, struct image_set *out);
+void image_set_tags(const char *base_override, const char *arch, struct image_set *out);
+
+/*
+ * Images for another architecture (image_arch.c). `arch` is Debian's name
+ * (amd64, arm64, armhf, ...). image_arch_platform: Docker's platform for it
+ * ("linux/arm64"), NULL if unknown. image_arch_resolve: an unknown arch is
+ * bad input; *out is arch, or NULL when it is the engine's own (its machine
+ * name, "x86_64") or none was given. image_arch_runnable: can this machine
+ * run its programs (its own, or qemu-user-static in binfmt_misc)?
+ */
+const char *image_arch_platform(const char *arch);
+int image_arch_resolve(const char *arch, const char *engine_machine, const char **out,
+                       struct sb_err *err);
+int image_arch_runnable(const char *arch, struct sb_err *err);
 
 /* Progress lines ("Building slurmbox-base ..."), NULL for none. */
 typedef void (*image_progress_fn)(const char *line, void *arg);
@@ -76,10 +90,13 @@ typedef void (*image_progress_fn)(const char *line, void *arg);
  * only when missing. Without it the base is built FROM debian:<release>-slim
  * when that is present locally (never pulled), else from a debootstrap
  * rootfs (image_rootfs_build). When all three tags exist this is three
- * image inspects and nothing else.
+ * image inspects and nothing else. arch (NULL: the engine's own) builds
+ * them for another architecture, under emulation: from base_override, or
+ * from a debootstrap of that architecture (never from debian:<release>-slim,
+ * which is the engine's).
  */
-int image_ensure(struct docker *d, const char *base_override, image_progress_fn fn, void *arg,
-                 struct image_set *out, struct sb_err *err);
+int image_ensure(struct docker *d, const char *base_override, const char *arch,
+                 image_progress_fn fn, void *arg, struct image_set *out, struct sb_err *err);
 
 /*
  * The offline path: debootstrap the packages of base/packages into a
@@ -96,8 +113,8 @@ int image_ensure(struct docker *d, const char *base_override, image_progress_fn 
  */
 int image_rootfs_run(char *const argv[], const char *root, const char *const *env,
                      image_progress_fn fn, void *arg, struct sb_err *err);
-int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, void *arg,
-                       struct sb_err *err);
+int image_rootfs_build(struct docker *d, const char *tag, const char *arch, image_progress_fn fn,
+                       void *arg, struct sb_err *err);
 
 /* Are all three present? (No building.) */
 int image_present(struct docker *d, const struct image_set *set, bool *present, struct sb_err *err);

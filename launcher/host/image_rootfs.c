@@ -390,7 +390,8 @@ static ssize_t rootfs_sock_read(void *arg, char *buf, size_t len)
 }
 
 /* Import the tree at root as repo:tag, the tar made by a thread. */
-static int rootfs_import(struct docker *d, const char *root, const char *ref, struct sb_err *err)
+static int rootfs_import(struct docker *d, const char *root, const char *ref, const char *arch,
+                         struct sb_err *err)
 {
 	static const char *const changes[] = {
 	    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -412,8 +413,8 @@ static int rootfs_import(struct docker *d, const char *root, const char *ref, st
 		close(sv[1]);
 		return sb_err_set(err, ret, "pthread_create: %s", strerror(ret));
 	}
-	ret = docker_image_import(d, repo, colon ? colon + 1 : "latest", changes,
-	                          ARRAY_SIZE(changes), rootfs_sock_read, &sv[0], err);
+	ret = docker_image_import(d, repo, colon ? colon + 1 : "latest", image_arch_platform(arch),
+	                          changes, ARRAY_SIZE(changes), rootfs_sock_read, &sv[0], err);
 	close(sv[0]); /* a writer still sending gets EPIPE and stops */
 	pthread_join(th, NULL);
 	close(sv[1]);
@@ -471,8 +472,8 @@ static void rootfs_dir_remove(char **dirp)
 	*dirp = NULL;
 }
 
-int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, void *arg,
-                       struct sb_err *err)
+int image_rootfs_build(struct docker *d, const char *tag, const char *arch, image_progress_fn fn,
+                       void *arg, struct sb_err *err)
 {
 	const char *mirror = getenv("SLURMBOX_DEBIAN_MIRROR");
 	const char *sec = getenv("SLURMBOX_DEBIAN_SECURITY_MIRROR");
@@ -480,7 +481,7 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 	_cleanup_(rootfs_signals_restore) struct rootfs_sigsave sigs = {.set = false};
 	_cleanup_(rootfs_dir_remove) char *dir = NULL;
 	_cleanup_free_ char *debootstrap = NULL, *pkgs = NULL, *include = NULL, *target = NULL;
-	_cleanup_free_ char *sec_env = NULL, *suite_env = NULL;
+	_cleanup_free_ char *sec_env = NULL, *suite_env = NULL, *arch_opt = NULL;
 	char tmpl[] = "/var/tmp/slurmbox-rootfs.XXXXXX";
 	int ret;
 
@@ -515,13 +516,28 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 	include = xasprintf("--include=%s", pkgs);
 
 	if (fn) {
-		_cleanup_free_ char *l = xasprintf("debootstrap %s from %s into %s (about 90 s)",
-		                                   image_release(), mirror, target);
+		_cleanup_free_ char *l =
+		    arch ? xasprintf("debootstrap %s for %s from %s into %s (under emulation: "
+		                     "about 5 min)",
+		                     image_release(), arch, mirror, target)
+		         : xasprintf("debootstrap %s from %s into %s (about 90 s)", image_release(),
+		                     mirror, target);
 		fn(l, arg);
 	}
 	{
-		char *argv[] = {debootstrap, "--variant=minbase", include, (char *)image_release(),
-		                target,      (char *)mirror,      NULL};
+		char *argv[8];
+		size_t k = 0;
+
+		argv[k++] = debootstrap;
+		argv[k++] = "--variant=minbase";
+		/* another architecture: debootstrap's second stage runs under qemu (binfmt_misc) */
+		if (arch)
+			argv[k++] = arch_opt = xasprintf("--arch=%s", arch);
+		argv[k++] = include;
+		argv[k++] = (char *)image_release();
+		argv[k++] = target;
+		argv[k++] = (char *)mirror;
+		argv[k] = NULL;
 		static const char *const env[] = {"LC_ALL=C", NULL};
 
 		ret = image_rootfs_run(argv, NULL, env, fn, arg, err);
@@ -563,5 +579,5 @@ int image_rootfs_build(struct docker *d, const char *tag, image_progress_fn fn, 
 		_cleanup_free_ char *l = xasprintf("Importing the rootfs as %s", tag);
 		fn(l, arg);
 	}
-	return rootfs_import(d, target, tag, err);
+	return rootfs_import(d, target, tag, arch, err);
 }

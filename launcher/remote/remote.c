@@ -122,7 +122,7 @@ static int local_images_build(const char *dest, const struct sb_ctx *ctx, const 
 	(void)ctx;
 	ret = docker_open(NULL, &d, err);
 	if (ret == 0)
-		ret = image_ensure(d, image_base, build_progress, NULL, &set, err);
+		ret = image_ensure(d, image_base, NULL, build_progress, NULL, &set, err);
 	return ret;
 }
 

@@ -131,6 +131,8 @@ bad_input() {
 	bad_input "unexpected argument" shell master extra
 	bad_input "build or list" images
 	bad_input "unknown verb" images frob
+	bad_input "--arch 'aarch64' is not an architecture" images build --arch aarch64
+	bad_input "--arch 'x'" images list --arch x
 }
 
 @test "a command that needs Docker says how to reach it (exit 1)" {

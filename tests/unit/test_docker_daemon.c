@@ -161,7 +161,7 @@ static void testbox_import(void)
 	e[ARRAY_SIZE(applets)] = (struct tarball_entry){"tmp/.keep", "", 0, 0644, 0, 0};
 	if (tarball_build(e, ARRAY_SIZE(e), &tar, &err) == 0) {
 		src = (struct memsrc){tar.data, tar.len, 0};
-		if (docker_image_import(d, "slurmbox-testbox", "latest", changes,
+		if (docker_image_import(d, "slurmbox-testbox", "latest", NULL, changes,
 		                        ARRAY_SIZE(changes), memsrc_read, &src, &err) == 0)
 			have_image = imported = true;
 		else
@@ -605,7 +605,7 @@ static void test_images(void)
 	tar_add(&tar, "hello.txt", "imported\n", 9, 0644);
 	tar_end(&tar);
 	src = (struct memsrc){tar.data, tar.len, 0};
-	CHECK_INT(docker_image_import(d, repo, itag, changes, 2, memsrc_read, &src, &err), 0);
+	CHECK_INT(docker_image_import(d, repo, itag, NULL, changes, 2, memsrc_read, &src, &err), 0);
 	CHECK_INT(docker_image_exists(d, ref, &exists, &err), 0);
 	CHECK(exists);
 	CHECK_INT(docker_image_remove(d, ref, &err), 0);
@@ -614,15 +614,16 @@ static void test_images(void)
 	/* errors before any output come back as HTTP errors, mapped like docker_call's */
 	src = (struct memsrc){tar.data, tar.len, 0};
 	err = (struct sb_err)SB_ERR_INIT;
-	CHECK_INT(docker_image_import(d, "Bad_Repo", "x", NULL, 0, memsrc_read, &src, &err),
+	CHECK_INT(docker_image_import(d, "Bad_Repo", "x", NULL, NULL, 0, memsrc_read, &src, &err),
 	          -EINVAL);
 	/* 26 says "invalid reference format: repository name (library/Bad_Repo) must be lowercase" */
 	CHECK_CONTAINS(err.msg, "must be lowercase");
 	CHECK_INT(docker_last_status(d), 400);
 	src = (struct memsrc){tar.data, tar.len, 0};
 	err = (struct sb_err)SB_ERR_INIT;
-	CHECK_INT(docker_image_build(d, "sbtest:nope", "nope", memsrc_read, &src, NULL, NULL, &err),
-	          -EIO);
+	CHECK_INT(
+	    docker_image_build(d, "sbtest:nope", "nope", NULL, memsrc_read, &src, NULL, NULL, &err),
+	    -EIO);
 	CHECK_STR(err.msg, "Cannot locate specified Dockerfile: nope");
 	CHECK_INT(docker_last_status(d), 500);
 
@@ -635,7 +636,7 @@ static void test_images(void)
 	tar_add(&tar, "Dockerfile.sb", df, sizeof(df) - 1, 0644);
 	tar_end(&tar);
 	src = (struct memsrc){tar.data, tar.len, 0};
-	CHECK_INT(docker_image_build(d, ref, "Dockerfile.sb", memsrc_read, &src, collect_msgs,
+	CHECK_INT(docker_image_build(d, ref, "Dockerfile.sb", NULL, memsrc_read, &src, collect_msgs,
 	                             &msgs, &err),
 	          0);
 	CHECK_CONTAINS(msgs.data, "built here\n");
@@ -648,7 +649,8 @@ static void test_images(void)
 	tar_end(&tar);
 	src = (struct memsrc){tar.data, tar.len, 0};
 	err = (struct sb_err)SB_ERR_INIT;
-	CHECK_INT(docker_image_build(d, ref, NULL, memsrc_read, &src, NULL, NULL, &err), -EIO);
+	CHECK_INT(docker_image_build(d, ref, NULL, NULL, memsrc_read, &src, NULL, NULL, &err),
+	          -EIO);
 	CHECK_CONTAINS(err.msg, "returned a non-zero code: 3");
 	CHECK_INT(docker_image_exists(d, ref, &exists, &err), 0);
 	CHECK(!exists);

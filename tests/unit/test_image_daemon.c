@@ -67,14 +67,14 @@ static void test_ensure_builds_then_noop(void)
 
 	if (!d)
 		SKIP("no docker daemon");
-	image_set_tags(NULL, &set);
+	image_set_tags(NULL, NULL, &set);
 	if (!exists(set.master) || !exists(set.worker) || !exists(set.base)) {
 		if (geteuid() != 0 && !exists(image_debian_ref()))
 			SKIP("images missing and building them offline needs root");
 		printf("# building %s, %s, %s\n", set.base, set.master, set.worker);
 		fflush(stdout);
 	}
-	ret = image_ensure(d, NULL, count_line, &lines, &set2, &err);
+	ret = image_ensure(d, NULL, NULL, count_line, &lines, &set2, &err);
 	CHECK_INT(ret, 0);
 	if (ret < 0)
 		printf("# %s\n", err.msg);
@@ -86,7 +86,7 @@ static void test_ensure_builds_then_noop(void)
 
 	lines = 0;
 	t = now();
-	CHECK_INT(image_ensure(d, NULL, count_line, &lines, &set2, &err), 0);
+	CHECK_INT(image_ensure(d, NULL, NULL, count_line, &lines, &set2, &err), 0);
 	t = now() - t;
 	CHECK_INT(lines, 0); /* nothing built, nothing said */
 	/* A no-op is a few inspects (milliseconds); 10 s leaves room for a
@@ -131,7 +131,7 @@ static void test_image_config(void)
 
 	if (!d)
 		SKIP("no docker daemon");
-	image_set_tags(NULL, &set);
+	image_set_tags(NULL, NULL, &set);
 	if (!exists(set.master) || !exists(set.worker))
 		SKIP("images not built");
 	check_config(set.base, "base");
@@ -147,7 +147,7 @@ static void test_present_missing(void)
 
 	if (!d)
 		SKIP("no docker daemon");
-	image_set_tags("sbtest-no-such-base:1", &set);
+	image_set_tags("sbtest-no-such-base:1", NULL, &set);
 	CHECK_INT(image_present(d, &set, &present, &err), 0);
 	CHECK(!present);
 }
@@ -160,7 +160,7 @@ static void test_rootfs_bad_url(void)
 	if (!d)
 		SKIP("no docker daemon");
 	setenv("SLURMBOX_DEBIAN_MIRROR", "-oops", 1);
-	CHECK_INT(image_rootfs_build(d, "sbtest-rootfs:bad", NULL, NULL, &err), -SB_EINPUT);
+	CHECK_INT(image_rootfs_build(d, "sbtest-rootfs:bad", NULL, NULL, NULL, &err), -SB_EINPUT);
 	CHECK_CONTAINS(err.msg, "SLURMBOX_DEBIAN_MIRROR");
 	unsetenv("SLURMBOX_DEBIAN_MIRROR");
 	CHECK_INT(tmp_rootfs_dirs(), before);
@@ -181,7 +181,8 @@ static void test_rootfs_unreachable_mirror_cleans_up(void)
 		SKIP("no debootstrap");
 	/* port 9 (discard) on loopback: refused at once */
 	setenv("SLURMBOX_DEBIAN_MIRROR", "http://127.0.0.1:9/debian", 1);
-	CHECK(image_rootfs_build(d, "sbtest-rootfs:unreachable", count_line, &lines, &err) < 0);
+	CHECK(image_rootfs_build(d, "sbtest-rootfs:unreachable", NULL, count_line, &lines, &err) <
+	      0);
 	unsetenv("SLURMBOX_DEBIAN_MIRROR");
 	printf("# %s\n", err.msg);
 	CHECK_CONTAINS(err.msg, "Bootstrapping Debian trixie");
@@ -205,7 +206,7 @@ static void test_rootfs_full(void)
 	if (geteuid() != 0)
 		SKIP("debootstrap needs root");
 	snprintf(ref, sizeof(ref), "sbtest-rootfs:%d", (int)getpid());
-	ret = image_rootfs_build(d, ref, count_line, &lines, &err);
+	ret = image_rootfs_build(d, ref, NULL, count_line, &lines, &err);
 	CHECK_INT(ret, 0);
 	if (ret < 0)
 		printf("# %s\n", err.msg);

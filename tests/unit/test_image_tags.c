@@ -48,7 +48,7 @@ static void test_tags_from_hashes(void)
 	struct image_set s;
 	char want[128];
 
-	image_set_tags(NULL, &s);
+	image_set_tags(NULL, NULL, &s);
 	snprintf(want, sizeof(want), "slurmbox-base:%s", image_hash_base);
 	CHECK_STR(s.base, want);
 	snprintf(want, sizeof(want), "slurmbox-master:%s", image_hash_master);
@@ -64,10 +64,10 @@ static void test_tags_stable(void)
 {
 	struct image_set a, b, c;
 
-	image_set_tags(NULL, &a);
-	image_set_tags(NULL, &b);
+	image_set_tags(NULL, NULL, &a);
+	image_set_tags(NULL, NULL, &b);
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
-	image_set_tags("", &c); /* an empty override is no override */
+	image_set_tags("", NULL, &c); /* an empty override is no override */
 	CHECK_STR(c.base, a.base);
 	CHECK_STR(c.master, a.master);
 	CHECK_STR(c.worker, a.worker);
@@ -78,10 +78,10 @@ static void test_tags_with_override(void)
 	struct image_set plain, a, b, other;
 	char want[160];
 
-	image_set_tags(NULL, &plain);
-	image_set_tags("debian:bookworm-slim", &a);
-	image_set_tags("debian:bookworm-slim", &b);
-	image_set_tags("registry.example:5000/team/debian@sha256:0123", &other);
+	image_set_tags(NULL, NULL, &plain);
+	image_set_tags("debian:bookworm-slim", NULL, &a);
+	image_set_tags("debian:bookworm-slim", NULL, &b);
+	image_set_tags("registry.example:5000/team/debian@sha256:0123", NULL, &other);
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 	/* FNV-1a 32 of "debian:bookworm-slim", computed independently */
 	snprintf(want, sizeof(want), "%s-71ecca46", plain.base);
@@ -98,6 +98,54 @@ static void test_tags_with_override(void)
 	CHECK_STR(a.base + strlen(a.base) - 9, a.worker + strlen(a.worker) - 9);
 }
 
+/* Another architecture: its own tags (suffix -ARCH), Docker's platform name; the engine's own needs none. */
+static void test_arch(void)
+{
+	struct image_set plain, arm, both;
+	struct sb_err err = SB_ERR_INIT;
+	const char *out = "unset";
+	char want[160];
+
+	image_set_tags(NULL, NULL, &plain);
+	image_set_tags(NULL, "arm64", &arm);
+	snprintf(want, sizeof(want), "%s-arm64", plain.worker);
+	CHECK_STR(arm.worker, want);
+	snprintf(want, sizeof(want), "%s-arm64", plain.base);
+	CHECK_STR(arm.base, want);
+	CHECK(is_ref(arm.master, "slurmbox-master"));
+	image_set_tags("debian:trixie-slim", "arm64", &both);
+	CHECK(strncmp(both.base, arm.base, strlen(plain.base)) == 0);
+	CHECK(strcmp(both.base + strlen(both.base) - 6, "-arm64") == 0);
+	CHECK(strcmp(both.base, arm.base) != 0);
+
+	CHECK_STR(image_arch_platform("arm64"), "linux/arm64");
+	CHECK_STR(image_arch_platform("armhf"), "linux/arm/v7");
+	CHECK_STR(image_arch_platform("amd64"), "linux/amd64");
+	CHECK(image_arch_platform("aarch64") == NULL); /* Debian's names, not the kernel's */
+	CHECK(image_arch_platform(NULL) == NULL);
+
+	CHECK_INT(image_arch_resolve("arm64", "x86_64", &out, &err), 0);
+	CHECK_STR(out, "arm64");
+	CHECK_INT(image_arch_resolve("arm64", "aarch64", &out, &err), 0);
+	CHECK(out == NULL); /* the engine's own: plain tags */
+	CHECK_INT(image_arch_resolve("amd64", "x86_64", &out, &err), 0);
+	CHECK(out == NULL);
+	CHECK_INT(image_arch_resolve(NULL, "x86_64", &out, &err), 0);
+	CHECK(out == NULL);
+	CHECK_INT(image_arch_resolve("arm64", NULL, &out, &err), 0); /* only the name checked */
+	CHECK_STR(out, "arm64");
+	CHECK_INT(image_arch_resolve("aarch64", "x86_64", &out, &err), -SB_EINPUT);
+	CHECK_CONTAINS(err.msg, "--arch 'aarch64'");
+	CHECK_CONTAINS(err.msg, "arm64");
+	/* an architecture this machine runs needs no emulator */
+	err = (struct sb_err)SB_ERR_INIT;
+#if defined(__x86_64__)
+	CHECK_INT(image_arch_runnable("amd64", &err), 0);
+#elif defined(__aarch64__)
+	CHECK_INT(image_arch_runnable("arm64", &err), 0);
+#endif
+}
+
 /* A bad --image-base is refused before the daemon is asked anything. */
 static void test_override_refused(void)
 {
@@ -107,7 +155,7 @@ static void test_override_refused(void)
 	for (size_t i = 0; i + 1 < ARRAY_SIZE(bad); i++) {
 		struct sb_err err = SB_ERR_INIT;
 
-		CHECK_INT(image_ensure(NULL, bad[i], NULL, NULL, &set, &err), -SB_EINPUT);
+		CHECK_INT(image_ensure(NULL, bad[i], NULL, NULL, NULL, &set, &err), -SB_EINPUT);
 		CHECK_CONTAINS(err.msg, "--image-base");
 	}
 }
@@ -160,5 +208,6 @@ static void test_release(void)
 int main(void)
 {
 	TAP_RUN(test_hashes_are_12_hex, test_tags_from_hashes, test_tags_stable,
-	        test_tags_with_override, test_override_refused, test_embedded_files, test_release);
+	        test_tags_with_override, test_arch, test_override_refused, test_embedded_files,
+	        test_release);
 }
