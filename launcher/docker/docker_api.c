@@ -124,15 +124,6 @@ int docker_image_pull(struct docker *d, const char *ref, docker_msg_fn msg_fn, v
 	return docker_stream(d, "POST", path, NULL, NULL, NULL, msg_fn, arg, err);
 }
 
-/* "&platform=..." when one is given */
-static void image_platform_arg(struct sb_buf *path, const char *platform)
-{
-	_cleanup_free_ char *ep = platform ? docker_escape(platform, false) : NULL;
-
-	if (ep)
-		sb_buf_printf(path, "&platform=%s", ep);
-}
-
 int docker_image_import(struct docker *d, const char *repo, const char *tag, const char *platform,
                         const char *const *changes, size_t n_changes, docker_read_fn body_fn,
                         void *body_arg, struct sb_err *err)
@@ -142,7 +133,11 @@ int docker_image_import(struct docker *d, const char *repo, const char *tag, con
 	_cleanup_free_ char *et = docker_escape(tag ? tag : "latest", false);
 
 	sb_buf_printf(&path, "/images/create?fromSrc=-&repo=%s&tag=%s", er, et);
-	image_platform_arg(&path, platform);
+	if (platform) {
+		_cleanup_free_ char *ep = docker_escape(platform, false);
+
+		sb_buf_printf(&path, "&platform=%s", ep);
+	}
 	for (size_t i = 0; changes && i < n_changes; i++) {
 		_cleanup_free_ char *ec = docker_escape(changes[i], false);
 		sb_buf_printf(&path, "&changes=%s", ec);
@@ -152,14 +147,13 @@ int docker_image_import(struct docker *d, const char *repo, const char *tag, con
 }
 
 int docker_image_build(struct docker *d, const char *tag, const char *dockerfile,
-                       const char *platform, docker_read_fn body_fn, void *body_arg,
-                       docker_msg_fn msg_fn, void *arg, struct sb_err *err)
+                       docker_read_fn body_fn, void *body_arg, docker_msg_fn msg_fn, void *arg,
+                       struct sb_err *err)
 {
 	_cleanup_buf_ struct sb_buf path = SB_BUF_INIT;
 	_cleanup_free_ char *et = docker_escape(tag, false);
 
 	sb_buf_printf(&path, "/build?t=%s&rm=1&forcerm=1&version=1", et);
-	image_platform_arg(&path, platform);
 	if (dockerfile) {
 		_cleanup_free_ char *ef = docker_escape(dockerfile, false);
 		sb_buf_printf(&path, "&dockerfile=%s", ef);

@@ -32,11 +32,12 @@ int docker_image_import(struct docker *d, const char *repo, const char *tag, con
                         void *body_arg, struct sb_err *err);
 /*
  * POST /build?t=tag&rm=1&version=1 with a tar context; "stream" lines go to
- * msg_fn. platform ("linux/arm64", NULL: the engine's), on import too.
+ * msg_fn. The image has its FROM image's platform: no platform is asked for
+ * (20.10's builder then commits a LABEL step as its own platform and stops).
  */
 int docker_image_build(struct docker *d, const char *tag, const char *dockerfile,
-                       const char *platform, docker_read_fn body_fn, void *body_arg,
-                       docker_msg_fn msg_fn, void *arg, struct sb_err *err);
+                       docker_read_fn body_fn, void *body_arg, docker_msg_fn msg_fn, void *arg,
+                       struct sb_err *err);
 /* GET /images/{ref}/get: the image as a tar, to data_fn. */
 int docker_image_save(struct docker *d, const char *ref, docker_data_fn data_fn, void *arg,
                       struct sb_err *err);

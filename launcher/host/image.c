@@ -188,8 +188,8 @@ static int image_build_one(struct docker *d, const char *tag, const char *dir,
 	image_say(fn, arg, "Building %s from %s%s%s", tag, from, arch ? " for " : "",
 	          arch ? arch : "");
 	r = (struct image_mem_reader){ctx.data, ctx.len, 0};
-	ret = docker_image_build(d, tag, dockerfile, image_arch_platform(arch), image_mem_read, &r,
-	                         image_progress_msg, &prog, err);
+	ret = docker_image_build(d, tag, dockerfile, image_mem_read, &r, image_progress_msg, &prog,
+	                         err);
 	image_progress_text(&prog, "\n");
 	sb_buf_free(&prog.line);
 	if (ret < 0)

@@ -43,6 +43,13 @@ server_version() { ssh "$1" docker version --format "'{{.Server.Version}} {{.Ser
 images_on() {
 	ssh "$1" docker image ls --format "'{{.Repository}}'" | grep -E '^slurmbox-(master|worker)$' | sort -u | paste -sd, || true
 }
+# every slurmbox image off HOST, by tag, children first
+images_rm() {
+	local r
+	for r in worker master base rootfs; do
+		ssh "$1" "docker image ls --format '{{.Repository}}:{{.Tag}}' slurmbox-$r | xargs -r docker rmi" >/dev/null
+	done
+}
 # "host docker api" per line, from status --json
 docker_of() { "$SB" status --json | jq -r '.hosts[] | "\(.host) \(.docker) \(.api)"'; }
 labelled_on() { # labelled_on HOST CLUSTER: its containers, networks and volumes there
@@ -59,7 +66,7 @@ labelled_on() { # labelled_on HOST CLUSTER: its containers, networks and volumes
 }
 
 @test "up --hosts $D on Docker 26 alone: images built there, every node idle; status names Docker 26.1 and API 1.45" {
-	ssh "$D" "docker image ls -q 'slurmbox-*' | xargs -r docker rmi -f" >/dev/null
+	images_rm "$D"
 	[ -z "$(images_on "$D")" ]
 	run "$SB" up --hosts "$D" --workers-per-host 2 --ip-range "$RANGE" --home "$HOMEDIR"
 	echo "$output"
@@ -121,7 +128,7 @@ labelled_on() { # labelled_on HOST CLUSTER: its containers, networks and volumes
 }
 
 @test "up --hosts $D,$O: one cluster on Docker 26.1 and 20.10; images streamed 26 -> 20.10; the new worker joins with no restart" {
-	[ -z "$(images_on "$O")" ] || ssh "$O" "docker image ls -q 'slurmbox-*' | xargs -r docker rmi -f" >/dev/null
+	images_rm "$O"
 	before=$(ssh "$D" docker inspect -f "'{{.Id}} {{.State.StartedAt}}'" sbd26-master)
 	pid=$("$SB" exec master pgrep -x slurmctld)
 	run "$SB" up --hosts "$D,$O" --workers-per-host 2 --ip-range "$RANGE" --home "$HOMEDIR"
@@ -146,7 +153,7 @@ labelled_on() { # labelled_on HOST CLUSTER: its containers, networks and volumes
 @test "images streamed 20.10 -> 26: a cluster whose first host is $O" {
 	run "$SB" down
 	[ "$status" -eq 0 ]
-	ssh "$D" "docker image ls -q 'slurmbox-*' | xargs -r docker rmi -f" >/dev/null
+	images_rm "$D"
 	run "$SB" up --hosts "$O,$D" --ip-range "$RANGE" --home "$HOMEDIR"
 	echo "$output"
 	[ "$status" -eq 0 ]

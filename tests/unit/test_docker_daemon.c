@@ -621,9 +621,8 @@ static void test_images(void)
 	CHECK_INT(docker_last_status(d), 400);
 	src = (struct memsrc){tar.data, tar.len, 0};
 	err = (struct sb_err)SB_ERR_INIT;
-	CHECK_INT(
-	    docker_image_build(d, "sbtest:nope", "nope", NULL, memsrc_read, &src, NULL, NULL, &err),
-	    -EIO);
+	CHECK_INT(docker_image_build(d, "sbtest:nope", "nope", memsrc_read, &src, NULL, NULL, &err),
+	          -EIO);
 	CHECK_STR(err.msg, "Cannot locate specified Dockerfile: nope");
 	CHECK_INT(docker_last_status(d), 500);
 
@@ -636,7 +635,7 @@ static void test_images(void)
 	tar_add(&tar, "Dockerfile.sb", df, sizeof(df) - 1, 0644);
 	tar_end(&tar);
 	src = (struct memsrc){tar.data, tar.len, 0};
-	CHECK_INT(docker_image_build(d, ref, "Dockerfile.sb", NULL, memsrc_read, &src, collect_msgs,
+	CHECK_INT(docker_image_build(d, ref, "Dockerfile.sb", memsrc_read, &src, collect_msgs,
 	                             &msgs, &err),
 	          0);
 	CHECK_CONTAINS(msgs.data, "built here\n");
@@ -649,8 +648,7 @@ static void test_images(void)
 	tar_end(&tar);
 	src = (struct memsrc){tar.data, tar.len, 0};
 	err = (struct sb_err)SB_ERR_INIT;
-	CHECK_INT(docker_image_build(d, ref, NULL, NULL, memsrc_read, &src, NULL, NULL, &err),
-	          -EIO);
+	CHECK_INT(docker_image_build(d, ref, NULL, memsrc_read, &src, NULL, NULL, &err), -EIO);
 	CHECK_CONTAINS(err.msg, "returned a non-zero code: 3");
 	CHECK_INT(docker_image_exists(d, ref, &exists, &err), 0);
 	CHECK(!exists);
