@@ -7,6 +7,7 @@
 #include "image.h"
 #include "../docker/docker_api.h"
 #include "tarball.h"
+#include "../util/json.h"
 
 /* FNV-1a, 32 bits: a short, stable name for a --image-base value. */
 static uint32_t image_fnv1a(const char *s)
@@ -285,6 +286,59 @@ static int image_ref_check(const char *ref, struct sb_err *err)
 	return 0;
 }
 
+/*
+ * Does this engine record the architecture an import asks for? Docker 20.10
+ * records its own on whatever it imports or builds, so arm64 images made
+ * there would claim amd64. One file imported and removed tells.
+ */
+static int image_arch_recorded(struct docker *d, const char *arch, struct sb_err *err)
+{
+	static const char text[] = "slurmbox: does an import keep its platform?\n";
+	const struct tarball_entry ent = {"slurmbox-probe", text, sizeof(text) - 1, 0644, 0, 0};
+	const char *platform = image_arch_platform(arch), *want = strchr(platform, '/') + 1;
+	_cleanup_buf_ struct sb_buf tar = SB_BUF_INIT;
+	_cleanup_free_ char *tag = xasprintf("probe-%s", arch);
+	_cleanup_free_ char *ref = xasprintf("slurmbox-archprobe:%s", tag);
+	_cleanup_free_ char *path = xasprintf("/images/%s/json", ref);
+	struct image_mem_reader r;
+	struct json_object *j = NULL;
+	struct sb_err ignored = SB_ERR_INIT;
+	struct docker_info info;
+	const char *got;
+	size_t wlen = strcspn(want, "/");
+	bool same;
+	int ret;
+
+	if ((ret = tarball_build(&ent, 1, &tar, err)) < 0)
+		return ret;
+	r = (struct image_mem_reader){tar.data, tar.len, 0};
+	ret = docker_image_import(d, "slurmbox-archprobe", tag, platform, NULL, 0, image_mem_read,
+	                          &r, err);
+	if (ret == 0)
+		ret = docker_call(d, "GET", path, NULL, &j, err);
+	docker_image_remove(d, ref, &ignored);
+	if (ret < 0)
+		return sb_err_wrap(err, "Asking Docker for an image of %s", platform);
+	got = util_json_str(j, "Architecture") ?: "";
+	same = strlen(got) == wlen && strncmp(got, want, wlen) == 0;
+	if (!same) {
+		_cleanup_free_ char *g = xstrdup(got);
+
+		json_object_put(j);
+		if (docker_info_get(d, &info, &ignored) < 0)
+			snprintf(info.server_version, sizeof(info.server_version), "?");
+		return sb_err_set(
+		    err, ENOTSUP,
+		    "This Docker (%s, API %s) records its own architecture (%s) on "
+		    "the images it imports and builds, so %s images made here would "
+		    "claim %s: build them with a newer Docker (Debian 13's 26.1 records "
+		    "%s), or let each %s host build its own (slurmbox up does)",
+		    info.server_version, docker_api_version(d), g, arch, g, platform, arch);
+	}
+	json_object_put(j);
+	return 0;
+}
+
 int image_ensure(struct docker *d, const char *base_override, const char *arch,
                  image_progress_fn fn, void *arg, struct image_set *out, struct sb_err *err)
 {
@@ -307,7 +361,8 @@ int image_ensure(struct docker *d, const char *base_override, const char *arch,
 		return ret;
 	if (have_master && have_worker && have_base)
 		return 0;
-	if (arch && (ret = image_arch_runnable(arch, err)) < 0)
+	if (arch && ((ret = image_arch_runnable(arch, err)) < 0 ||
+	             (ret = image_arch_recorded(d, arch, err)) < 0))
 		return ret;
 
 	if (!have_base) {
