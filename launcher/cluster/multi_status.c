@@ -43,7 +43,8 @@ static void *check_host_run(void *arg)
 {
 	struct check_host *h = arg;
 	struct sb_err err = SB_ERR_INIT, ignored = SB_ERR_INIT;
-	struct json_object *r = NULL, *nodes;
+	struct json_object *r = NULL, *nodes, *dk;
+	const char *v;
 
 	/* the connection (and the binary's check) goes on while the master makes the credential */
 	remote_prepare(h->dest, &ignored);
@@ -59,12 +60,13 @@ static void *check_host_run(void *arg)
 	if (json_object_object_get_ex(r, "nodes", &nodes) &&
 	    json_object_is_type(nodes, json_type_array))
 		h->nodes = json_object_get(nodes);
-	if (util_json_str(util_json_get(r, "docker"), "server"))
-		h->docker = xstrdup(util_json_str(util_json_get(r, "docker"), "server"));
-	if (util_json_str(util_json_get(r, "docker"), "api"))
-		h->api = xstrdup(util_json_str(util_json_get(r, "docker"), "api"));
 	else
 		h->error = xstrdup("agent check gave no nodes");
+	dk = util_json_get(r, "docker");
+	if ((v = util_json_str(dk, "server")))
+		h->docker = xstrdup(v);
+	if ((v = util_json_str(dk, "api")))
+		h->api = xstrdup(v);
 	json_object_put(r);
 	return NULL;
 }
