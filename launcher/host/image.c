@@ -291,7 +291,8 @@ static int image_ref_check(const char *ref, struct sb_err *err)
  * records its own on whatever it imports or builds, so arm64 images made
  * there would claim amd64. One file imported and removed tells.
  */
-static int image_arch_recorded(struct docker *d, const char *arch, struct sb_err *err)
+static int image_arch_recorded(struct docker *d, const char *arch, const char *server,
+                               struct sb_err *err)
 {
 	static const char text[] = "slurmbox: does an import keep its platform?\n";
 	const struct tarball_entry ent = {"slurmbox-probe", text, sizeof(text) - 1, 0644, 0, 0};
@@ -303,7 +304,6 @@ static int image_arch_recorded(struct docker *d, const char *arch, struct sb_err
 	struct image_mem_reader r;
 	struct json_object *j = NULL;
 	struct sb_err ignored = SB_ERR_INIT;
-	struct docker_info info;
 	const char *got;
 	size_t wlen = strcspn(want, "/");
 	bool same;
@@ -325,15 +325,13 @@ static int image_arch_recorded(struct docker *d, const char *arch, struct sb_err
 		_cleanup_free_ char *g = xstrdup(got);
 
 		json_object_put(j);
-		if (docker_info_get(d, &info, &ignored) < 0)
-			snprintf(info.server_version, sizeof(info.server_version), "?");
 		return sb_err_set(
 		    err, ENOTSUP,
 		    "This Docker (%s, API %s) records its own architecture (%s) on "
 		    "the images it imports and builds, so %s images made here would "
 		    "claim %s: build them with a newer Docker (Debian 13's 26.1 records "
 		    "%s), or let each %s host build its own (slurmbox up does)",
-		    info.server_version, docker_api_version(d), g, arch, g, platform, arch);
+		    server, docker_api_version(d), g, arch, g, platform, arch);
 	}
 	json_object_put(j);
 	return 0;
@@ -343,17 +341,14 @@ int image_ensure(struct docker *d, const char *base_override, const char *arch,
                  image_progress_fn fn, void *arg, struct image_set *out, struct sb_err *err)
 {
 	bool have_base, have_master, have_worker;
+	struct docker_info info = {.server_version = "?"};
 	int ret;
 
 	if (base_override && *base_override && (ret = image_ref_check(base_override, err)) < 0)
 		return ret;
-	if (arch) {
-		struct docker_info info;
-
-		if ((ret = docker_info_get(d, &info, err)) < 0 ||
-		    (ret = image_arch_resolve(arch, info.arch, &arch, err)) < 0)
-			return ret;
-	}
+	if (arch && ((ret = docker_info_get(d, &info, err)) < 0 ||
+	             (ret = image_arch_resolve(arch, info.arch, &arch, err)) < 0))
+		return ret;
 	image_set_tags(base_override, arch, out);
 	if ((ret = image_exists(d, out->base, &have_base, err)) < 0 ||
 	    (ret = image_exists(d, out->master, &have_master, err)) < 0 ||
@@ -362,7 +357,7 @@ int image_ensure(struct docker *d, const char *base_override, const char *arch,
 	if (have_master && have_worker && have_base)
 		return 0;
 	if (arch && ((ret = image_arch_runnable(arch, err)) < 0 ||
-	             (ret = image_arch_recorded(d, arch, err)) < 0))
+	             (ret = image_arch_recorded(d, arch, info.server_version, err)) < 0))
 		return ret;
 
 	if (!have_base) {
